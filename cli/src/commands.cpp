@@ -1,0 +1,13 @@
+// The list of subcommands.  A new subcommand adds one line here.
+#include "command.h"
+#include "migrate_image.h"
+
+namespace diag {
+
+std::vector<std::unique_ptr<Command>> make_commands() {
+  std::vector<std::unique_ptr<Command>> commands;
+  commands.push_back(make_migrate_image_command());
+  return commands;
+}
+
+}  // namespace diag

@@ -1,0 +1,93 @@
+#include "device.h"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "errors.h"
+
+namespace diag {
+
+namespace {
+
+std::string device_path() {
+  const char *env = std::getenv("DIAGNOSE_DEVICE");
+  return env && *env ? env : "/dev/" DIAG_DEVICE_NAME;
+}
+
+constexpr uint32_t kReportChunk = 4u << 20;
+
+}  // namespace
+
+Device Device::open() {
+  const std::string path = device_path();
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT || err == ENXIO || err == ENODEV)
+      throw EnvironmentError(path + " does not exist: load the module first (insmod diagnose.ko)");
+    if (err == EACCES || err == EPERM)
+      throw EnvironmentError("permission denied on " + path + ": diagnose-tools must run as root");
+    throw EnvironmentError("cannot open " + path + ": " + std::strerror(err));
+  }
+  Device dev(fd);
+  if (::ioctl(fd, DIAG_IOC_VERSION, &dev.version_) != 0) {
+    int err = errno;
+    if (err == ENOTTY)
+      throw EnvironmentError(path + " does not answer the ABI query: it is not a diagnose.ko "
+                             "this diagnose-tools can talk to");
+    throw EnvironmentError("ABI query on " + path + " failed: " + std::strerror(err));
+  }
+  if (dev.version_.abi_version != DIAG_ABI_VERSION) {
+    throw EnvironmentError("diagnose.ko speaks ABI " + std::to_string(dev.version_.abi_version) +
+                           " but this diagnose-tools needs ABI " +
+                           std::to_string(DIAG_ABI_VERSION) + ": load the matching module");
+  }
+  return dev;
+}
+
+Device::Device(Device &&other) noexcept : fd_(other.fd_), version_(other.version_) {
+  other.fd_ = -1;
+}
+
+Device::~Device() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void Device::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_size) {
+  diag_ioc ioc{};
+  ioc.abi_version = DIAG_ABI_VERSION;
+  ioc.arg_size = arg_size;
+  ioc.arg = reinterpret_cast<uintptr_t>(arg);
+  if (::ioctl(fd_, DIAG_IOC(function, verb), &ioc) == 0) return;
+  int err = errno;
+  ioc.msg[sizeof(ioc.msg) - 1] = '\0';
+  std::string why = ioc.msg[0] ? ioc.msg : std::strerror(err);
+  if (err == EOPNOTSUPP && !ioc.msg[0]) why = "this function is not in the loaded module";
+  throw KernelError(err, why);
+}
+
+ReportBytes Device::report(uint32_t function) {
+  ReportBytes out;
+  std::vector<uint8_t> chunk(kReportChunk);
+  // Producers keep writing while we drain; stop after one buffer's worth
+  // beyond what was there so a busy machine cannot keep us here forever.
+  for (int round = 0; round < 64; ++round) {
+    diag_report rep{};
+    rep.buf = reinterpret_cast<uintptr_t>(chunk.data());
+    rep.buf_len = kReportChunk;
+    call(function, DIAG_VERB_REPORT, &rep, sizeof(rep));
+    out.data.insert(out.data.end(), chunk.begin(), chunk.begin() + rep.bytes);
+    out.lost_total = rep.lost;
+    out.real_minus_mono_ns = rep.real_minus_mono_ns;
+    out.nr_cpus = rep.nr_cpus;
+    if (!rep.more) break;
+  }
+  return out;
+}
+
+}  // namespace diag

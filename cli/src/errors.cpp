@@ -1,0 +1,40 @@
+#include "errors.h"
+
+#include <cerrno>
+#include <cstring>
+
+namespace diag {
+
+std::string errno_name(int err) {
+  switch (err) {
+#define NAME(e) \
+  case e:       \
+    return #e;
+    NAME(EPERM)
+    NAME(ENOENT)
+    NAME(ESRCH)
+    NAME(EINTR)
+    NAME(EIO)
+    NAME(E2BIG)
+    NAME(ENOMEM)
+    NAME(EACCES)
+    NAME(EFAULT)
+    NAME(EBUSY)
+    NAME(EEXIST)
+    NAME(ENODEV)
+    NAME(EINVAL)
+    NAME(ENOSPC)
+    NAME(ERANGE)
+    NAME(ENOTTY)
+    NAME(ENODATA)
+    NAME(EPROTO)
+    NAME(EOPNOTSUPP)
+    NAME(EALREADY)
+    NAME(ENOSYS)
+#undef NAME
+    default:
+      return "errno " + std::to_string(err);
+  }
+}
+
+}  // namespace diag

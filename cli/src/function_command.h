@@ -1,0 +1,101 @@
+// The grammar every diagnosis function shares:
+//   diagnose-tools <function> --activate='k=v,...' | --settings | --report | --deactivate
+// with --format text|json.  A function supplies its keys, the encoding of
+// its settings struct beyond the common part, and its report writers.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "activate_args.h"
+#include "command.h"
+#include "device.h"
+#include "records.h"
+
+namespace diag {
+
+enum class OutputFormat { kText, kJson };
+
+// Settings as shown to people and to scripts: ordered label/value pairs.
+struct SettingsView {
+  struct Line {
+    std::string label;       // "TGID"
+    std::string key;         // "tgid" (JSON)
+    nlohmann::json value;
+    std::string text;        // how the text form prints it
+  };
+  std::vector<Line> lines;
+  void add(const std::string &label, const std::string &key, const nlohmann::json &value,
+           const std::string &text);
+  void add(const std::string &label, const std::string &key, int64_t value) {
+    add(label, key, value, std::to_string(value));
+  }
+};
+
+// What a report writer needs besides the records.
+struct ReportContext {
+  const std::vector<uint8_t> &settings;  // the function's settings struct
+  const diag_version &version;
+};
+
+class FunctionCommand : public Command {
+ public:
+  FunctionCommand(std::string name, uint32_t id, std::string description);
+  CLI::App *setup(CLI::App &app) override;
+  int run() override;
+
+  const std::string &name() const { return name_; }
+  // Parses an --activate string into the settings struct (exposed for tests).
+  std::vector<uint8_t> encode_settings(const std::string &activate, uint32_t nr_cpu_ids) const;
+  SettingsView describe_settings(const std::vector<uint8_t> &settings) const;
+  // Writes a decoded report as text or JSON (what --report prints).
+  void render_report(const DecodedReport &decoded, const ReportContext &ctx, bool json,
+                     std::ostream &out) const;
+
+ protected:
+  virtual size_t settings_size() const = 0;
+  // Keys beyond the common tgid, pid, comm, verbose, buf-kib.
+  virtual std::vector<KeySpec> function_keys() const { return {}; }
+  virtual void encode_function_settings(const ActivateArgs &, std::vector<uint8_t> &,
+                                        uint32_t /*nr_cpu_ids*/) const {}
+  virtual void describe_function_settings(const std::vector<uint8_t> &, SettingsView &) const {}
+  // Called with the keys as given; throw UsageError for combinations that
+  // are wrong (e.g. a required key missing).
+  virtual void check_keys(const ActivateArgs &) const {}
+
+  virtual void write_text_report(const DecodedReport &, const ReportContext &,
+                                 std::ostream &) const = 0;
+  virtual nlohmann::json json_report(const DecodedReport &, const ReportContext &) const = 0;
+
+ private:
+  std::vector<KeySpec> all_keys() const;
+  void print_settings(const std::vector<uint8_t> &settings, std::ostream &out) const;
+  int activate(Device &dev);
+  int deactivate(Device &dev);
+  int settings(Device &dev);
+  int report(Device &dev);
+  std::vector<uint8_t> read_settings(Device &dev);
+
+  std::string name_;
+  uint32_t id_;
+  std::string description_;
+  // parsed options
+  std::string activate_text_;
+  CLI::Option *activate_opt_ = nullptr;
+  bool activate_ = false, deactivate_ = false, settings_ = false, report_ = false;
+  std::string format_ = "text";
+};
+
+// The common part of every settings struct.
+inline diag_common_settings &common_settings(std::vector<uint8_t> &s) {
+  return *reinterpret_cast<diag_common_settings *>(s.data());
+}
+inline const diag_common_settings &common_settings(const std::vector<uint8_t> &s) {
+  return *reinterpret_cast<const diag_common_settings *>(s.data());
+}
+
+}  // namespace diag

@@ -1,0 +1,34 @@
+// Kernel addresses to names, from /proc/kallsyms (module symbols included).
+#pragma once
+
+#include <cstdint>
+#include <istream>
+#include <string>
+#include <vector>
+
+namespace diag {
+
+class KernelSymbols {
+ public:
+  struct Symbol {
+    uint64_t addr;
+    std::string name;
+    std::string module;  // empty for the kernel image
+  };
+
+  // Reads /proc/kallsyms; an unreadable or zeroed file gives an empty table
+  // (addresses then print as hex).
+  static KernelSymbols load(const std::string &path = "/proc/kallsyms");
+  static KernelSymbols parse(std::istream &in);
+
+  // The text symbol containing addr, or nullptr.
+  const Symbol *find(uint64_t addr) const;
+  // "name+0x1a", "name+0x1a [module]", or "0xffffffff81000000".
+  std::string describe(uint64_t addr) const;
+  bool empty() const { return symbols_.empty(); }
+
+ private:
+  std::vector<Symbol> symbols_;  // sorted by address
+};
+
+}  // namespace diag

@@ -1,0 +1,55 @@
+// diagnose-tools: the command-line half of diagnose-tools.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "command.h"
+#include "errors.h"
+#include "uapi/diagnose.h"
+
+int main(int argc, char **argv) {
+  CLI::App app{"diagnose-tools: see why a process behaves as it does (CPU migrations, kernel "
+               "paths, user stacks).\nEvery function takes --activate='k=v,...', --settings, "
+               "--report [--format json], --deactivate."};
+  app.name("diagnose-tools");
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "diagnose-tools 0.1.0 (ABI " +
+                                        std::to_string(DIAG_ABI_VERSION) + ")");
+  app.footer("Exit status: 0 ok, 1 the module refused (reason printed), 2 bad usage, "
+             "3 module not loaded, not root, or ABI mismatch.");
+
+  auto commands = diag::make_commands();
+  std::vector<std::pair<CLI::App *, diag::Command *>> subs;
+  for (auto &c : commands) subs.emplace_back(c->setup(app), c.get());
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp &e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion &e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError &e) {
+    // one line, and the usage-error exit status
+    std::cerr << "diagnose-tools: " << e.what() << " (see --help)\n";
+    return diag::kExitUsage;
+  }
+
+  for (auto &[sub, command] : subs) {
+    if (!sub->parsed()) continue;
+    try {
+      return command->run();
+    } catch (const diag::UsageError &e) {
+      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      return diag::kExitUsage;
+    } catch (const diag::EnvironmentError &e) {
+      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      return diag::kExitEnvironment;
+    } catch (const std::exception &e) {
+      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      return diag::kExitFailed;
+    }
+  }
+  return diag::kExitUsage;
+}

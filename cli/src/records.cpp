@@ -1,0 +1,58 @@
+#include "records.h"
+
+#include <algorithm>
+#include <ctime>
+#include <stdexcept>
+#include <string>
+
+namespace diag {
+
+DecodedReport decode_records(const ReportBytes &in) {
+  DecodedReport out;
+  out.lost_total = in.lost_total;
+  out.real_minus_mono_ns = in.real_minus_mono_ns;
+  size_t pos = 0;
+  const auto &data = in.data;
+  while (pos < data.size()) {
+    if (data.size() - pos < sizeof(diag_record_header))
+      throw std::runtime_error("truncated record header at byte " + std::to_string(pos));
+    const auto *hdr = reinterpret_cast<const diag_record_header *>(data.data() + pos);
+    if (hdr->size < sizeof(diag_record_header) || hdr->size % 8 || hdr->size > data.size() - pos)
+      throw std::runtime_error("bad record size " + std::to_string(hdr->size) + " at byte " +
+                               std::to_string(pos));
+    RecordView view{hdr, std::span<const uint8_t>(data.data() + pos, hdr->size)};
+    if (hdr->type == DIAG_REC_LOST) {
+      out.lost_by_cpu[hdr->cpu] += view.as<diag_lost_record>().count;
+    } else if (hdr->type != DIAG_REC_PAD) {
+      out.records.push_back(view);
+    }
+    pos += hdr->size;
+  }
+  // Each report call is merged by the module; successive calls may overlap
+  // by a record or two, so make the whole stream ordered.
+  std::stable_sort(out.records.begin(), out.records.end(),
+                   [](const RecordView &a, const RecordView &b) {
+                     return a.header->ts_ns < b.header->ts_ns;
+                   });
+  return out;
+}
+
+std::string format_seed_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
+  int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
+  return "[" + std::to_string(real / 1000000000) + ":" +
+         std::to_string((real % 1000000000) / 1000) + "]";
+}
+
+std::string format_iso_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
+  int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
+  time_t sec = real / 1000000000;
+  struct tm tm {};
+  gmtime_r(&sec, &tm);
+  char buf[64];
+  size_t n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof(buf) - n, ".%06lldZ",
+           static_cast<long long>((real % 1000000000) / 1000));
+  return buf;
+}
+
+}  // namespace diag

@@ -1,0 +1,30 @@
+#include "kallsyms.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace diag {
+namespace {
+
+TEST(KernelSymbols, FindsTheContainingTextSymbol) {
+  std::istringstream in(
+      "ffffffff81000000 T _stext\n"
+      "ffffffff81000100 t try_to_wake_up\n"
+      "ffffffff81000200 D some_data\n"
+      "ffffffff81000300 T schedule\n"
+      "ffffffffc0001000 t probe_migrate_task\t[diagnose]\n");
+  auto k = KernelSymbols::parse(in);
+  EXPECT_EQ(k.describe(0xffffffff81000123), "try_to_wake_up+0x23");
+  EXPECT_EQ(k.describe(0xffffffff81000300), "schedule+0x0");
+  EXPECT_EQ(k.describe(0xffffffffc0001010), "probe_migrate_task+0x10 [diagnose]");
+  EXPECT_EQ(k.describe(0x1000), "0x1000");
+}
+
+TEST(KernelSymbols, ZeroedAddressesGiveAnEmptyTable) {
+  std::istringstream in("0000000000000000 T _stext\n0000000000000000 t foo\n");
+  EXPECT_TRUE(KernelSymbols::parse(in).empty());
+}
+
+}  // namespace
+}  // namespace diag

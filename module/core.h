@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The module core shared by every diagnosis function: the function
+ * registry behind the ioctl dispatch, task filters, tracepoint attachment
+ * by name, and error messages for user space.
+ */
+#ifndef DIAG_CORE_H
+#define DIAG_CORE_H
+
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/string.h>
+#include "../uapi/diagnose.h"
+#include "ring.h"
+
+#define DIAG_MODULE_VERSION	"0.1.0"
+
+/* A one-line reason for a failed call, returned in diag_ioc.msg. */
+struct diag_msg {
+	char text[DIAG_MSG_LEN];
+};
+
+__printf(2, 3) void diag_msg_set(struct diag_msg *msg, const char *fmt, ...);
+
+/*
+ * Task filter, built from the common settings.  Checked first thing in
+ * every probe, so it must stay cheap: a few integer compares and, when a
+ * comm is set, one 16-byte compare (task comms are NUL-padded since
+ * __set_task_comm() uses strscpy_pad(); a fork copies the padded name).
+ */
+struct diag_filter {
+	pid_t tgid;
+	pid_t pid;
+	bool has_comm;
+	char comm[DIAG_COMM_LEN];
+};
+
+static inline bool diag_filter_match(const struct diag_filter *f,
+				     const struct task_struct *p)
+{
+	if (f->pid && p->pid != f->pid)
+		return false;
+	if (f->tgid && p->tgid != f->tgid)
+		return false;
+	if (f->has_comm && memcmp(p->comm, f->comm, DIAG_COMM_LEN))
+		return false;
+	return true;
+}
+
+/*
+ * One diagnosis function.  The function fills in the first block; the
+ * core owns the rest.  The core validates the common settings, builds the
+ * filter and allocates the ring before ->activate(), which only attaches
+ * probes; after ->deactivate() has detached them and waited for probes in
+ * flight, the core frees the ring.  All verbs run under ->lock.
+ */
+struct diag_function {
+	u32 id;				/* enum diag_function_id */
+	const char *name;
+	u32 settings_size;		/* size of the function's settings struct */
+	u32 max_record;			/* largest record a probe writes */
+	/* optional: check function-specific settings before anything else */
+	int (*validate)(const void *settings, struct diag_msg *msg);
+	int (*activate)(struct diag_function *fn, const void *settings,
+			struct diag_msg *msg);
+	void (*deactivate)(struct diag_function *fn);
+
+	/* core state */
+	struct mutex lock;
+	bool active;
+	struct diag_filter filter;
+	struct diag_ring ring;
+	void *settings;			/* last activation's settings */
+};
+
+/* Every function the module provides; one line per function in core.c. */
+extern struct diag_function diag_migrate_image;
+
+int diag_core_init(void);
+void diag_core_exit(void);
+long diag_core_ioctl(unsigned int cmd, unsigned long arg);
+
+/*
+ * Sched tracepoints are not exported to modules: look them up by name
+ * with for_each_kernel_tracepoint() and attach with
+ * tracepoint_probe_register().
+ */
+struct diag_tracepoint {
+	const char *name;
+	void *probe;
+	void *data;
+	struct tracepoint *tp;		/* set while registered */
+};
+
+int diag_tracepoints_attach(struct diag_tracepoint *tps, unsigned int n,
+			    struct diag_msg *msg);
+/* Detach all and wait until no probe is running any more. */
+void diag_tracepoints_detach(struct diag_tracepoint *tps, unsigned int n);
+
+#endif /* DIAG_CORE_H */

@@ -1,0 +1,166 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Which scheduler path moved a task.
+ *
+ * The sched_migrate_task tracepoint fires inside set_task_cpu(); its caller
+ * is the answer.  Two ways to find it:
+ *
+ *  - Wakeups, by far the most frequent migrations, are recognised without
+ *    a stack walk: try_to_wake_up() sets the task TASK_WAKING before it
+ *    picks a CPU, and no other path moves a TASK_WAKING task (it is on no
+ *    runqueue, so no balancer can see it; migration_cpu_stop() only
+ *    records wake_cpu for it).
+ *
+ *  - Every other path is found by walking our own stack, nearest frame
+ *    first, to the first return address inside one of the "deciding"
+ *    functions below.  Helpers shared by several deciders (detach_task(),
+ *    move_queued_task(), __migrate_task()) are deliberately absent, so the
+ *    walk passes them and reaches the function that made the decision.
+ *    Several deciders are inlined into their callers on some builds
+ *    (detach_one_task() into active_load_balance_cpu_stop(), ...), so the
+ *    table names both; names that the running kernel does not have are
+ *    skipped at init.
+ *
+ * The stopper's migration_cpu_stop() runs for three requesters, which we
+ * tell apart from the task itself: an exec in progress (in_execve) is
+ * sched_exec(); a source CPU outside the task's affinity is an affinity
+ * change; otherwise it is NUMA balancing's migrate_task_to().
+ */
+#include <linux/kernel.h>
+#include <linux/stacktrace.h>
+#include <linux/cpumask.h>
+#include <linux/printk.h>
+#include "migrate_cause.h"
+#include "ksyms.h"
+
+/* not causes: set_task_cpu() itself, and the stopper that needs refining */
+#define CAUSE_MARK_SET_TASK_CPU	0xff
+#define CAUSE_MARK_STOPPER	0xfe
+#define CAUSE_WALK_DEPTH	24
+
+struct cause_site {
+	const char *sym;
+	u8 cause;
+	unsigned long start;
+	unsigned long end;
+};
+
+static struct cause_site cause_sites[] = {
+	{ "set_task_cpu",		CAUSE_MARK_SET_TASK_CPU },
+	{ "try_to_wake_up",		DIAG_CAUSE_TRY_TO_WAKE_UP },
+	{ "load_balance",		DIAG_CAUSE_PULL_TASK },
+	{ "detach_tasks",		DIAG_CAUSE_PULL_TASK },
+	{ "active_load_balance_cpu_stop", DIAG_CAUSE_PULL_ONE_TASK },
+	{ "detach_one_task",		DIAG_CAUSE_PULL_ONE_TASK },
+	{ "migration_cpu_stop",		CAUSE_MARK_STOPPER },
+	{ "affine_move_task",		DIAG_CAUSE_MIGRATE_TASK },
+	{ "__set_cpus_allowed_ptr_locked", DIAG_CAUSE_MIGRATE_TASK },
+	{ "push_rt_task",		DIAG_CAUSE_PUSH_RT_TASK },
+	{ "push_rt_tasks",		DIAG_CAUSE_PUSH_RT_TASK },
+	{ "rto_push_irq_work_func",	DIAG_CAUSE_PUSH_RT_TASK },
+	{ "pull_rt_task",		DIAG_CAUSE_PULL_RT_TASK },
+	{ "balance_rt",			DIAG_CAUSE_PULL_RT_TASK },
+	{ "push_dl_task",		DIAG_CAUSE_PUSH_DL_TASK },
+	{ "push_dl_tasks",		DIAG_CAUSE_PUSH_DL_TASK },
+	{ "pull_dl_task",		DIAG_CAUSE_PULL_DL_TASK },
+	{ "balance_dl",			DIAG_CAUSE_PULL_DL_TASK },
+	{ "__migrate_swap_task",	DIAG_CAUSE_MIGRATE_SWAP },
+	{ "__migrate_swap_task.part.0",	DIAG_CAUSE_MIGRATE_SWAP },
+	{ "migrate_swap_stop",		DIAG_CAUSE_MIGRATE_SWAP },
+	{ "push_cpu_stop",		DIAG_CAUSE_PUSH_CPU_STOP },
+	{ "__balance_push_cpu_stop",	DIAG_CAUSE_BALANCE_PUSH },
+};
+
+static const char *const cause_names[DIAG_NR_CAUSES] = {
+#define CAUSE_NAME(e, n, name, desc) [n] = name,
+	DIAG_MIGRATE_CAUSES(CAUSE_NAME)
+#undef CAUSE_NAME
+};
+
+const char *diag_migrate_cause_name(u32 cause)
+{
+	return cause < DIAG_NR_CAUSES ? cause_names[cause] : "unknown";
+}
+
+void diag_migrate_cause_init(void)
+{
+	unsigned int i, found = 0;
+
+	for (i = 0; i < ARRAY_SIZE(cause_sites); i++) {
+		struct cause_site *s = &cause_sites[i];
+		unsigned long addr = diag_ksym_addr(s->sym);
+		unsigned long size = addr ? diag_ksym_size(addr) : 0;
+
+		if (!size)
+			continue;
+		s->start = addr;
+		s->end = addr + size;
+		found++;
+	}
+	pr_debug("diagnose: %u of %zu migration cause sites resolved\n",
+		 found, ARRAY_SIZE(cause_sites));
+}
+
+static const struct cause_site *find_site(unsigned long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cause_sites); i++) {
+		const struct cause_site *s = &cause_sites[i];
+
+		/* a return address can be one past a call at the very end */
+		if (addr > s->start && addr <= s->end)
+			return s;
+	}
+	return NULL;
+}
+
+static u32 refine_stopper_cause(struct task_struct *p)
+{
+	if (p->in_execve)
+		return DIAG_CAUSE_SCHED_EXEC;
+	if (!cpumask_test_cpu(task_cpu(p), p->cpus_ptr))
+		return DIAG_CAUSE_MIGRATE_TASK;
+	return DIAG_CAUSE_MIGRATE_TASK_TO;
+}
+
+u32 diag_migrate_cause(struct task_struct *p, unsigned long *caller)
+{
+	unsigned long entries[CAUSE_WALK_DEPTH];
+	unsigned int nr, i;
+	bool past_set_task_cpu = false;
+
+	*caller = 0;
+	if (READ_ONCE(p->__state) == TASK_WAKING)
+		return DIAG_CAUSE_TRY_TO_WAKE_UP;
+
+	nr = stack_trace_save(entries, ARRAY_SIZE(entries), 0);
+	for (i = 0; i < nr; i++) {
+		const struct cause_site *s = find_site(entries[i]);
+
+		if (past_set_task_cpu && !*caller)
+			*caller = entries[i];
+		if (!s)
+			continue;
+		if (s->cause == CAUSE_MARK_SET_TASK_CPU) {
+			past_set_task_cpu = true;
+			continue;
+		}
+		*caller = entries[i];
+		if (s->cause == CAUSE_MARK_STOPPER)
+			return refine_stopper_cause(p);
+		return s->cause;
+	}
+	return DIAG_CAUSE_UNKNOWN;
+}
+
+u32 diag_migrate_flags(struct task_struct *p)
+{
+	u32 flags = 0;
+
+	if (p->flags & PF_KTHREAD)
+		flags |= DIAG_MIGRATE_KTHREAD;
+	if (!cpumask_test_cpu(task_cpu(p), p->cpus_ptr))
+		flags |= DIAG_MIGRATE_SRC_DISALLOWED;
+	return flags;
+}

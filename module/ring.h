@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Per-CPU record rings: one single-producer/single-consumer byte ring per
+ * CPU, allocated when a function is activated and freed when it is
+ * deactivated.
+ *
+ * Producers are probes running on the ring's own CPU.  They never take a
+ * lock shared with another CPU and never allocate: a record is reserved
+ * with interrupts off on the local CPU (so a probe that fires in an
+ * interrupt cannot interleave with one in process context), filled in
+ * place and published with a release store of the head.  When a record
+ * does not fit, it is counted as lost on that CPU and dropped.
+ *
+ * The consumer is the report ioctl, in process context, serialised by the
+ * owning function's mutex.  It copies records out between tail and an
+ * acquire load of head, merging CPUs in timestamp order, then releases the
+ * space with a store of tail.
+ */
+#ifndef DIAG_RING_H
+#define DIAG_RING_H
+
+#include <linux/types.h>
+#include <linux/percpu.h>
+#include <asm/local64.h>
+#include "../uapi/diagnose.h"
+
+struct diag_ring_cpu {
+	u64 head;		/* bytes ever written, incl. padding; producer */
+	u64 tail;		/* bytes ever consumed; consumer */
+	local64_t lost;		/* records dropped because the ring was full */
+	u64 lost_reported;	/* consumer's copy of lost at its last report */
+	u32 size;		/* bytes, multiple of 8 */
+	void *data;
+};
+
+struct diag_ring {
+	struct diag_ring_cpu __percpu *cpu;
+	u32 size;		/* per-CPU bytes */
+};
+
+/* A reservation, between diag_ring_reserve() and diag_ring_commit(). */
+struct diag_ring_slot {
+	struct diag_ring_cpu *rc;
+	unsigned long irq_flags;
+	u64 head;		/* head once the record is committed */
+};
+
+int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes);
+void diag_ring_free(struct diag_ring *ring);
+
+/*
+ * Reserve a record of @size bytes (header included) on this CPU and fill
+ * in its header.  Returns NULL when it does not fit (the loss is counted).
+ * Must be followed by diag_ring_commit() on the same CPU when non-NULL.
+ * Callable from any context but NMI; the caller has preemption disabled.
+ */
+void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
+			u16 type, u32 size);
+void diag_ring_commit(struct diag_ring_slot *slot);
+
+/*
+ * Copy buffered records to user space in timestamp order, at most
+ * @len bytes.  Sets *@more when records remain.  Process context only.
+ */
+int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
+		    struct diag_report *rep);
+
+u64 diag_ring_lost(struct diag_ring *ring);
+bool diag_ring_empty(struct diag_ring *ring);
+
+#endif /* DIAG_RING_H */

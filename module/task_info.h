@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What a probe may read about a task that is not current.  The callers
+ * hold the task still: it is being migrated, woken or switched, so it is
+ * not running its own exit path and its mm cannot be released under us.
+ */
+#ifndef DIAG_TASK_INFO_H
+#define DIAG_TASK_INFO_H
+
+#include <linux/sched.h>
+#include <linux/mm.h>
+
+/* Resident set of @p's mm in bytes; 0 for kernel threads. */
+static inline u64 diag_task_rss_bytes(struct task_struct *p)
+{
+	struct mm_struct *mm = READ_ONCE(p->mm);
+
+	/* a kthread may borrow an mm (kthread_use_mm); that is not its own */
+	if (!mm || (p->flags & PF_KTHREAD))
+		return 0;
+	return (u64)get_mm_rss(mm) << PAGE_SHIFT;
+}
+
+struct diag_task_io {
+	u64 rchar, wchar, read_bytes, write_bytes;
+};
+
+/* @p's own cumulative I/O counters, as in /proc/PID/task/TID/io. */
+static inline void diag_task_io(struct task_struct *p, struct diag_task_io *io)
+{
+#ifdef CONFIG_TASK_XACCT
+	io->rchar = p->ioac.rchar;
+	io->wchar = p->ioac.wchar;
+#else
+	io->rchar = 0;
+	io->wchar = 0;
+#endif
+#ifdef CONFIG_TASK_IO_ACCOUNTING
+	io->read_bytes = p->ioac.read_bytes;
+	io->write_bytes = p->ioac.write_bytes;
+#else
+	io->read_bytes = 0;
+	io->write_bytes = 0;
+#endif
+}
+
+#endif /* DIAG_TASK_INFO_H */

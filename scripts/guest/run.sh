@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Boot the guest kernel under QEMU (software emulation, see
+# ../shared/vm-notes.md) and run one job script inside it.
+#
+# usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] OUTDIR JOB.sh [ARGS...]
+#
+# The guest sees the host's root file system read-only, so every path is the
+# same inside and out, and OUTDIR read-write at the same absolute path.
+# JOB.sh runs as root in a chroot of the host root with DIAG_OUT=OUTDIR.
+# On return OUTDIR holds job.log (the job's output), job.rc (its exit
+# code), dmesg.txt (the guest kernel's log) and console.log (the serial
+# console).  The exit code is the job's, or 125 when the guest did not
+# finish the job (boot failure, panic, timeout).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+smp=2
+mem=1024
+timeout=900
+follow=0
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--smp) smp=$2; shift 2 ;;
+	--mem) mem=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--follow) follow=1; shift ;;
+	--) shift; break ;;
+	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+if [[ $# -lt 2 ]]; then
+	echo "usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] OUTDIR JOB.sh [ARGS...]" >&2
+	exit 2
+fi
+outdir=$1
+job=$2
+shift 2
+
+command -v qemu-system-x86_64 >/dev/null ||
+	{ echo "qemu-system-x86_64 missing (run: make deps)" >&2; exit 1; }
+kver=$("$here/guest-kernel.sh")
+kernel=/boot/vmlinuz-$kver
+[[ -r $kernel ]] || { echo "cannot read $kernel (run as root)" >&2; exit 1; }
+
+mkdir -p "$outdir"
+outdir=$(cd "$outdir" && pwd)
+job=$(cd "$(dirname "$job")" && pwd)/$(basename "$job")
+rm -f "$outdir"/{job.log,job.rc,dmesg.txt,console.log}
+
+# The initramfs depends only on the kernel version and on init.sh: cache it.
+cache=${DIAG_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/diagnose-tools}
+mkdir -p "$cache"
+initrd=$cache/initramfs-$kver-$(cksum <"$here/init.sh" | cut -d' ' -f1).cpio.gz
+[[ -s $initrd ]] || "$here/mkinitramfs.sh" "$kver" "$initrd"
+
+# The job wrapper: run the job from the directory it was started in.
+{
+	printf '#!/bin/bash\n'
+	printf 'cd %q || exit 125\n' "$PWD"
+	printf 'exec %q' "$job"
+	printf ' %q' "$@"
+	printf '\n'
+} >"$outdir/job.sh"
+chmod +x "$outdir/job.sh"
+
+qemu_pid=""
+tail_pid=""
+cleanup() {
+	[[ -n $qemu_pid ]] && kill "$qemu_pid" 2>/dev/null
+	[[ -n $tail_pid ]] && kill "$tail_pid" 2>/dev/null
+	return 0
+}
+trap cleanup EXIT INT TERM
+
+# setsid + stdin from /dev/null: QEMU must not take the terminal (CI has none).
+setsid qemu-system-x86_64 \
+	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
+	-kernel "$kernel" -initrd "$initrd" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$outdir",mount_tag=outdir,security_model=none,multidevs=remap \
+	</dev/null >"$outdir/qemu.log" 2>&1 &
+qemu_pid=$!
+
+if [[ $follow == 1 ]]; then
+	touch "$outdir/job.log"
+	tail -n +1 -F "$outdir/job.log" 2>/dev/null &
+	tail_pid=$!
+fi
+
+deadline=$((SECONDS + timeout))
+while kill -0 "$qemu_pid" 2>/dev/null; do
+	if ((SECONDS >= deadline)); then
+		echo "run.sh: guest did not finish within ${timeout}s; killed" >&2
+		kill "$qemu_pid" 2>/dev/null
+		break
+	fi
+	sleep 0.5
+done
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=""
+if [[ -n $tail_pid ]]; then
+	sleep 0.3
+	kill "$tail_pid" 2>/dev/null || true
+	tail_pid=""
+fi
+
+if [[ ! -s $outdir/job.rc ]]; then
+	echo "run.sh: the guest did not complete the job; last console lines:" >&2
+	tail -n 30 "$outdir/console.log" >&2 || true
+	exit 125
+fi
+exit "$(cat "$outdir/job.rc")"

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * diagnose.h - the ioctl ABI between diagnose.ko and diagnose-tools.
+ *
+ * This is the only definition of the ABI; the module and the CLI both
+ * include it.  Rules that keep it stable:
+ *   - fixed-width types only, explicit padding, 8-byte aligned structs;
+ *   - no kernel layouts and no pointers: user addresses travel as __u64;
+ *   - every call carries DIAG_ABI_VERSION; any incompatible change to a
+ *     struct below bumps it.  struct diag_version and DIAG_IOC_VERSION never
+ *     change, so a CLI can always tell which ABI a loaded module speaks.
+ */
+#ifndef _UAPI_DIAGNOSE_H
+#define _UAPI_DIAGNOSE_H
+
+#ifdef __KERNEL__
+#include <linux/types.h>
+#include <linux/ioctl.h>
+#else
+#include <linux/types.h>
+#include <sys/ioctl.h>
+#endif
+
+#define DIAG_DEVICE_NAME	"diagnose"	/* /dev/diagnose */
+#define DIAG_ABI_VERSION	1
+#define DIAG_IOC_MAGIC		0xDA
+#define DIAG_COMM_LEN		16		/* TASK_COMM_LEN */
+#define DIAG_MSG_LEN		120
+
+/*
+ * Functions: one per diagnosis feature.  Numbers are ABI; never reuse one.
+ */
+enum diag_function_id {
+	DIAG_FN_MIGRATE_IMAGE	= 1,
+	DIAG_FN_KPROBE		= 2,
+	DIAG_FN_KEYTIME_IMAGE	= 3,
+	DIAG_FN_RESOURCE_IMAGE	= 4,
+	DIAG_FN_MAX		= 63,
+};
+
+/* Verbs: what every function can be asked to do. */
+enum diag_verb {
+	DIAG_VERB_ACTIVATE	= 0,	/* arg: the function's settings struct */
+	DIAG_VERB_DEACTIVATE	= 1,	/* arg: none (0, size 0) */
+	DIAG_VERB_SETTINGS	= 2,	/* arg: the function's settings struct (out) */
+	DIAG_VERB_REPORT	= 3,	/* arg: struct diag_report */
+	DIAG_NR_VERBS		= 4,
+};
+
+/*
+ * Every function/verb command takes a struct diag_ioc.  The command number
+ * is function x verb, so one ioctl type covers every function.
+ */
+struct diag_ioc {
+	__u32 abi_version;	/* in: DIAG_ABI_VERSION */
+	__u32 arg_size;		/* in: size of the struct at arg */
+	__u64 arg;		/* in: user address of the verb's struct */
+	char msg[DIAG_MSG_LEN];	/* out: one line saying why a call failed */
+};
+
+#define DIAG_IOC_NR(fn, verb)	(((fn) << 2) | (verb))
+#define DIAG_IOC(fn, verb) \
+	_IOWR(DIAG_IOC_MAGIC, DIAG_IOC_NR(fn, verb), struct diag_ioc)
+#define DIAG_IOC_FN(nr)		((nr) >> 2)
+#define DIAG_IOC_VERB(nr)	((nr) & 3)
+
+/* The ABI-version query: number 0 is function 0, which does not exist. */
+struct diag_version {
+	__u32 abi_version;	/* out: DIAG_ABI_VERSION of the module */
+	__u32 nr_cpu_ids;	/* out: number of possible CPU ids */
+	__u64 functions;	/* out: bit N set if function N is built in */
+	char module_version[48];/* out: NUL-terminated */
+};
+#define DIAG_IOC_VERSION	_IOR(DIAG_IOC_MAGIC, 0, struct diag_version)
+
+/*
+ * Settings common to every function; each function's settings struct
+ * starts with it.  Zero means "not set" for the filters: a task is watched
+ * when it matches every filter that is set.
+ */
+struct diag_common_settings {
+	__u32 activated;	/* out: 1 while the function is active */
+	__u32 verbose;
+	__s32 tgid;		/* process (thread group) id */
+	__s32 pid;		/* thread id */
+	char comm[DIAG_COMM_LEN];/* task name, NUL-padded */
+	__u32 buf_kib;		/* per-CPU ring buffer; 0 = default */
+	__u32 reserved;		/* must be 0 */
+};
+
+#define DIAG_BUF_KIB_DEFAULT	1024
+#define DIAG_BUF_KIB_MAX	262144	/* 256 MiB per CPU */
+
+struct diag_migrate_image_settings {
+	struct diag_common_settings common;
+};
+
+/*
+ * Report: drain buffered records into buf, merged across CPUs in
+ * timestamp order.  Records that do not fit stay buffered for the next
+ * call.  Draining removes what was copied.
+ */
+struct diag_report {
+	__u64 buf;		/* in: user address */
+	__u32 buf_len;		/* in */
+	__u32 flags;		/* in: 0 */
+	__u32 bytes;		/* out: bytes written to buf */
+	__u32 records;		/* out: records written */
+	__u64 lost;		/* out: records lost since activate, all CPUs */
+	__u32 more;		/* out: 1 if records remain buffered */
+	__u32 nr_cpus;		/* out: CPUs with a buffer */
+	__s64 real_minus_mono_ns;/* out: CLOCK_REALTIME - CLOCK_MONOTONIC */
+};
+
+/*
+ * Records.  Every record starts with this header; size covers the header
+ * and is a multiple of 8.  Timestamps are CLOCK_MONOTONIC nanoseconds.
+ */
+struct diag_record_header {
+	__u32 size;
+	__u16 type;
+	__u16 cpu;		/* CPU that wrote the record */
+	__u64 ts_ns;
+};
+
+enum diag_record_type {
+	DIAG_REC_PAD		= 0,	/* internal to the ring; never reported */
+	DIAG_REC_LOST		= 1,	/* struct diag_lost_record */
+	DIAG_REC_MIGRATE	= 2,	/* struct diag_migrate_record */
+};
+
+/* Records a CPU could not store because its buffer was full. */
+struct diag_lost_record {
+	struct diag_record_header hdr;
+	__u64 count;		/* lost on hdr.cpu since the previous report */
+};
+
+/*
+ * Why the scheduler moved a task: which path called set_task_cpu().
+ * Names follow the functions of a 6.1 kernel; where the light-weight
+ * migration trace of older kernels had a name for the same path, that
+ * name is kept.  X(ENUM, number, "name", "what it means"); numbers are ABI.
+ * Both halves build their name tables from this one list.
+ */
+#define DIAG_MIGRATE_CAUSES(X)						\
+	X(UNKNOWN,	   0, "unknown",	"no known scheduler path on the stack") \
+	X(TRY_TO_WAKE_UP,  1, "try_to_wake_up",	"wakeup placement (select_task_rq)") \
+	X(PULL_TASK,	   2, "pull_task",	"load balancing: load_balance/detach_task") \
+	X(PULL_ONE_TASK,   3, "pull_one_task",	"active load balancing (active_load_balance_cpu_stop)") \
+	X(MIGRATE_TASK,	   4, "__migrate_task",	"affinity change or migrate_enable (stopper or direct move)") \
+	X(PUSH_RT_TASK,	   5, "push_rt_task",	"RT push to a CPU running lower priority") \
+	X(PULL_RT_TASK,	   6, "pull_rt_task",	"RT pull by a CPU lowering its priority") \
+	X(SCHED_FORK,	   7, "sched_fork",	"placement of a new task (wake_up_new_task)") \
+	X(PUSH_DL_TASK,	   8, "push_dl_task",	"deadline push") \
+	X(PULL_DL_TASK,	   9, "pull_dl_task",	"deadline pull") \
+	X(MIGRATE_SWAP,	  10, "migrate_swap",	"NUMA balancing: two tasks swapped (migrate_swap_stop)") \
+	X(PUSH_CPU_STOP,  11, "push_cpu_stop",	"RT/DL push of a migrate-disabled task via the stopper") \
+	X(BALANCE_PUSH,	  12, "balance_push",	"CPU hotplug: pushed off a CPU going down") \
+	X(SCHED_EXEC,	  13, "sched_exec",	"exec balancing (sched_exec via the stopper)") \
+	X(MIGRATE_TASK_TO,14, "migrate_task_to","NUMA balancing: moved to its preferred node")
+
+enum diag_migrate_cause {
+#define DIAG_CAUSE_ENUM(e, n, name, desc) DIAG_CAUSE_##e = n,
+	DIAG_MIGRATE_CAUSES(DIAG_CAUSE_ENUM)
+#undef DIAG_CAUSE_ENUM
+	DIAG_NR_CAUSES
+};
+
+/* diag_migrate_record.flags */
+#define DIAG_MIGRATE_KTHREAD		0x1	/* task has no mm */
+#define DIAG_MIGRATE_SRC_DISALLOWED	0x2	/* source CPU not in the task's affinity */
+/*
+ * Not a migration: where a new task was first placed, when that is not its
+ * parent's CPU (wake_up_new_task() uses __set_task_cpu(), which neither
+ * counts in se.nr_migrations nor fires sched_migrate_task).
+ */
+#define DIAG_MIGRATE_FORK_PLACEMENT	0x4
+
+/* One CPU migration of a watched task, read from the task when it moved. */
+struct diag_migrate_record {
+	struct diag_record_header hdr;
+	__s32 pid;
+	__s32 tgid;
+	char comm[DIAG_COMM_LEN];
+	__s32 prio;		/* kernel prio: 0..99 RT, 100..139 normal */
+	__u32 cause;		/* enum diag_migrate_cause */
+	__u32 orig_cpu;		/* task_cpu(p) when it moved */
+	__u32 dest_cpu;
+	__u32 flags;		/* DIAG_MIGRATE_* */
+	__u32 reserved;
+	__u64 load_avg;		/* p->se.avg.load_avg */
+	__u64 util_avg;		/* p->se.avg.util_avg */
+	__u64 rss_bytes;	/* resident set of the task's mm */
+	__u64 rchar;		/* task I/O accounting, cumulative */
+	__u64 wchar;
+	__u64 read_bytes;	/* storage I/O, cumulative */
+	__u64 write_bytes;
+	__u64 caller;		/* kernel address that decided the move, or 0 */
+};
+
+#endif /* _UAPI_DIAGNOSE_H */
