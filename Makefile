@@ -11,7 +11,7 @@ KDIR    ?= $(shell scripts/kdir.sh 2>/dev/null)
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 CLI_BIN := $(BUILD)/cli/diagnose-tools
 
-.PHONY: all deps check-deps module cli test demo clean
+.PHONY: all deps check-deps module cli progs test demo clean
 
 all: module cli
 
@@ -33,7 +33,10 @@ cli: check-deps
 test: all
 	./test.sh
 
-demo: all
+progs:
+	$(MAKE) -s -C tests/guest/progs OUT=$(CURDIR)/$(BUILD)/tests
+
+demo: all progs
 	scripts/demo.sh
 
 clean:

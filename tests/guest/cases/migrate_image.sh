@@ -1,0 +1,250 @@
+# migrate-image guest cases: the module's report against the kernel's own
+# se.nr_migrations (/proc/PID/task/TID/sched), and the CLI's error paths.
+
+MI=(migrate-image)
+
+# Run the migrator's workload with migrate-image active; leaves the report
+# in $1/report.json and the kernel's per-thread deltas in $1/expected.
+# usage: migrate_round DIR ACTIVATE MOVES HOGS WAKEUPS [COMM]
+migrate_round() {
+	local dir=$1 activate=$2
+	shift 2
+	start_migrator "$dir" "$@" || return 1
+	activate=${activate//@TGID@/$MIG_TGID}
+	activate=${activate//@WORKER@/$MIG_WORKER}
+	expect_rc "activate $activate" 0 "$DT" "${MI[@]}" --activate="$activate"
+	migrations_of_process "$MIG_TGID" | sort >"$dir/before"
+	kill -USR1 "$MIG_TGID"
+	wait_for "$dir/done" 120 || return 1
+	wait_all_asleep "$MIG_TGID"
+	migrations_of_process "$MIG_TGID" | sort >"$dir/after"
+	join "$dir/before" "$dir/after" | awk '{print $1, $3 - $2}' >"$dir/expected"
+	"$DT" "${MI[@]}" --report --format json >"$dir/report.json" 2>"$dir/report.err" ||
+		fail "report failed: $(cat "$dir/report.err")"
+	"$DT" "${MI[@]}" --deactivate >/dev/null
+}
+
+stop_migrator() {
+	kill "$MIG_TGID" 2>/dev/null
+	wait "$MIG_TGID" 2>/dev/null
+}
+
+# The report's count for TID must be the kernel's.
+expect_thread_count() {
+	local dir=$1 tid=$2 want got
+	want=$(awk -v t="$tid" '$1 == t {print $2}' "$dir/expected")
+	got=$(report_query counts "$dir/report.json" | awk -v t="$tid" '$1 == t {print $2}')
+	expect_eq "${got:-0}" "$want" "migrations of thread $tid (report vs se.nr_migrations)"
+}
+
+test_mi_pid_matches_nr_migrations() {
+	local d=$WORK/mi-pid moves
+	migrate_round "$d" "pid=@WORKER@" 16 1 3000 || return 1
+	expect_thread_count "$d" "$MIG_WORKER"
+	expect_eq "$(report_query counts "$d/report.json" | awk '{print $1}' | sort -u | tr '\n' ' ')" \
+		"$MIG_WORKER " "threads in a pid= report"
+	# the affinity phase: exactly the moves the program made, in order
+	read -r t0 t1 <"$d/phase"
+	moves=$(awk '{print $1, $2, "__migrate_task"}' "$d/moves")
+	expect_eq "$(report_query window "$d/report.json" "$MIG_WORKER" "$t0" "$t1")" "$moves" \
+		"affinity moves (from to cause)"
+	expect_grep "the workload moved the worker" "[0-9]" "$moves"
+	# natural migrations happened too, and each has a known cause
+	echo "  causes: $(report_query causes "$d/report.json" | tr '\n' ' ')"
+	if report_query causes "$d/report.json" | grep -q '^unknown '; then
+		fail "a migration has no known cause"
+	fi
+	stop_migrator
+}
+register_test test_mi_pid_matches_nr_migrations
+
+test_mi_tgid_catches_every_thread() {
+	local d=$WORK/mi-tgid tid
+	migrate_round "$d" "tgid=@TGID@" 8 2 2000 || return 1
+	for tid in $(awk '{print $1}' "$d/expected"); do
+		expect_thread_count "$d" "$tid"
+	done
+	local foreign
+	foreign=$(report_query tgids "$d/report.json" | awk -v g="$MIG_TGID" '$2 != g')
+	expect_eq "$foreign" "" "tasks of other processes in a tgid= report"
+	local moved
+	moved=$(awk '$2 > 0' "$d/expected" | wc -l)
+	((moved >= 3)) || fail "expected worker and hogs to migrate, only $moved threads did"
+	stop_migrator
+}
+register_test test_mi_tgid_catches_every_thread
+
+test_mi_comm_filter() {
+	local d=$WORK/mi-comm tid
+	migrate_round "$d" "comm=mig-hog" 4 2 1000 || return 1
+	for tid in $MIG_HOGS; do
+		expect_thread_count "$d" "$tid"
+	done
+	expect_eq "$(report_query comms "$d/report.json" | awk '{print $2}' | sort -u)" "mig-hog" \
+		"names in a comm= report"
+	stop_migrator
+}
+register_test test_mi_comm_filter
+
+test_mi_settings_reflect_activate() {
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="tgid=1,verbose=1,comm=systemd,buf-kib=64"
+	expect_grep "activate prints the settings" "TGID: 1" "$OUT"
+	expect_rc "settings" 0 "$DT" "${MI[@]}" --settings --format json
+	local s
+	s=$(python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["activated"], j["tgid"], j["pid"], j["comm"], j["verbose"], j["buf_kib"])' <<<"$OUT")
+	expect_eq "$s" "True 1 0 systemd 1 64" "settings after activate"
+	expect_rc "settings text" 0 "$DT" "${MI[@]}" --settings
+	expect_grep "text settings" "Activated: yes" "$OUT"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	expect_grep "deactivate message" "^migrate-image is not activated$" "$OUT"
+	expect_rc "settings after deactivate" 0 "$DT" "${MI[@]}" --settings
+	expect_grep "inactive settings" "Activated: no" "$OUT"
+}
+register_test test_mi_settings_reflect_activate
+
+test_mi_refusals_are_one_line() {
+	expect_rc "report before activate" 1 "$DT" "${MI[@]}" --report
+	expect_one_line_error "report before activate"
+	expect_grep "says not active" "not active" "$ERR"
+	expect_rc "deactivate when inactive" 1 "$DT" "${MI[@]}" --deactivate
+	expect_one_line_error "deactivate when inactive"
+	expect_grep "seed wording" "^deactivate migrate-image fail, ret is -" "$ERR"
+
+	# keep a recording going through every refusal below, then check it
+	local d=$WORK/mi-keep
+	start_migrator "$d" 6 0 10 || return 1
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$MIG_WORKER"
+	local before after
+	before=$(nr_migrations "$MIG_TGID" "$MIG_WORKER")
+	kill -USR1 "$MIG_TGID"
+	wait_for "$d/done" 60
+	wait_all_asleep "$MIG_TGID"
+	after=$(nr_migrations "$MIG_TGID" "$MIG_WORKER")
+
+	expect_rc "activate twice" 1 "$DT" "${MI[@]}" --activate="pid=$MIG_WORKER"
+	expect_one_line_error "activate twice"
+	expect_grep "says already active" "already active" "$ERR"
+	expect_rc "unknown key" 2 "$DT" "${MI[@]}" --activate="pid=1,colour=red"
+	expect_one_line_error "unknown key"
+	expect_grep "names the key" "unknown key 'colour'" "$ERR"
+	expect_rc "non-numeric pid" 2 "$DT" "${MI[@]}" --activate="pid=abc"
+	expect_one_line_error "non-numeric pid"
+	expect_rc "pid out of range" 2 "$DT" "${MI[@]}" --activate="pid=99999999"
+	expect_one_line_error "pid out of range"
+	expect_rc "over-long comm" 2 "$DT" "${MI[@]}" --activate="comm=abcdefghijklmnopqrstuvwxyz"
+	expect_one_line_error "over-long comm"
+	expect_grep "says too long" "longer than 15" "$ERR"
+	expect_rc "missing process" 2 "$DT" "${MI[@]}" --activate="tgid=4000000"
+	expect_one_line_error "missing process"
+	expect_rc "buffer too big" 2 "$DT" "${MI[@]}" --activate="buf-kib=999999999"
+	expect_one_line_error "buffer too big"
+	expect_rc "two verbs" 2 "$DT" "${MI[@]}" --report --settings
+	expect_one_line_error "two verbs"
+	expect_rc "bad format" 2 "$DT" "${MI[@]}" --report --format xml
+	expect_one_line_error "bad format"
+	expect_rc "non-root user" 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$DT" "${MI[@]}" --settings
+	expect_one_line_error "non-root user"
+	expect_grep "says root" "root" "$ERR"
+
+	# nothing was lost to the refusals
+	"$DT" "${MI[@]}" --report --format json >"$d/report.json"
+	expect_eq "$(report_query counts "$d/report.json" | awk '{print $2}')" "$((after - before))" \
+		"migrations kept through the refusals"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	stop_migrator
+}
+register_test test_mi_refusals_are_one_line
+
+test_mi_nothing_recorded_after_deactivate() {
+	local d=$WORK/mi-off t_react
+	start_migrator "$d" 8 1 500 || return 1
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="tgid=$MIG_TGID"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	kill -USR1 "$MIG_TGID"
+	wait_for "$d/done" 60
+	wait_all_asleep "$MIG_TGID"
+	expect_rc "report after deactivate" 1 "$DT" "${MI[@]}" --report
+	# a new activation starts empty: the migrations above were not kept
+	expect_rc "activate again" 0 "$DT" "${MI[@]}" --activate="tgid=$MIG_TGID"
+	"$DT" "${MI[@]}" --report --format json >"$d/report.json"
+	expect_eq "$(report_query records "$d/report.json")" "0" "records from the deactivated window"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	stop_migrator
+}
+register_test test_mi_nothing_recorded_after_deactivate
+
+test_mi_tiny_buffer_counts_lost() {
+	local round d got lost want
+	expect_rc "activate tiny" 0 "$DT" "${MI[@]}" --activate="comm=mig-tiny,buf-kib=1"
+	for round in 1 2; do
+		d=$WORK/mi-tiny-$round
+		start_migrator "$d" 400 1 4000 mig-tiny || return 1
+		local before after
+		before=$(nr_migrations "$MIG_TGID" "$MIG_WORKER")
+		kill -USR1 "$MIG_TGID"
+		wait_for "$d/done" 120
+		wait_all_asleep "$MIG_TGID"
+		after=$(nr_migrations "$MIG_TGID" "$MIG_WORKER")
+		"$DT" "${MI[@]}" --report --format json >"$d/report.json" ||
+			fail "report round $round"
+		got=$(report_query records "$d/report.json")
+		lost=$(report_query lost "$d/report.json")
+		want=$((after - before))
+		echo "  round $round: kernel $want, reported $got, lost $lost"
+		expect_eq "$((got + lost))" "$want" "reported + lost = se.nr_migrations (round $round)"
+		((lost > 0)) || fail "a 1 KiB buffer under this load should lose records"
+		((got > 0)) || fail "records still get through"
+		# the exiting threads wake up and may move: drain that before
+		# the next round
+		stop_migrator
+		"$DT" "${MI[@]}" --report >/dev/null
+	done
+	expect_rc "text report shows LOST" 0 "$DT" "${MI[@]}" --report
+	expect_grep "LOST TOTAL line" "^LOST TOTAL: [1-9]" "$OUT"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+}
+register_test test_mi_tiny_buffer_counts_lost
+
+test_mi_text_report_layout() {
+	local d=$WORK/mi-text
+	start_migrator "$d" 4 0 10 || return 1
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$MIG_WORKER,verbose=1"
+	kill -USR1 "$MIG_TGID"
+	wait_for "$d/done" 60
+	wait_all_asleep "$MIG_TGID"
+	expect_rc "report" 0 "$DT" "${MI[@]}" --report
+	echo "$OUT" | sed 's/^/  | /'
+	expect_grep "banner" "^-----------------MIGRATE_IMAGE---------------------$" "$OUT"
+	expect_grep "thread header" "^PID: $MIG_WORKER   TGID: $MIG_TGID   COMM: mig-worker   Time :\[[0-9]+:[0-9]+\]$" "$OUT"
+	expect_grep "columns" "^Time_Stamp +ocpu +dcpu +PLoad_AVG +Putil_AVG +RSS_KB +READ +WRITE +CAUSE +PRIO +CALLER$" "$OUT"
+	expect_grep "caller symbolised" "__migrate_task +120 +migration_cpu_stop\+0x" "$OUT"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	stop_migrator
+}
+register_test test_mi_text_report_layout
+
+test_mi_rmmod_under_load() {
+	local d=$WORK/mi-rmmod
+	start_migrator "$d" 100000 2 1000000 || return 1
+	expect_rc "activate on every task" 0 "$DT" "${MI[@]}" --activate="buf-kib=256"
+	kill -USR1 "$MIG_TGID"
+	sleep 2
+	expect_rc "rmmod while active under load" 0 rmmod diagnose
+	[[ ! -e /dev/diagnose ]] || fail "/dev/diagnose still there after rmmod"
+	expect_rc "insmod again" 0 insmod "$MODULE"
+	expect_rc "activate after reload" 0 "$DT" "${MI[@]}" --activate="buf-kib=64"
+	sleep 1
+	expect_rc "deactivate under load" 0 "$DT" "${MI[@]}" --deactivate
+	kill -9 "$MIG_TGID"
+	wait "$MIG_TGID" 2>/dev/null
+	return 0
+}
+register_test test_mi_rmmod_under_load
+
+test_mi_bad_ioctls_are_refused() {
+	expect_rc "malformed ioctls refused with their errno" 0 "$PROGS/ioctl_abuse"
+	echo "$OUT" | sed 's/^/  | /'
+	expect_rc "module still serves after abuse" 0 "$DT" "${MI[@]}" --settings
+}
+register_test test_mi_bad_ioctls_are_refused

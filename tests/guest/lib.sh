@@ -1,0 +1,152 @@
+# Test framework for the guest cases: sourced by run-all.sh.
+#
+# A case file registers its tests with `register_test NAME`; each test is a
+# shell function that calls the check helpers below.  A test passes when no
+# check failed, it returned 0, and the kernel log gained no warning while
+# it ran.
+
+REPO=${REPO:-$(pwd)}
+DT=${DT:-$REPO/build/diagnose-tools}
+PROGS=${PROGS:-$REPO/build/tests}
+MODULE=${MODULE:-$REPO/module/diagnose.ko}
+WORK=${WORK:-/tmp/diag-tests}
+mkdir -p "$WORK"
+
+TESTS=()
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+CHECK_FAILS=0
+
+# What must never appear in the kernel log (../shared/vm-notes.md).
+KERNEL_BAD='BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|scheduling while atomic|Call Trace:|RIP:|soft lockup|hard LOCKUP|rcu_sched self-detected|INFO: task .* blocked'
+
+register_test() { TESTS+=("$1"); }
+
+fail() {
+	echo "  FAILED: $*"
+	CHECK_FAILS=$((CHECK_FAILS + 1))
+}
+
+# expect_eq ACTUAL EXPECTED WHAT
+expect_eq() {
+	if [[ "$1" == "$2" ]]; then
+		echo "  ok: $3 = $1"
+	else
+		fail "$3: expected '$2', got '$1'"
+	fi
+}
+
+# expect_cmd WHAT EXPECTED_RC CMD... : runs CMD, keeps its output in $OUT/$ERR
+expect_rc() {
+	local what=$1 want=$2
+	shift 2
+	OUT=$("$@" 2>"$WORK/stderr")
+	RC=$?
+	ERR=$(cat "$WORK/stderr")
+	if [[ $RC == "$want" ]]; then
+		echo "  ok: $what (exit $RC)"
+	else
+		fail "$what: exit $RC, expected $want; stderr: $ERR"
+	fi
+}
+
+# expect_grep WHAT PATTERN TEXT
+expect_grep() {
+	if grep -qE -- "$2" <<<"$3"; then
+		echo "  ok: $1"
+	else
+		fail "$1: /$2/ not in: $3"
+	fi
+}
+
+# An error must be one line on stderr.
+expect_one_line_error() {
+	local n
+	n=$(printf '%s' "$ERR" | grep -c '')
+	if [[ $n == 1 ]]; then
+		echo "  ok: $1: one line: $ERR"
+	else
+		fail "$1: expected one line on stderr, got $n: $ERR"
+	fi
+}
+
+# wait_for FILE [SECONDS]
+wait_for() {
+	local deadline=$((SECONDS + ${2:-60}))
+	while [[ ! -e $1 ]]; do
+		((SECONDS < deadline)) || { fail "timed out waiting for $1"; return 1; }
+		sleep 0.05
+	done
+}
+
+# Thread's se.nr_migrations, the kernel's own count.
+nr_migrations() {
+	awk '/^se.nr_migrations/ {print $3}' "/proc/$1/task/$2/sched"
+}
+
+# Wait until every thread of TGID is asleep: a sleeping task cannot migrate,
+# so the kernel's counters are final.
+wait_all_asleep() {
+	local tgid=$1 deadline=$((SECONDS + 30)) t state busy
+	while :; do
+		busy=0
+		for t in /proc/"$tgid"/task/*; do
+			state=$(awk '{print $3}' "$t/stat" 2>/dev/null)
+			[[ $state == S || $state == D ]] || busy=1
+		done
+		((busy == 0)) && return 0
+		((SECONDS < deadline)) || { fail "threads of $tgid did not go to sleep"; return 1; }
+		sleep 0.05
+	done
+}
+
+# start_migrator DIR MOVES HOGS WAKEUPS [COMM]: sets MIG_TGID, MIG_WORKER, MIG_HOGS
+start_migrator() {
+	local dir=$1
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$PROGS/migrator" "$@" >"$dir/log" 2>&1 &
+	wait_for "$dir/ready" || return 1
+	MIG_TGID=$(awk '$1 == "tgid" {print $2}' "$dir/pids")
+	MIG_WORKER=$(awk '$1 == "worker" {print $2}' "$dir/pids")
+	MIG_HOGS=$(awk '$1 == "hog" {print $2}' "$dir/pids" | tr '\n' ' ')
+}
+
+# Per-thread se.nr_migrations of a process: "TID COUNT" lines.
+migrations_of_process() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		echo "$(basename "$t") $(nr_migrations "$1" "$(basename "$t")")"
+	done
+}
+
+report_query() { python3 "$REPO/tests/guest/report_query.py" "$@"; }
+
+kernel_log_lines() { dmesg | wc -l; }
+
+run_tests() {
+	local t before bad rc
+	for t in "${TESTS[@]}"; do
+		if [[ -n ${DIAG_TESTS:-} && ! $t =~ $DIAG_TESTS ]]; then
+			continue
+		fi
+		echo "=== $t"
+		CHECK_FAILS=0
+		before=$(kernel_log_lines)
+		"$t"
+		rc=$?
+		bad=$(dmesg | tail -n +"$((before + 1))" | grep -E "$KERNEL_BAD")
+		if [[ -n $bad ]]; then
+			fail "kernel log: $bad"
+		fi
+		if ((rc == 0 && CHECK_FAILS == 0)); then
+			echo "PASS $t"
+			PASSED=$((PASSED + 1))
+		else
+			echo "FAIL $t"
+			FAILED=$((FAILED + 1))
+			FAILED_NAMES+=("$t")
+		fi
+	done
+}

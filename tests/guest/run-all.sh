@@ -1,0 +1,29 @@
+#!/bin/bash
+# The guest side of ./test.sh: runs inside the QEMU guest (as PID 1's job,
+# root, in a chroot of the host's root file system), from the repository.
+# Loads diagnose.ko, runs every registered case (DIAG_TESTS: a regex to
+# pick some), and ends with an "N passed, N failed" line.
+set -u
+REPO=$(pwd)
+export REPO
+. "$REPO/tests/guest/lib.sh"
+for c in "$REPO"/tests/guest/cases/*.sh; do
+	. "$c"
+done
+
+echo "guest: $(uname -r), $(nproc) CPUs"
+if ! insmod "$MODULE"; then
+	echo "FAIL insmod $MODULE"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+run_tests
+lsmod | grep -q '^diagnose ' && rmmod diagnose
+bad=$(dmesg | grep -E "$KERNEL_BAD")
+if [[ -n $bad ]]; then
+	echo "FAIL kernel log: $bad"
+	FAILED=$((FAILED + 1))
+fi
+((FAILED)) && echo "failed: ${FAILED_NAMES[*]}"
+echo "$PASSED passed, $FAILED failed"
+((FAILED == 0))
