@@ -2,8 +2,9 @@
 #
 #   make deps    install every Debian package needed (idempotent, as root)
 #   make         build diagnose.ko and the diagnose-tools CLI
-#   make demo    show a real migrate-image report (in the guest if the host
-#                cannot load modules)
+#   make demo    install what is missing, build, and show a real
+#                migrate-image report (in the guest if the host cannot
+#                load modules)
 #   make test    the test suite (same as ./test.sh)
 
 BUILD   ?= build
@@ -36,7 +37,9 @@ test: all
 progs:
 	$(MAKE) -s -C tests/guest/progs OUT=$(CURDIR)/$(BUILD)/tests
 
-demo: all progs
+# the demo and the tests install what is missing first (fresh machines)
+demo: deps
+	$(MAKE) all progs
 	scripts/demo.sh
 
 clean:

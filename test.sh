@@ -15,9 +15,8 @@ BUILD=${BUILD:-$REPO/build}
 unit_only=0
 [[ ${1:-} == --unit ]] && unit_only=1
 
-if ! scripts/deps.sh --check; then
-	exit 1
-fi
+# installs what is missing (as root); one line naming the step otherwise
+scripts/deps.sh >/dev/null || exit 1
 
 KVER=$(scripts/guest/guest-kernel.sh) || exit 1
 mkdir -p "$BUILD"

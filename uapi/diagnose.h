@@ -127,6 +127,11 @@ enum diag_record_type {
 	DIAG_REC_PAD		= 0,	/* internal to the ring; never reported */
 	DIAG_REC_LOST		= 1,	/* struct diag_lost_record */
 	DIAG_REC_MIGRATE	= 2,	/* struct diag_migrate_record */
+	/* reserved for the functions that follow; numbers are ABI */
+	DIAG_REC_KPROBE		= 3,	/* kprobe hit */
+	DIAG_REC_KEYTIME	= 4,	/* keytime-image event */
+	DIAG_REC_RESOURCE	= 5,	/* resource-image sample */
+	DIAG_REC_TASK_MAPS	= 6,	/* user mappings of a process (stacks) */
 };
 
 /* Records a CPU could not store because its buffer was full. */
@@ -196,6 +201,17 @@ struct diag_migrate_record {
 	__u64 read_bytes;	/* storage I/O, cumulative */
 	__u64 write_bytes;
 	__u64 caller;		/* kernel address that decided the move, or 0 */
+};
+
+/*
+ * A kernel stack, innermost frame first, as captured by the module's
+ * shared stack code (module/stack.c).  Stack-bearing records embed it.
+ */
+#define DIAG_KSTACK_MAX		64
+struct diag_kernel_stack {
+	__u32 nr;		/* valid entries in ips */
+	__u32 reserved;
+	__u64 ips[DIAG_KSTACK_MAX];
 };
 
 #endif /* _UAPI_DIAGNOSE_H */
