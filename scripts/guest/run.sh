@@ -58,8 +58,13 @@ initrd=$cache/initramfs-$kver-$(cksum <"$here/init.sh" | cut -d' ' -f1).cpio.gz
 {
 	printf '#!/bin/bash\n'
 	printf 'cd %q || exit 125\n' "$PWD"
+	# DIAG_* settings of the caller (e.g. DIAG_TESTS) reach the job
+	while IFS='=' read -r name _; do
+		[[ $name == DIAG_OUT || $name == DIAG_IN_GUEST ]] && continue
+		printf 'export %s=%q\n' "$name" "${!name}"
+	done < <(env | grep -E '^DIAG_[A-Z_]+=' || true)
 	printf 'exec %q' "$job"
-	printf ' %q' "$@"
+	(($#)) && printf ' %q' "$@"
 	printf '\n'
 } >"$outdir/job.sh"
 chmod +x "$outdir/job.sh"
