@@ -18,6 +18,7 @@
 
 static struct diag_function *diag_functions[] = {
 	&diag_migrate_image,
+	&diag_kprobe,
 };
 
 void diag_msg_set(struct diag_msg *msg, const char *fmt, ...)
@@ -174,6 +175,8 @@ static int verb_settings(struct diag_function *fn, const struct diag_ioc *ioc,
 		return -EINVAL;
 	}
 	mutex_lock(&fn->lock);
+	if (fn->active && fn->sync)
+		fn->sync(fn);
 	if (copy_to_user(u64_to_user_ptr(ioc->arg), fn->settings,
 			 fn->settings_size)) {
 		diag_msg_set(msg, "cannot write the settings to user memory");
@@ -210,6 +213,8 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 		ret = -ENODATA;
 		goto unlock;
 	}
+	if (fn->sync)
+		fn->sync(fn);
 	ret = diag_ring_drain(&fn->ring, u64_to_user_ptr(rep.buf), rep.buf_len,
 			      &rep);
 	if (ret == -EFAULT)

@@ -64,6 +64,12 @@ struct diag_function {
 	int (*activate)(struct diag_function *fn, const void *settings,
 			struct diag_msg *msg);
 	void (*deactivate)(struct diag_function *fn);
+	/*
+	 * optional: bring the settings' out-fields (counters) and anything
+	 * buffered outside the ring up to date before user space reads them;
+	 * called by the settings and report verbs, under ->lock, while active.
+	 */
+	void (*sync)(struct diag_function *fn);
 
 	/* core state */
 	struct mutex lock;
@@ -75,6 +81,7 @@ struct diag_function {
 
 /* Every function the module provides; one line per function in core.c. */
 extern struct diag_function diag_migrate_image;
+extern struct diag_function diag_kprobe;
 
 int diag_core_init(void);
 void diag_core_exit(void);

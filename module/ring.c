@@ -127,6 +127,18 @@ void diag_ring_commit(struct diag_ring_slot *slot)
 	local_irq_restore(slot->irq_flags);
 }
 
+void diag_ring_trim(struct diag_ring_slot *slot, void *rec, u32 size)
+{
+	struct diag_record_header *hdr = rec;
+
+	size = ALIGN(max_t(u32, size, sizeof(*hdr)), REC_ALIGN);
+	if (size >= hdr->size)
+		return;
+	/* nothing was reserved after this record: interrupts are still off */
+	slot->head -= hdr->size - size;
+	hdr->size = size;
+}
+
 /* The consumer's view of one CPU during a drain. */
 struct drain_cursor {
 	struct diag_ring_cpu *rc;

@@ -59,6 +59,13 @@ void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 void diag_ring_commit(struct diag_ring_slot *slot);
 
 /*
+ * Shrink the reserved record @rec to @size bytes before committing it,
+ * for records whose length is known only once filled (a stack copy that
+ * stopped early).  The space given back is reused by the next record.
+ */
+void diag_ring_trim(struct diag_ring_slot *slot, void *rec, u32 size);
+
+/*
  * Copy buffered records to user space in timestamp order, at most
  * @len bytes.  Sets *@more when records remain.  Process context only.
  */

@@ -214,4 +214,111 @@ struct diag_kernel_stack {
 	__u64 ips[DIAG_KSTACK_MAX];
 };
 
+/*
+ * ---- User stacks and process context (shared by stack-bearing functions) ----
+ *
+ * A user stack is not unwound in the kernel: at the hit the module saves
+ * the user registers and a bounded copy of the user stack, and the CLI
+ * unwinds that copy (CFI from .eh_frame/.debug_frame, else frame pointers)
+ * against the process's mappings, which DIAG_REC_TASK_MAPS records carry.
+ */
+#define DIAG_UREGS_NR		17	/* DWARF x86-64 register numbers 0..16 */
+enum diag_ureg {
+	DIAG_UREG_AX = 0, DIAG_UREG_DX, DIAG_UREG_CX, DIAG_UREG_BX,
+	DIAG_UREG_SI, DIAG_UREG_DI, DIAG_UREG_BP, DIAG_UREG_SP,
+	DIAG_UREG_R8, DIAG_UREG_R9, DIAG_UREG_R10, DIAG_UREG_R11,
+	DIAG_UREG_R12, DIAG_UREG_R13, DIAG_UREG_R14, DIAG_UREG_R15,
+	DIAG_UREG_IP,
+};
+
+#define DIAG_USTACK_KIB_DEFAULT	16
+#define DIAG_USTACK_KIB_MAX	64
+
+/* diag_user_stack.flags */
+#define DIAG_USTACK_VALID	0x1	/* regs hold the task's user registers */
+#define DIAG_USTACK_COMPAT	0x2	/* 32-bit task: only regs[IP] is meaningful */
+#define DIAG_USTACK_FAULTED	0x4	/* the copy stopped at an unreadable page */
+
+struct diag_user_stack {
+	__u64 regs[DIAG_UREGS_NR];	/* user registers at the last kernel entry */
+	__u32 flags;		/* DIAG_USTACK_* */
+	__u32 len;		/* bytes of stack copied (they follow the record's fixed part) */
+	__u64 sp;		/* user address of the first copied byte */
+	__u64 mm_key;		/* address space id: matches diag_task_map_record.mm_key */
+};
+
+/* One process of a process chain: the task's process, then its ancestors. */
+#define DIAG_CHAIN_MAX		16
+struct diag_process_link {
+	__s32 pid;		/* tgid of the process */
+	char comm[DIAG_COMM_LEN];
+	__u32 reserved;
+};
+
+/*
+ * One executable mapping of an address space, snapshotted while the
+ * process lived (DIAG_REC_TASK_MAPS).  A snapshot is @count records with
+ * the same mm_key and index 0..count-1; the path (NUL-terminated) follows
+ * the fixed part and is resolved in the context of the reporting process,
+ * so it opens from there.
+ */
+#define DIAG_MAP_VDSO		0x1	/* the kernel's vDSO, not a file */
+#define DIAG_MAP_ANON		0x2	/* executable anonymous memory (JIT) */
+#define DIAG_MAP_DELETED	0x4	/* the file was deleted or replaced */
+
+struct diag_task_map_record {
+	struct diag_record_header hdr;
+	__u64 mm_key;
+	__s32 tgid;
+	__u32 flags;		/* DIAG_MAP_* */
+	__u32 index;		/* of this mapping within the snapshot */
+	__u32 count;		/* mappings in the snapshot */
+	__u64 start;		/* [start, end) user addresses */
+	__u64 end;
+	__u64 pgoff;		/* file offset of start, bytes */
+	__u64 ino;		/* inode and device of the file */
+	__u32 dev;		/* (major << 20) | minor */
+	__u32 path_len;		/* bytes of path after the fixed part, NUL included */
+};
+
+/*
+ * ---- kprobe: every hit of one kernel function ----
+ */
+#define DIAG_KPROBE_SYM_LEN	128
+#define DIAG_CPUSET_WORDS	128	/* 8192 CPUs, the largest NR_CPUS */
+
+struct diag_kprobe_settings {
+	struct diag_common_settings common;
+	char probe[DIAG_KPROBE_SYM_LEN];	/* function name, NUL-terminated */
+	__u32 dump_style;	/* 1: also print each hit to the kernel log, rate-limited */
+	__u32 ustack_kib;	/* user stack copied per hit; 0 = default */
+	__u32 cpus_set;		/* 1: only hits on the CPUs in cpus */
+	__u32 reserved;		/* must be 0 */
+	__u64 probe_addr;	/* out: address of the probed function */
+	__u64 missed;		/* out: hits the kernel's kprobe core skipped (recursion) */
+	__u64 maps_dropped;	/* out: address spaces not snapshotted (table full) */
+	__u64 cpus[DIAG_CPUSET_WORDS];	/* bitmap: bit c of word c / 64 */
+};
+
+/* diag_kprobe_record.flags */
+#define DIAG_KPROBE_KTHREAD	0x1	/* the hit was in a kernel thread */
+#define DIAG_KPROBE_IN_IRQ	0x2	/* in interrupt context (hard or soft) */
+
+/*
+ * One hit.  The user stack copy (ustack.len bytes) follows the fixed part;
+ * the record is padded to a multiple of 8.
+ */
+struct diag_kprobe_record {
+	struct diag_record_header hdr;
+	__s32 pid;
+	__s32 tgid;
+	char comm[DIAG_COMM_LEN];
+	__u64 cgroup_id;	/* cgroup v2 id: the inode number in cgroupfs */
+	__u32 flags;		/* DIAG_KPROBE_* */
+	__u32 nr_chain;		/* valid entries in chain */
+	struct diag_process_link chain[DIAG_CHAIN_MAX];
+	struct diag_kernel_stack kstack;
+	struct diag_user_stack ustack;
+};
+
 #endif /* _UAPI_DIAGNOSE_H */

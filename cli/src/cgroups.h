@@ -1,0 +1,24 @@
+// cgroup v2 ids (what the module records: the cgroup's kernfs id, which is
+// the inode number of its directory in cgroupfs) to paths like
+// "/system.slice/foo.service", by walking the cgroup2 mount once.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+namespace diag {
+
+class CgroupNames {
+ public:
+  // "/" for the root; "[cgroup id N]" when no cgroup has that id now
+  // (removed since, or no cgroup2 mount to look in).
+  std::string path(uint64_t id);
+
+ private:
+  void scan();
+  bool scanned_ = false;
+  std::unordered_map<uint64_t, std::string> paths_;
+};
+
+}  // namespace diag

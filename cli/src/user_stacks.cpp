@@ -1,0 +1,43 @@
+#include "user_stacks.h"
+
+namespace diag {
+
+UserStacks::UserStacks(const DecodedReport &report, SymbolizeOptions opts)
+    : symbolizer_(opts), snapshots_(collect_task_maps(report)) {}
+
+const AddressSpace *UserStacks::space_for(uint64_t mm_key, int32_t tgid, std::string &source) {
+  auto it = spaces_.find(mm_key);
+  if (it == spaces_.end()) {
+    ProcessMaps maps;
+    if (auto s = snapshots_.find(mm_key); s != snapshots_.end())
+      maps = std::move(s->second);
+    else
+      maps = ProcessMaps::from_proc(tgid);  // empty once the process is gone
+    it = spaces_.emplace(mm_key, std::make_unique<AddressSpace>(std::move(maps), cache_)).first;
+  }
+  const ProcessMaps &m = it->second->maps();
+  source = m.mappings().empty()                          ? "none"
+           : m.source() == ProcessMaps::Source::kProc   ? "proc"
+                                                        : "snapshot";
+  return it->second.get();
+}
+
+UserStacks::Result UserStacks::resolve(int32_t tgid, const diag_user_stack &us,
+                                       std::span<const uint8_t> stack) {
+  Result r;
+  if (!(us.flags & DIAG_USTACK_VALID)) return r;
+  const AddressSpace *space = space_for(us.mm_key, tgid, r.maps);
+  UnwindResult u;
+  if (us.flags & DIAG_USTACK_COMPAT) {
+    u.ips.push_back(us.regs[DIAG_UREG_IP]);  // 32-bit: the IP only
+  } else {
+    UserStackCopy copy{reinterpret_cast<const uint64_t *>(us.regs), us.sp, stack.first(std::min<size_t>(us.len, stack.size()))};
+    u = unwind_user_stack(*space, copy);
+  }
+  r.method = u.method;
+  r.truncated = u.truncated;
+  r.frames = symbolizer_.symbolize_stack(*space, u.ips);
+  return r;
+}
+
+}  // namespace diag

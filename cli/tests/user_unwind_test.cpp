@@ -1,0 +1,183 @@
+// The unwinder and symbolizer on a stack copied from this very process,
+// the way the module copies a task's: the registers, then the stack from
+// the stack pointer up, with the mappings read from /proc/self/maps.
+#include <gtest/gtest.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "process_maps.h"
+#include "symbolizer.h"
+#include "user_unwind.h"
+
+namespace diag {
+namespace {
+
+struct Captured {
+  uint64_t regs[DIAG_UREGS_NR] = {};
+  uint64_t sp = 0;
+  std::vector<uint8_t> stack;
+};
+
+volatile int sink;
+
+__attribute__((noinline)) void capture(Captured &c, size_t max_bytes) {
+  ucontext_t uc;
+  getcontext(&uc);
+  const greg_t *g = uc.uc_mcontext.gregs;
+  const int order[DIAG_UREGS_NR] = {REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI,
+                                    REG_RBP, REG_RSP, REG_R8,  REG_R9,  REG_R10, REG_R11,
+                                    REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP};
+  for (int i = 0; i < DIAG_UREGS_NR; ++i) c.regs[i] = static_cast<uint64_t>(g[order[i]]);
+  c.sp = c.regs[DIAG_UREG_SP];
+  // no further than the end of the stack mapping, like the module
+  FILE *f = std::fopen("/proc/self/maps", "r");
+  char line[512];
+  uint64_t end = c.sp;
+  while (f && std::fgets(line, sizeof(line), f)) {
+    unsigned long long lo, hi;
+    if (std::sscanf(line, "%llx-%llx", &lo, &hi) == 2 && c.sp >= lo && c.sp < hi) end = hi;
+  }
+  if (f) std::fclose(f);
+  size_t n = std::min<uint64_t>(max_bytes, end - c.sp);
+  c.stack.assign(reinterpret_cast<const uint8_t *>(c.sp), reinterpret_cast<const uint8_t *>(c.sp) + n);
+  sink = sink + 1;
+}
+
+__attribute__((noinline)) void chain_inner(Captured &c, size_t max_bytes) {
+  capture(c, max_bytes);
+  sink = sink + 2;
+}
+
+__attribute__((noinline)) void chain_outer(Captured &c, size_t max_bytes) {
+  chain_inner(c, max_bytes);
+  sink = sink + 3;
+}
+
+#pragma GCC push_options
+#pragma GCC optimize("no-omit-frame-pointer")
+__attribute__((noinline)) void fp_capture(Captured &c) {
+  capture(c, 16384);
+  sink = sink + 4;
+}
+__attribute__((noinline)) void fp_inner(Captured &c) {
+  fp_capture(c);
+  sink = sink + 5;
+}
+__attribute__((noinline)) void fp_outer(Captured &c) {
+  fp_inner(c);
+  sink = sink + 6;
+}
+#pragma GCC pop_options
+
+std::vector<std::string> names(const std::vector<StackFrame> &frames) {
+  std::vector<std::string> out;
+  for (const auto &f : frames) out.push_back(f.symbol);
+  return out;
+}
+
+// index of the first frame whose symbol contains `what`, or -1
+int find(const std::vector<std::string> &v, const std::string &what) {
+  for (size_t i = 0; i < v.size(); ++i)
+    if (v[i].find(what) != std::string::npos) return static_cast<int>(i);
+  return -1;
+}
+
+TEST(UserUnwind, CfiUnwindsACopiedStackInCallOrder) {
+  Captured c;
+  chain_outer(c, 16384);
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UserStackCopy copy{c.regs, c.sp, c.stack};
+  UnwindResult u = unwind_user_stack(space, copy);
+  EXPECT_EQ(u.method, UnwindResult::Method::kCfi);
+  Symbolizer sym;
+  auto frames = names(sym.symbolize_stack(space, u.ips));
+  int a = find(frames, "diag::(anonymous namespace)::capture(");
+  int b = find(frames, "chain_inner(");
+  int d = find(frames, "chain_outer(");
+  int t = find(frames, "CfiUnwindsACopiedStackInCallOrder");
+  ASSERT_GE(a, 0) << testing::PrintToString(frames);
+  EXPECT_EQ(b, a + 1) << testing::PrintToString(frames);
+  EXPECT_EQ(d, a + 2) << testing::PrintToString(frames);
+  EXPECT_EQ(t, a + 3) << testing::PrintToString(frames);
+  EXPECT_GE(find(frames, "main"), t);
+  EXPECT_FALSE(u.truncated);
+}
+
+TEST(UserUnwind, ShortCopyIsTruncatedNotWrong) {
+  Captured c;
+  chain_outer(c, 256);
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
+  Symbolizer sym;
+  auto frames = names(sym.symbolize_stack(space, u.ips));
+  ASSERT_FALSE(frames.empty());
+  EXPECT_NE(frames[0].find("capture("), std::string::npos) << testing::PrintToString(frames);
+  EXPECT_TRUE(u.truncated);
+}
+
+TEST(UserUnwind, FramePointerWalk) {
+  Captured c;
+  fp_outer(c);
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UnwindResult u = unwind_frame_pointers(UserStackCopy{c.regs, c.sp, c.stack});
+  Symbolizer sym;
+  auto frames = names(sym.symbolize_stack(space, u.ips));
+  // frame 0 is where the registers were taken (capture, built without
+  // frame pointers, so the chain starts at its caller's frame and skips
+  // fp_capture: the known blind spot of frame-pointer walks), then the
+  // chain of frame pointers
+  ASSERT_GE(frames.size(), 4u) << testing::PrintToString(frames);
+  EXPECT_NE(frames[0].find("capture("), std::string::npos) << testing::PrintToString(frames);
+  EXPECT_NE(frames[1].find("fp_inner("), std::string::npos) << testing::PrintToString(frames);
+  EXPECT_NE(frames[2].find("fp_outer("), std::string::npos) << testing::PrintToString(frames);
+  EXPECT_NE(frames[3].find("FramePointerWalk"), std::string::npos)
+      << testing::PrintToString(frames);
+}
+
+TEST(Symbolizer, UnknownAddressesNeverCrash) {
+  ElfCache cache;
+  ProcessMaps pm = ProcessMaps::parse_proc_maps(
+      0,
+      "7f0000000000-7f0000001000 r-xp 00000000 00:00 0 \n"
+      "7f0000002000-7f0000003000 r-xp 00001000 08:01 12345 /nonexistent/libgone.so\n");
+  AddressSpace space(std::move(pm), cache);
+  Symbolizer sym;
+  std::vector<StackFrame> out;
+  sym.symbolize(space, 0x7f0000000010, false, out);
+  sym.symbolize(space, 0x7f0000002010, false, out);
+  sym.symbolize(space, 0x10, false, out);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].symbol, "[unknown]+0x10");
+  EXPECT_EQ(out[0].module, "[anon]");
+  EXPECT_EQ(out[1].symbol, "[unknown]+0x1010");
+  EXPECT_EQ(out[1].module, "libgone.so");
+  EXPECT_EQ(out[2].symbol, "[unknown]");
+  EXPECT_EQ(out[2].module, "[unknown]");
+}
+
+TEST(Symbolizer, LinesGiveFileAndLineOfThisTest) {
+  Captured c;
+  chain_outer(c, 16384);
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
+  Symbolizer sym(SymbolizeOptions{true});
+  auto frames = sym.symbolize_stack(space, u.ips);
+  bool found = false;
+  for (const auto &f : frames)
+    if (f.symbol.find("chain_inner(") != std::string::npos && f.file &&
+        f.file->find("user_unwind_test.cpp") != std::string::npos && f.line && *f.line > 0)
+      found = true;
+  EXPECT_TRUE(found) << testing::PrintToString(names(frames));
+}
+
+}  // namespace
+}  // namespace diag
