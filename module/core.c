@@ -191,6 +191,7 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 {
 	void __user *urep = u64_to_user_ptr(ioc->arg);
 	struct diag_report rep;
+	bool pending;
 	int ret;
 
 	if (ioc->arg_size != sizeof(rep)) {
@@ -213,8 +214,7 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 		ret = -ENODATA;
 		goto unlock;
 	}
-	if (fn->sync)
-		fn->sync(fn);
+	pending = fn->sync && fn->sync(fn);
 	ret = diag_ring_drain(&fn->ring, u64_to_user_ptr(rep.buf), rep.buf_len,
 			      &rep);
 	if (ret == -EFAULT)
@@ -222,6 +222,8 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 	else if (ret == -ENOSPC)
 		diag_msg_set(msg, "report buffer of %u bytes is too small",
 			     rep.buf_len);
+	if (pending)
+		rep.more = 1;
 	rep.real_minus_mono_ns = ktime_get_real_ns() - ktime_get_ns();
 	if (!ret && copy_to_user(urep, &rep, sizeof(rep))) {
 		diag_msg_set(msg, "cannot write the report request to user memory");

@@ -65,11 +65,14 @@ struct diag_function {
 			struct diag_msg *msg);
 	void (*deactivate)(struct diag_function *fn);
 	/*
-	 * optional: bring the settings' out-fields (counters) and anything
-	 * buffered outside the ring up to date before user space reads them;
-	 * called by the settings and report verbs, under ->lock, while active.
+	 * optional: bring the settings' out-fields (counters) up to date and
+	 * move what the function keeps outside the ring into it, before user
+	 * space reads them; called by the settings and report verbs, under
+	 * ->lock, while active.  Returns true while it still holds records
+	 * that found no room: the report then says there is more, and the
+	 * next report call (after this drain made room) gets them.
 	 */
-	void (*sync)(struct diag_function *fn);
+	bool (*sync)(struct diag_function *fn);
 
 	/* core state */
 	struct mutex lock;

@@ -218,7 +218,7 @@ static int register_probe(struct diag_msg *msg)
 
 	/* our own code would recurse or deadlock: refuse before arming */
 	if (addr && within_module(addr, THIS_MODULE)) {
-		diag_msg_set(msg, "%s is a function of diagnose.ko itself; it cannot be probed",
+		diag_msg_set(msg, "%s is in diagnose.ko itself; it cannot be probed",
 			     kp.probe);
 		return -EINVAL;
 	}
@@ -230,19 +230,19 @@ static int register_probe(struct diag_msg *msg)
 	case 0:
 		break;
 	case -ENOENT:
-		diag_msg_set(msg, "the kernel has no function %s (see /proc/kallsyms)",
+		diag_msg_set(msg, "the kernel has no function %s",
 			     kp.probe);
 		return ret;
 	case -EINVAL:
 		if (addr)
-			diag_msg_set(msg, "the kernel refuses to probe %s: it is on the kprobe blacklist or not probeable code (see /sys/kernel/debug/kprobes/blacklist)",
+			diag_msg_set(msg, "the kernel refuses to probe %s (kprobe blacklist or not probeable)",
 				     kp.probe);
 		else
 			diag_msg_set(msg, "the kernel refuses to probe %s: no such function, or not probeable",
 				     kp.probe);
 		return ret;
 	case -EADDRNOTAVAIL:
-		diag_msg_set(msg, "%s names more than one function in the kernel; the kernel refuses an ambiguous probe",
+		diag_msg_set(msg, "%s names more than one kernel function; ambiguous",
 			     kp.probe);
 		return ret;
 	case -EILSEQ:
@@ -257,7 +257,7 @@ static int register_probe(struct diag_msg *msg)
 	/* names like module:function resolve only here */
 	if (within_module((unsigned long)kp.kp.addr, THIS_MODULE)) {
 		unregister_kprobe(&kp.kp);
-		diag_msg_set(msg, "%s is a function of diagnose.ko itself; it cannot be probed",
+		diag_msg_set(msg, "%s is in diagnose.ko itself; it cannot be probed",
 			     kp.probe);
 		return -EINVAL;
 	}
@@ -317,14 +317,14 @@ fail:
 	return ret;
 }
 
-static void kprobe_sync(struct diag_function *fn)
+static bool kprobe_sync(struct diag_function *fn)
 {
 	struct diag_kprobe_settings *s = fn->settings;
 
 	s->probe_addr = (unsigned long)kp.kp.addr;
 	s->missed = kp.kp.nmissed;
 	s->maps_dropped = diag_maps_dropped(&kp.maps);
-	diag_maps_emit(&kp.maps);
+	return diag_maps_emit(&kp.maps);
 }
 
 static void kprobe_deactivate(struct diag_function *fn)

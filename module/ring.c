@@ -64,8 +64,8 @@ void diag_ring_free(struct diag_ring *ring)
 	ring->cpu = NULL;
 }
 
-void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
-			u16 type, u32 size)
+static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
+		     u16 type, u32 size, bool count_lost)
 {
 	struct diag_ring_cpu *rc = this_cpu_ptr(ring->cpu);
 	struct diag_record_header *hdr;
@@ -78,7 +78,8 @@ void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	 * there.
 	 */
 	if (unlikely(in_nmi())) {
-		local64_inc(&rc->lost);
+		if (count_lost)
+			local64_inc(&rc->lost);
 		return NULL;
 	}
 	size = ALIGN(size, REC_ALIGN);
@@ -113,9 +114,22 @@ void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	return hdr;
 
 lost:
-	local64_inc(&rc->lost);
+	if (count_lost)
+		local64_inc(&rc->lost);
 	local_irq_restore(slot->irq_flags);
 	return NULL;
+}
+
+void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
+			u16 type, u32 size)
+{
+	return reserve(ring, slot, type, size, true);
+}
+
+void *diag_ring_try_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
+			    u16 type, u32 size)
+{
+	return reserve(ring, slot, type, size, false);
 }
 
 void diag_ring_commit(struct diag_ring_slot *slot)

@@ -56,6 +56,12 @@ void diag_ring_free(struct diag_ring *ring);
  */
 void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 			u16 type, u32 size);
+/*
+ * The same, for a producer that keeps what does not fit and tries again
+ * later: a failure is not counted as lost.
+ */
+void *diag_ring_try_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
+			    u16 type, u32 size);
 void diag_ring_commit(struct diag_ring_slot *slot);
 
 /*

@@ -222,7 +222,7 @@ static void maps_work(struct work_struct *work)
 	mutex_unlock(&m->lock);
 }
 
-static void write_map(struct diag_maps *m, const struct maps_snapshot *s,
+static bool write_map(struct diag_maps *m, const struct maps_snapshot *s,
 		      u32 index)
 {
 	const struct maps_vma *v = &s->vmas[index];
@@ -252,8 +252,8 @@ static void write_map(struct diag_maps *m, const struct maps_snapshot *s,
 
 	/* the ring's producers run with preemption off, on their own CPU */
 	preempt_disable();
-	r = diag_ring_reserve(m->ring, &slot, DIAG_REC_TASK_MAPS,
-			      sizeof(*r) + len);
+	r = diag_ring_try_reserve(m->ring, &slot, DIAG_REC_TASK_MAPS,
+				  sizeof(*r) + len);
 	if (r) {
 		r->mm_key = s->key;
 		r->tgid = s->tgid;
@@ -273,18 +273,23 @@ static void write_map(struct diag_maps *m, const struct maps_snapshot *s,
 		diag_ring_commit(&slot);
 	}
 	preempt_enable();
+	return r != NULL;
 }
 
-void diag_maps_emit(struct diag_maps *m)
+bool diag_maps_emit(struct diag_maps *m)
 {
 	struct maps_snapshot *s, *next;
+	bool full = false;
 	u32 i;
 
 	mutex_lock(&m->lock);
 	take_pending(m);
 	list_for_each_entry_safe(s, next, &m->snapshots, list) {
-		for (i = 0; i < s->count; i++)
-			write_map(m, s, i);
+		/* a snapshot is written whole; the reader drops duplicates */
+		for (i = 0; i < s->count && !full; i++)
+			full = !write_map(m, s, i);
+		if (full)
+			break;
 		list_del(&s->list);
 		free_snapshot(s);
 		cond_resched();
@@ -293,6 +298,7 @@ void diag_maps_emit(struct diag_maps *m)
 	if (atomic_inc_return(&m->gen) == 0)
 		atomic_inc(&m->gen);
 	mutex_unlock(&m->lock);
+	return full;
 }
 
 void diag_maps_destroy(struct diag_maps *m)

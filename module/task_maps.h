@@ -62,8 +62,12 @@ int diag_maps_init(struct diag_maps *m, struct diag_ring *ring, u32 slots);
 /* Probe context: current's @mm (not a borrowed one) had a stack recorded. */
 void diag_maps_request(struct diag_maps *m, struct mm_struct *mm, pid_t tgid);
 
-/* Process context (->sync): snapshot what is pending, write all records. */
-void diag_maps_emit(struct diag_maps *m);
+/*
+ * Process context (->sync): snapshot what is pending and write every
+ * snapshot into the ring.  Snapshots that find no room are kept for the
+ * next call (not counted as lost); returns true when some are left.
+ */
+bool diag_maps_emit(struct diag_maps *m);
 
 /* Address spaces that could not be tracked since init. */
 static inline u64 diag_maps_dropped(struct diag_maps *m)

@@ -59,6 +59,8 @@ std::string die_name(Dwarf_Die *die) {
 }  // namespace
 
 std::string demangle(const char *name) {
+  // versioned definitions in .symtab: "memcpy@@GLIBC_2.14"
+  if (const char *at = std::strchr(name, '@')) return std::string(name, at);
   if (name[0] != '_' || name[1] != 'Z') return name;
   int status = 0;
   char *out = abi::__cxa_demangle(name, nullptr, nullptr, &status);

@@ -55,7 +55,9 @@ std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const Kprobe
                                        uint64_t *hits) {
   KernelSymbols ksyms = KernelSymbols::load();
   CgroupNames cgroups;
-  UserStacks ustacks(report, SymbolizeOptions{opts.lines});
+  UnwindOptions unwind;
+  unwind.frame_pointers_only = opts.frame_pointers_only;
+  UserStacks ustacks(report, SymbolizeOptions{opts.lines}, unwind);
   std::vector<KprobeBlock> blocks;
   std::map<BlockKey, size_t> index;
   uint64_t n = 0;
@@ -125,6 +127,11 @@ class KprobeCommand : public FunctionCommand {
                   "--report: add file:line and inlined frames to user stacks (DWARF)");
     sub->add_flag("--no-aggregate", no_aggregate_,
                   "--report: one block per hit instead of identical stacks aggregated");
+    sub->add_option("--unwind", unwind_,
+                    "--report: user stacks by CFI with frame-pointer fallback (auto), or by "
+                    "frame pointers only (fp)")
+        ->check(CLI::IsMember({"auto", "fp"}))
+        ->capture_default_str();
     return sub;
   }
 
@@ -253,8 +260,9 @@ class KprobeCommand : public FunctionCommand {
   }
 
  private:
-  KprobeReportOptions options() const { return {lines_, !no_aggregate_}; }
+  KprobeReportOptions options() const { return {lines_, !no_aggregate_, unwind_ == "fp"}; }
 
+  std::string unwind_ = "auto";
   bool lines_ = false;
   bool no_aggregate_ = false;
 };

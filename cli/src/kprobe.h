@@ -22,6 +22,7 @@ struct KprobeBlock {
 struct KprobeReportOptions {
   bool lines = false;      // file:line and inlined frames
   bool aggregate = true;   // identical stacks of a task as one block
+  bool frame_pointers_only = false;
 };
 
 // Builds the blocks of a decoded kprobe report, in order of first hit.

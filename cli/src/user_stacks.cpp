@@ -2,8 +2,9 @@
 
 namespace diag {
 
-UserStacks::UserStacks(const DecodedReport &report, SymbolizeOptions opts)
-    : symbolizer_(opts), snapshots_(collect_task_maps(report)) {}
+UserStacks::UserStacks(const DecodedReport &report, SymbolizeOptions sym_opts,
+                       UnwindOptions unwind_opts)
+    : symbolizer_(sym_opts), unwind_opts_(unwind_opts), snapshots_(collect_task_maps(report)) {}
 
 const AddressSpace *UserStacks::space_for(uint64_t mm_key, int32_t tgid, std::string &source) {
   auto it = spaces_.find(mm_key);
@@ -32,7 +33,7 @@ UserStacks::Result UserStacks::resolve(int32_t tgid, const diag_user_stack &us,
     u.ips.push_back(us.regs[DIAG_UREG_IP]);  // 32-bit: the IP only
   } else {
     UserStackCopy copy{reinterpret_cast<const uint64_t *>(us.regs), us.sp, stack.first(std::min<size_t>(us.len, stack.size()))};
-    u = unwind_user_stack(*space, copy);
+    u = unwind_user_stack(*space, copy, unwind_opts_);
   }
   r.method = u.method;
   r.truncated = u.truncated;

@@ -23,7 +23,7 @@ namespace diag {
 
 class UserStacks {
  public:
-  UserStacks(const DecodedReport &report, SymbolizeOptions opts);
+  UserStacks(const DecodedReport &report, SymbolizeOptions sym_opts, UnwindOptions unwind_opts = {});
 
   struct Result {
     std::vector<StackFrame> frames;  // innermost first; empty for kernel threads
@@ -39,6 +39,7 @@ class UserStacks {
 
   ElfCache cache_;
   Symbolizer symbolizer_;
+  UnwindOptions unwind_opts_;
   std::map<uint64_t, ProcessMaps> snapshots_;
   std::map<uint64_t, std::unique_ptr<AddressSpace>> spaces_;
 };

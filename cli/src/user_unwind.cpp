@@ -125,9 +125,11 @@ UnwindResult unwind_frame_pointers(const UserStackCopy &copy, size_t max_frames)
 }
 
 UnwindResult unwind_user_stack(const AddressSpace &space, const UserStackCopy &copy,
-                               size_t max_frames) {
+                               const UnwindOptions &opts) {
   UnwindResult r;
+  const size_t max_frames = opts.max_frames;
   if (!copy.regs) return r;
+  if (opts.frame_pointers_only) return unwind_frame_pointers(copy, max_frames);
   UnwindContext ctx{&space, &copy};
   unw_addr_space_t as = address_space();
   unw_cursor_t cursor;

@@ -36,8 +36,13 @@ struct UnwindResult {
 
 const char *unwind_method_name(UnwindResult::Method m);
 
+struct UnwindOptions {
+  bool frame_pointers_only = false;  // skip CFI (to compare, or for JITs)
+  size_t max_frames = 128;
+};
+
 UnwindResult unwind_user_stack(const AddressSpace &space, const UserStackCopy &copy,
-                               size_t max_frames = 128);
+                               const UnwindOptions &opts = {});
 
 // Frame-pointer walk only (also the fallback of unwind_user_stack).
 UnwindResult unwind_frame_pointers(const UserStackCopy &copy, size_t max_frames = 128);

@@ -7,9 +7,12 @@
 // waits for DIR/go, then N times calls
 //   main -> run_workload -> kp::Outer::level1 -> kp::Middle<int>::level2
 //        -> kp::level3 -> kp::do_read -> read(2) of /dev/zero
-// writes DIR/done, and then exits at once ("exit", the default) or waits
-// for DIR/quit ("wait").  Every function on the chain is out of line and
-// does work after its call, so each keeps a frame of its own.
+// and in between, a number of times of its own choosing (1..7 per pid),
+//   main -> run_workload -> kp::side_read -> read(2)
+// writes "chain N side M" to DIR/done, and then exits at once ("exit", the
+// default) or waits for DIR/quit ("wait").  Every function on the chain is
+// out of line and does work after its call, so each keeps a frame of its
+// own.
 //
 //   kp_prog --bench SECONDS
 //
@@ -59,6 +62,13 @@ struct Middle {
   }
 };
 
+NOINLINE long side_read(int n) {
+  char buf[16];
+  long r = read(zero_fd, buf, sizeof(buf) - (n & 3));
+  sink = sink + r;
+  return r;
+}
+
 class Outer {
  public:
   NOINLINE long level1(int n) {
@@ -70,12 +80,19 @@ class Outer {
 
 }  // namespace kp
 
-NOINLINE static long run_workload(int n) {
+NOINLINE static int run_workload(int n) {
   kp::Outer o;
   long total = 0;
-  for (int i = 0; i < n; ++i) total += o.level1(i);
+  int side = 1 + getpid() % 7;
+  for (int i = 0; i < n; ++i) {
+    total += o.level1(i);
+    if (side > 0 && i % (n / side + 1) == 0) {
+      total += kp::side_read(i);
+      --side;
+    }
+  }
   sink = sink + total;
-  return total;
+  return 1 + getpid() % 7 - side;
 }
 
 static bool exists(const std::string &p) { return access(p.c_str(), F_OK) == 0; }
@@ -161,8 +178,8 @@ int main(int argc, char **argv) {
   if (zero_fd < 0) return 1;
   write_file(dir + "/pid", "pid " + std::to_string(getpid()) + "\n");
   wait_for(dir + "/go");
-  run_workload(n);
-  write_file(dir + "/done", "done\n");
+  int side = run_workload(n);
+  write_file(dir + "/done", "chain " + std::to_string(n) + " side " + std::to_string(side) + "\n");
   if (wait_quit) wait_for(dir + "/quit");
   return 0;
 }

@@ -1,0 +1,397 @@
+# kprobe guest cases: hit counts against ftrace's own kprobe event on the
+# same function, pid and window; kernel stacks against ftrace's stack
+# traces; user stacks against perf's DWARF call graphs of the same hits and
+# against the test program's known call chain; cgroup against
+# /proc/PID/cgroup; filters; bad input; hot functions; unload under load.
+
+KP=(kprobe)
+TRACEFS=/sys/kernel/tracing
+KP_EVENT=diagtest/probe1	# our ftrace kprobe event (group/name)
+KP_CHAIN="kp::do_read kp::level3 kp::Middle<int>::level2 kp::Outer::level1 run_workload main"
+
+kq() { python3 "$REPO/tests/guest/kprobe_query.py" "$@"; }
+
+# kp_start DIR PROG N [MODE] [COMM] [PREFIX...]: start the test program, wait
+# until it is ready; sets KP_PID.  PREFIX (e.g. taskset -c 1) runs it.
+kp_start() {
+	local dir=$1 prog=$2 n=$3 mode=${4:-wait} comm=${5:-}
+	shift 5 2>/dev/null || shift $#
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	"$@" "$PROGS/$prog" "$dir" "$n" "$mode" $comm >"$dir/log" 2>&1 &
+	wait_for "$dir/pid" || return 1
+	KP_PID=$(awk '$1 == "pid" {print $2}' "$dir/pid")
+}
+
+# kp_run DIR: let the program do its reads and wait until it has
+kp_run() {
+	touch "$1/go"
+	wait_for "$1/done" 120
+}
+
+kp_quit() {
+	touch "$1/quit"
+	wait "$2" 2>/dev/null
+}
+
+# ftrace_on FUNC FILTER [stack]: our own kprobe event on FUNC, in tracefs
+ftrace_on() {
+	echo "p:$KP_EVENT $1" >>"$TRACEFS/kprobe_events" || return 1
+	[[ -n $2 ]] && echo "$2" >"$TRACEFS/events/$KP_EVENT/filter"
+	[[ ${3:-} == stack ]] &&
+		echo "stacktrace if $2" >"$TRACEFS/events/$KP_EVENT/trigger"
+	echo >"$TRACEFS/trace"
+	echo 1 >"$TRACEFS/events/$KP_EVENT/enable"
+}
+
+# ftrace_off FILE: stop the event, keep the trace in FILE, remove the event
+ftrace_off() {
+	echo 0 >"$TRACEFS/events/$KP_EVENT/enable"
+	cat "$TRACEFS/trace" >"$1"
+	echo '!stacktrace' >"$TRACEFS/events/$KP_EVENT/trigger" 2>/dev/null
+	echo >"$TRACEFS/trace"
+	echo "-:$KP_EVENT" >>"$TRACEFS/kprobe_events"
+}
+
+# ftrace_hits FILE [PID]: events in a saved trace (of PID)
+ftrace_hits() {
+	if [[ -n ${2:-} ]]; then
+		grep -cE -- "-$2 +\[[0-9]+\] .* probe1: \(" "$1"
+	else
+		grep -c ' probe1: (' "$1"
+	fi
+}
+
+kp_report() {
+	"$DT" "${KP[@]}" --report --format json "$@" >"$D/report.json" 2>"$D/report.err" ||
+		fail "report failed: $(cat "$D/report.err")"
+}
+
+kp_deactivate() { "$DT" "${KP[@]}" --deactivate >/dev/null 2>&1; }
+
+# kprobes the kernel has registered, from anyone
+kprobes_registered() { cat /sys/kernel/debug/kprobes/list 2>/dev/null | grep -c .; }
+
+# the program's own frames of a user stack listing, function names only
+prog_frames() { awk -F'\t' -v m="$2" '$2 == m {print $1}' <<<"$1" | tr '\n' ' '; }
+
+# The core comparison, one run: our hits, ftrace's kprobe event and perf's
+# DWARF call graph on the same function, pid and window.
+kp_compare_run() {
+	local prog=$1 n=$2 kp_pid perf_pid chain side
+	D=$WORK/kp-$prog
+	rm -rf "$D"
+	mkdir -p "$D"
+	ftrace_on vfs_read "" || { fail "cannot create the ftrace kprobe event"; return 1; }
+	# perf runs the program, so that it watches it from its first instruction
+	perf record -q -e "${KP_EVENT/\//:}" --call-graph dwarf -o "$D/perf.data" -- \
+		"$PROGS/$prog" "$D" "$n" exit >"$D/perf.log" 2>&1 &
+	perf_pid=$!
+	wait_for "$D/pid" || return 1
+	kp_pid=$(awk '$1 == "pid" {print $2}' "$D/pid")
+	echo "common_pid == $kp_pid" >"$TRACEFS/events/$KP_EVENT/filter"
+	echo "stacktrace if common_pid == $kp_pid" >"$TRACEFS/events/$KP_EVENT/trigger"
+	echo >"$TRACEFS/trace"
+	# in a cgroup of its own, to see that the report names it
+	mkdir -p /sys/fs/cgroup/kptest
+	echo "$kp_pid" >/sys/fs/cgroup/kptest/cgroup.procs
+	expect_eq "$(sed -n 's/^0:://p' "/proc/$kp_pid/cgroup")" "/kptest" "program's cgroup"
+	expect_rc "activate probe=vfs_read,tgid=$kp_pid" 0 \
+		"$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$kp_pid,buf-kib=8192"
+	kp_run "$D" || return 1
+	wait "$perf_pid"
+	kp_report
+	kp_deactivate
+	ftrace_off "$D/trace"
+	perf script -i "$D/perf.data" -F ip,sym,dso >"$D/perf.txt" 2>"$D/perf.err"
+	rmdir /sys/fs/cgroup/kptest 2>/dev/null
+
+	read -r _ chain _ side <"$D/done"
+	# counts: ours against ftrace's for the same pid and window
+	expect_eq "$(kq hits "$D/report.json" "$kp_pid")" "$(ftrace_hits "$D/trace" "$kp_pid")" \
+		"hits of pid $kp_pid (report vs ftrace kprobe event)"
+	expect_eq "$(kq hits "$D/report.json" "$kp_pid")" "$((chain + side))" \
+		"hits = the program's reads"
+	expect_eq "$(kq count_with "$D/report.json" "$kp_pid" kp::do_read)" "$chain" \
+		"hits through kp::do_read"
+	expect_eq "$(kq count_with "$D/report.json" "$kp_pid" kp::side_read)" "$side" \
+		"hits through kp::side_read"
+	# kernel stack: ours against ftrace's stack trace of the same event
+	expect_eq "$(kq kernel "$D/report.json" "$kp_pid" | head -4 | tr '\n' ' ')" \
+		"$(kq ftrace_kernel "$D/trace" | head -4 | tr '\n' ' ')" "kernel stack (report vs ftrace)"
+	expect_grep "kernel stack is the read syscall path" \
+		"^vfs_read ksys_read do_syscall_64 entry_SYSCALL_64" \
+		"$(kq kernel "$D/report.json" "$kp_pid" | tr '\n' ' ')"
+	# user stack: the program's chain, in order, and what perf saw
+	local ours perfs
+	ours=$(kq user "$D/report.json" "$kp_pid" kp::do_read)
+	perfs=$(kq perf_user "$D/perf.txt" kp::do_read)
+	expect_eq "$(prog_frames "$ours" "$prog")" "$KP_CHAIN _start " "user stack ($prog frames)"
+	expect_eq "$(prog_frames "$ours" "$prog")" "$(prog_frames "$perfs" "$prog")" \
+		"user stack (report vs perf --call-graph dwarf)"
+	expect_eq "$(head -1 <<<"$ours")" "$(printf 'read\tlibc.so.6')" "innermost user frame"
+	expect_eq "$(kq field "$D/report.json" "$kp_pid" user_maps)" "snapshot" "mappings"
+	expect_eq "$(kq field "$D/report.json" "$kp_pid" cgroup)" "/kptest" "cgroup (report vs /proc)"
+	expect_eq "$(kq chain "$D/report.json" "$kp_pid" | head -1)" "$kp_pid ${prog:0:15}" \
+		"process chain starts with the process"
+	expect_eq "$(kq chain "$D/report.json" "$kp_pid" | tail -1)" "1 init" \
+		"process chain ends at init"
+	expect_grep "process chain has the test shell" "^$$ " "$(kq chain "$D/report.json" "$kp_pid")"
+}
+
+test_kp_counts_and_stacks_without_frame_pointers() {
+	kp_deactivate
+	kp_compare_run kp_prog_nofp 150
+	expect_eq "$(kq field "$D/report.json" "$(cat "$D/pid" | awk '{print $2}')" user_unwind)" \
+		"cfi" "unwinder"
+}
+register_test test_kp_counts_and_stacks_without_frame_pointers
+
+test_kp_counts_and_stacks_with_frame_pointers() {
+	kp_deactivate
+	kp_compare_run kp_prog_fp 150
+	# the same hits walked by frame pointers alone: the leaf in libc keeps
+	# no frame, so its caller is skipped, as with perf --call-graph fp
+	local pid dir=$WORK/kp-fp-walk
+	kp_start "$dir" kp_prog_fp 20 exit || return 1
+	pid=$KP_PID
+	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,pid=$pid,buf-kib=4096"
+	kp_run "$dir" || return 1
+	D=$dir
+	kp_report --unwind fp
+	kp_deactivate
+	expect_eq "$(kq field "$D/report.json" "$pid" user_unwind)" "fp" "unwinder"
+	# and the walk ends in libc's __libc_start_call_main, built without
+	expect_eq "$(prog_frames "$(kq user "$D/report.json" "$pid" kp::level3)" kp_prog_fp)" \
+		"${KP_CHAIN#kp::do_read } " "frame-pointer user stack"
+}
+register_test test_kp_counts_and_stacks_with_frame_pointers
+
+test_kp_report_clears_and_text_layout() {
+	kp_deactivate
+	local dir=$WORK/kp-text pid prog=kp_prog_nofp
+	kp_start "$dir" $prog 30 wait || return 1
+	pid=$KP_PID
+	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$pid"
+	kp_run "$dir" || return 1
+	expect_rc "text report" 0 "$DT" "${KP[@]}" --report
+	local text=$OUT
+	expect_grep "header line" "^KPROBE HIT: PID: $pid\[$prog\], TIME: \[[0-9]+:[0-9]+\]$" "$text"
+	expect_grep "cgroup line" "^##CGROUP:\[/[^]]*\]  $pid " "$text"
+	expect_grep "kernel frame" "^#@ +0x[0-9a-f]+ vfs_read\+0x[0-9a-f]+  \(\[kernel.kallsyms\]\)$" "$text"
+	expect_grep "user frame" "^#~ +0x[0-9a-f]{16} kp::Middle<int>::level2\(int\) \($prog\)$" "$text"
+	expect_grep "process frame" "^#\* +0xffffffffffffff $prog \(UNKNOWN\)$" "$text"
+	expect_grep "chain frame" "^#\^ +0xffffffffffffff $prog\[$pid\] \(UNKNOWN\)$" "$text"
+	expect_grep "aggregated count" "^#% +[0-9]+$" "$text"
+	expect_grep "block end" "^##$" "$text"
+	# what was printed is gone
+	D=$dir
+	kp_report
+	expect_eq "$(kq hits "$D/report.json")" 0 "hits in the next report"
+	kp_deactivate
+	kp_quit "$dir" "$pid"
+}
+register_test test_kp_report_clears_and_text_layout
+
+test_kp_lines_point_at_the_source() {
+	kp_deactivate
+	local dir=$WORK/kp-lines pid want
+	kp_start "$dir" kp_prog_nofp 5 wait || return 1
+	pid=$KP_PID
+	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$pid"
+	kp_run "$dir" || return 1
+	D=$dir
+	kp_report --lines
+	kp_deactivate
+	kp_quit "$dir" "$pid"
+	want=$(grep -n 'long r = read(zero_fd, buf, sizeof(buf) - (n & 7));' \
+		"$REPO/tests/guest/progs/kp_prog.cpp" | cut -d: -f1)
+	expect_eq "$(kq source "$D/report.json" "$pid" kp::do_read)" \
+		"$REPO/tests/guest/progs/kp_prog.cpp:$want" "file:line of the read call"
+}
+register_test test_kp_lines_point_at_the_source
+
+test_kp_exited_process_still_symbolized() {
+	kp_deactivate
+	local dir=$WORK/kp-exit pid prog=kp_prog_nofp
+	kp_start "$dir" $prog 10 exit || return 1
+	pid=$KP_PID
+	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$pid"
+	kp_run "$dir" || return 1
+	wait "$pid"
+	[[ -e /proc/$pid ]] && fail "process $pid still exists"
+	D=$dir
+	kp_report
+	kp_deactivate
+	expect_eq "$(kq field "$D/report.json" "$pid" user_maps)" "snapshot" "mappings of the dead process"
+	expect_eq "$(prog_frames "$(kq user "$D/report.json" "$pid" kp::do_read)" $prog)" \
+		"$KP_CHAIN _start " "user stack of the dead process"
+}
+register_test test_kp_exited_process_still_symbolized
+
+test_kp_cpu_filter() {
+	kp_deactivate
+	local d0=$WORK/kp-cpu0 d1=$WORK/kp-cpu1 p0 p1
+	kp_start "$d0" kp_prog_nofp 40 wait "" taskset -c 0 || return 1
+	p0=$KP_PID
+	kp_start "$d1" kp_prog_nofp 40 wait "" taskset -c 1 || return 1
+	p1=$KP_PID
+	D=$WORK/kp-cpu
+	mkdir -p "$D"
+	ftrace_on vfs_read "common_pid == $p0 || common_pid == $p1" || return 1
+	expect_rc "activate cpu=1" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1,buf-kib=8192"
+	touch "$d0/go" "$d1/go"
+	wait_for "$d0/done" 120 && wait_for "$d1/done" 120
+	kp_report
+	kp_deactivate
+	ftrace_off "$D/trace"
+	expect_eq "$(kq cpus "$D/report.json" | tr '\n' ' ')" "1 " "CPUs in a cpu=1 report"
+	expect_eq "$(kq hits "$D/report.json" "$p1")" "$(ftrace_hits "$D/trace" "$p1")" \
+		"hits of the program on CPU 1 (report vs ftrace)"
+	expect_eq "$(kq hits "$D/report.json" "$p0")" 0 "hits of the program on CPU 0"
+	(($(ftrace_hits "$D/trace" "$p0") > 0)) || fail "the program on CPU 0 did not hit vfs_read"
+	kp_quit "$d0" "$p0"
+	kp_quit "$d1" "$p1"
+}
+register_test test_kp_cpu_filter
+
+test_kp_comm_filter() {
+	kp_deactivate
+	local da=$WORK/kp-alpha db=$WORK/kp-beta pa pb
+	kp_start "$da" kp_prog_nofp 30 wait kp-alpha || return 1
+	pa=$KP_PID
+	kp_start "$db" kp_prog_nofp 30 wait kp-beta || return 1
+	pb=$KP_PID
+	D=$WORK/kp-comm
+	mkdir -p "$D"
+	ftrace_on vfs_read "common_pid == $pa || common_pid == $pb" || return 1
+	expect_rc "activate comm=kp-alpha" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,comm=kp-alpha"
+	touch "$da/go" "$db/go"
+	wait_for "$da/done" 120 && wait_for "$db/done" 120
+	kp_report
+	kp_deactivate
+	ftrace_off "$D/trace"
+	expect_eq "$(kq pids "$D/report.json" | tr '\n' ' ')" "$pa " "pids in a comm= report"
+	expect_eq "$(kq hits "$D/report.json" "$pa")" "$(ftrace_hits "$D/trace" "$pa")" \
+		"hits of kp-alpha (report vs ftrace)"
+	(($(ftrace_hits "$D/trace" "$pb") > 0)) || fail "kp-beta did not hit vfs_read"
+	kp_quit "$da" "$pa"
+	kp_quit "$db" "$pb"
+}
+register_test test_kp_comm_filter
+
+test_kp_dump_style_prints_to_the_kernel_log() {
+	kp_deactivate
+	local dir=$WORK/kp-dump pid before
+	kp_start "$dir" kp_prog_nofp 4 wait || return 1
+	pid=$KP_PID
+	before=$(kernel_log_lines)
+	expect_rc "activate dump-style=1" 0 "$DT" "${KP[@]}" \
+		--activate="probe=vfs_read,tgid=$pid,dump-style=1"
+	kp_run "$dir" || return 1
+	sleep 0.5
+	kp_deactivate
+	kp_quit "$dir" "$pid"
+	local lines
+	lines=$(dmesg | tail -n +"$((before + 1))" | grep -c "diagnose-kprobe: vfs_read hit: pid $pid tgid $pid comm kp_prog_nofp cpu [0-9]*: vfs_read+0x")
+	read -r _ chain _ side <"$dir/done"
+	expect_eq "$lines" "$((chain + side))" "kernel-log lines (under the rate limit)"
+}
+register_test test_kp_dump_style_prints_to_the_kernel_log
+
+test_kp_bad_input() {
+	kp_deactivate
+	expect_rc "unknown function" 1 "$DT" "${KP[@]}" --activate="probe=no_such_function_kp"
+	expect_one_line_error "unknown function"
+	expect_grep "says it does not exist" "has no function no_such_function_kp" "$ERR"
+	# on the kprobe blacklist (NOKPROBE_SYMBOL)
+	expect_rc "blacklisted function" 1 "$DT" "${KP[@]}" --activate="probe=do_int3"
+	expect_one_line_error "blacklisted function"
+	expect_grep "says the kernel refuses" "refuses to probe do_int3" "$ERR"
+	# noinstr code: also refused by the kernel
+	expect_rc "noinstr function" 1 "$DT" "${KP[@]}" --activate="probe=do_syscall_64"
+	expect_one_line_error "noinstr function"
+	expect_rc "function of diagnose.ko" 1 "$DT" "${KP[@]}" --activate="probe=diag_ring_reserve"
+	expect_one_line_error "function of diagnose.ko"
+	expect_grep "says it is ours" "in diagnose.ko itself" "$ERR"
+	expect_rc "CPU that does not exist" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=0-4096"
+	expect_one_line_error "CPU that does not exist"
+	expect_rc "CPU list garbage" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1-x"
+	expect_one_line_error "CPU list garbage"
+	expect_rc "backwards CPU range" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1-0"
+	expect_one_line_error "backwards CPU range"
+	expect_rc "no probe" 2 "$DT" "${KP[@]}" --activate="tgid=1"
+	expect_one_line_error "no probe"
+	expect_rc "not a name" 2 "$DT" "${KP[@]}" --activate="probe=vfs read"
+	expect_one_line_error "not a name"
+	expect_rc "ustack-kib too big" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,ustack-kib=65"
+	expect_one_line_error "ustack-kib too big"
+	expect_rc "dump-style 2" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,dump-style=2"
+	expect_one_line_error "dump-style 2"
+	expect_rc "report while inactive" 1 "$DT" "${KP[@]}" --report
+	expect_one_line_error "report while inactive"
+	# nothing stayed armed
+	expect_eq "$(kprobes_registered)" 0 \
+		"kprobes left registered"
+	# twice
+	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read"
+	expect_rc "activate again" 1 "$DT" "${KP[@]}" --activate="probe=vfs_write"
+	expect_one_line_error "activate again"
+	expect_rc "deactivate" 0 "$DT" "${KP[@]}" --deactivate
+	expect_rc "deactivate again" 1 "$DT" "${KP[@]}" --deactivate
+	expect_one_line_error "deactivate again"
+}
+register_test test_kp_bad_input
+
+# A very hot function with a small buffer: the guest stays responsive,
+# hits beyond the buffer are counted as lost, and hits + lost + missed
+# never exceed what ftrace's own event on the function saw in a window
+# that encloses ours.
+kp_hot() {
+	local fn=$1 hits lost missed seen
+	D=$WORK/kp-hot-$fn
+	mkdir -p "$D"
+	ftrace_on "$fn" "" || return 1
+	expect_rc "activate probe=$fn" 0 "$DT" "${KP[@]}" --activate="probe=$fn,buf-kib=160"
+	# some work that schedules, while the probe fires
+	timeout 60 bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.02; done' ||
+		fail "ten short sleeps did not finish in 60 s with $fn probed"
+	kp_report
+	missed=$("$DT" "${KP[@]}" --settings --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["missed"])')
+	kp_deactivate
+	seen=$(awk '/entries-in-buffer/ {split($3, a, "/"); print a[2]}' "$TRACEFS/trace")
+	ftrace_off "$D/trace"
+	hits=$(kq hits "$D/report.json")
+	lost=$(kq lost "$D/report.json")
+	echo "  $fn: hits $hits, lost $lost, missed $missed, ftrace $seen"
+	((hits > 0)) || fail "no hits of $fn"
+	((lost > 0)) || fail "a 160 KiB buffer lost nothing on $fn"
+	((hits + lost + missed <= seen)) ||
+		fail "$fn: hits $hits + lost $lost + missed $missed > ftrace's $seen"
+}
+
+test_kp_hot_functions_do_not_wedge() {
+	kp_deactivate
+	kp_hot schedule
+	kp_hot hrtimer_interrupt
+}
+register_test test_kp_hot_functions_do_not_wedge
+
+test_kp_rmmod_while_active_under_load() {
+	kp_deactivate
+	local load
+	expect_rc "activate probe=schedule" 0 "$DT" "${KP[@]}" --activate="probe=schedule"
+	bash -c 'while :; do sleep 0.001; done' &
+	load=$!
+	sleep 1
+	expect_rc "rmmod while active" 0 rmmod diagnose
+	kill "$load"
+	wait "$load" 2>/dev/null
+	[[ -e /dev/diagnose ]] && fail "/dev/diagnose still there"
+	expect_eq "$(kprobes_registered)" 0 \
+		"kprobes left registered after rmmod"
+	expect_rc "insmod again" 0 insmod "$MODULE"
+	expect_rc "settings after reload" 0 "$DT" "${KP[@]}" --settings --format json
+	expect_grep "inactive after reload" '"activated": false' "$OUT"
+}
+register_test test_kp_rmmod_while_active_under_load
