@@ -1,25 +1,24 @@
 #!/usr/bin/env python3
-"""Questions the kprobe guest tests ask of reports and of perf/ftrace output.
+"""Facts the kprobe guest tests check, from a `kprobe --report --format json`
+document and, optionally, the same run's ftrace trace and perf script output.
+One call prints every fact as "key<TAB>value" (python starts slowly in the
+emulated guest, so the tests ask once per report).
 
-usage: kprobe_query.py QUESTION FILE [ARGS...]
-  Of a `kprobe --report --format json` document:
-    hits [PID]          hits (of PID), aggregated blocks counted by their count
-    pids                distinct pids, one per line
-    cpus [PID]          distinct CPUs the hits were on
-    count_with PID SYM  hits of PID whose user stack has a frame SYM
-    user PID SYM        user frames of PID's first block with a frame SYM:
-                        "function<TAB>module", function without parameters
-    kernel PID          kernel frames of PID's first block, names only
-    chain PID           "pid comm" of PID's process chain
-    field PID KEY       KEY of PID's first block
-    source PID SYM      "file:line" of PID's first frame named SYM
-    lost                records lost since activation
-  Of `perf script -F ip,sym,dso` output:
-    perf_user FILE SYM  user frames of the first sample with a frame SYM,
-                        as "user" prints them
-  Of /sys/kernel/tracing/trace with a stacktrace trigger:
-    ftrace_kernel FILE  kernel frames of the first stack trace, from the
-                        probed function out (the probe machinery dropped)
+usage: kprobe_query.py REPORT.json [PID [PROG [TRACE [PERF]]]]
+  hits, lost, pids, cpus                  of the whole report
+  pid.hits, pid.cpus                      of PID
+  pid.count.FUNC                          hits of PID through user frame FUNC
+  pid.kernel                              kernel frames (names) of PID's first block
+  pid.user                                user frames "func@module" of PID's first
+                                          block through kp::do_read (else the first)
+  pid.prog                                the same, only PROG's own frames
+  pid.FIELD                               unwind, maps, cgroup of that block
+  pid.chain, pid.chain_first, pid.chain_last   "pid comm" links
+  pid.source.FUNC                         "file:line" of PID's first frame FUNC
+  ftrace.kernel                           kernel frames of TRACE's first stack
+                                          trace, from the probed function out
+  perf.prog                               PROG's frames of PERF's first sample
+                                          through kp::do_read
 """
 import json
 import re
@@ -32,7 +31,7 @@ def function_name(symbol):
     s = re.sub(r"\+0x[0-9a-f]+$", "", s)
     depth = 0
     for i, c in enumerate(s):
-        if c in "<":
+        if c == "<":
             depth += 1
         elif c == ">":
             depth -= 1
@@ -41,93 +40,95 @@ def function_name(symbol):
     return s
 
 
-def blocks(rep, pid=None):
-    return [b for b in rep["stacks"] if pid is None or b["pid"] == int(pid)]
+def put(key, value):
+    print(f"{key}\t{value}")
 
 
-def has_frame(b, sym):
-    return any(function_name(f["symbol"]) == sym for f in b["user_stack"])
+def report_facts(rep, pid, prog):
+    stacks = rep["stacks"]
+    put("hits", sum(b["count"] for b in stacks))
+    put("lost", rep.get("lost", 0))
+    put("pids", " ".join(str(p) for p in sorted({b["pid"] for b in stacks})))
+    put("cpus", " ".join(str(c) for c in sorted({c for b in stacks for c in b["cpus"]})))
+    if pid is None:
+        return
+    mine = [b for b in stacks if b["pid"] == pid]
+    put("pid.hits", sum(b["count"] for b in mine))
+    put("pid.cpus", " ".join(str(c) for c in sorted({c for b in mine for c in b["cpus"]})))
+    counts = {}
+    for b in mine:
+        for f in {function_name(f["symbol"]) for f in b["user_stack"]}:
+            counts[f] = counts.get(f, 0) + b["count"]
+    for f, n in counts.items():
+        put(f"pid.count.{f}", n)
+    if not mine:
+        return
+    through = [b for b in mine
+               if any(function_name(f["symbol"]) == "kp::do_read" for f in b["user_stack"])]
+    b = (through or mine)[0]
+    put("pid.kernel", " ".join(function_name(f["symbol"]) for f in b["kernel_stack"]))
+    user = [(function_name(f["symbol"]), f["module"]) for f in b["user_stack"]]
+    put("pid.user", " ".join(f"{f}@{m}" for f, m in user))
+    put("pid.prog", " ".join(f for f, m in user if m == prog))
+    put("pid.unwind", b["user_unwind"])
+    put("pid.maps", b["user_maps"])
+    put("pid.cgroup", b["cgroup"])
+    chain = [f"{p['pid']} {p['comm']}" for p in b["process_chain"]]
+    put("pid.chain", ", ".join(chain))
+    put("pid.chain_first", chain[0] if chain else "")
+    put("pid.chain_last", chain[-1] if chain else "")
+    for f in b["user_stack"]:
+        key = f"pid.source.{function_name(f['symbol'])}"
+        if "line" in f:
+            put(key, f"{f['file']}:{f['line']}")
+
+
+def ftrace_kernel(text):
+    out, inside = [], False
+    for line in text.splitlines():
+        if "<stack trace>" in line:
+            if out:
+                break
+            inside = True
+        elif inside and line.startswith(" => "):
+            out.append(line[4:].strip())
+        elif inside and out:
+            break
+    # kprobe_trace_func, kprobe_dispatcher, ..., the ftrace trampoline (an
+    # address), then the probed function: keep from there
+    for i, f in enumerate(out):
+        if f.startswith("0x"):
+            out = out[i + 1:]
+            break
+    return " ".join(out)
+
+
+def perf_prog(text, prog):
+    for sample in text.split("\n\n"):
+        frames = []
+        for line in sample.splitlines():
+            m = re.match(r"\s*([0-9a-f]+) (.*) \((.*)\)$", line)
+            if not m or m.group(3) == "inlined":
+                continue
+            frames.append((function_name(m.group(2)), m.group(3).rsplit("/", 1)[-1]))
+        if any(f == "kp::do_read" for f, _ in frames):
+            return " ".join(f for f, mod in frames if mod == prog)
+    return ""
 
 
 def main():
-    q, path, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-    text = open(path).read()
-    if q == "perf_user":
-        for sample in text.split("\n\n"):
-            frames = []
-            for line in sample.splitlines()[1:]:
-                m = re.match(r"\s*([0-9a-f]+) (.*) \((.*)\)$", line)
-                if not m or int(m.group(1), 16) >= 0xffff800000000000:
-                    continue
-                if m.group(3) == "inlined" or m.group(2).endswith(" (inlined"):
-                    continue
-                frames.append((function_name(m.group(2)), m.group(3).rsplit("/", 1)[-1]))
-            if any(f == args[0] for f, _ in frames):
-                for f, mod in frames:
-                    print(f"{f}\t{mod}")
-                return
-        return
-    if q == "ftrace_kernel":
-        out, inside = [], False
-        for line in text.splitlines():
-            if "<stack trace>" in line:
-                if out:
-                    break
-                inside = True
-                continue
-            if inside and line.startswith(" => "):
-                out.append(line[4:].strip())
-            elif inside and out:
-                break
-        # kprobe_trace_func, kprobe_dispatcher, ..., a trampoline, then the
-        # probed function: keep from the first frame after the trampoline
-        for i, f in enumerate(out):
-            if f.startswith("0x"):
-                out = out[i + 1:]
-                break
-        print("\n".join(out))
-        return
-    rep = json.loads(text)
-    if q == "hits":
-        print(sum(b["count"] for b in blocks(rep, args[0] if args else None)))
-    elif q == "pids":
-        for p in sorted({b["pid"] for b in rep["stacks"]}):
-            print(p)
-    elif q == "cpus":
-        cpus = set()
-        for b in blocks(rep, args[0] if args else None):
-            cpus.update(b["cpus"])
-        for c in sorted(cpus):
-            print(c)
-    elif q == "count_with":
-        print(sum(b["count"] for b in blocks(rep, args[0]) if has_frame(b, args[1])))
-    elif q == "user":
-        for b in blocks(rep, args[0]):
-            if has_frame(b, args[1]):
-                for f in b["user_stack"]:
-                    print(f"{function_name(f['symbol'])}\t{f['module']}")
-                return
-    elif q == "kernel":
-        for b in blocks(rep, args[0])[:1]:
-            for f in b["kernel_stack"]:
-                print(function_name(f["symbol"]))
-    elif q == "chain":
-        for b in blocks(rep, args[0])[:1]:
-            for p in b["process_chain"]:
-                print(p["pid"], p["comm"])
-    elif q == "field":
-        for b in blocks(rep, args[0])[:1]:
-            print(b.get(args[1], ""))
-    elif q == "source":
-        for b in blocks(rep, args[0]):
-            for f in b["user_stack"]:
-                if function_name(f["symbol"]) == args[1] and "line" in f:
-                    print(f"{f['file']}:{f['line']}")
-                    return
-    elif q == "lost":
-        print(rep.get("lost", 0))
-    else:
-        sys.exit(f"unknown question {q}")
+    args = sys.argv[1:]
+    with open(args[0]) as f:
+        rep = json.load(f)
+    pid = int(args[1]) if len(args) > 1 else None
+    prog = args[2] if len(args) > 2 else ""
+    report_facts(rep, pid, prog)
+    if len(args) > 3:
+        with open(args[3]) as f:
+            put("ftrace.kernel", ftrace_kernel(f.read()))
+    if len(args) > 4:
+        with open(args[4]) as f:
+            put("perf.prog", perf_prog(f.read(), prog))
 
 
 if __name__ == "__main__":

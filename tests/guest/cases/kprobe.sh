@@ -9,7 +9,16 @@ TRACEFS=/sys/kernel/tracing
 KP_EVENT=diagtest/probe1	# our ftrace kprobe event (group/name)
 KP_CHAIN="kp::do_read kp::level3 kp::Middle<int>::level2 kp::Outer::level1 run_workload main"
 
-kq() { python3 "$REPO/tests/guest/kprobe_query.py" "$@"; }
+# kp_facts REPORT [PID PROG [TRACE [PERF]]]: the facts kprobe_query.py
+# finds, into the associative array F
+declare -A F
+kp_facts() {
+	local k v
+	F=()
+	while IFS=$'\t' read -r k v; do
+		F[$k]=$v
+	done <<<"$(python3 "$REPO/tests/guest/kprobe_query.py" "$@")"
+}
 
 # kp_start DIR PROG N [MODE] [COMM] [PREFIX...]: start the test program, wait
 # until it is ready; sets KP_PID.  PREFIX (e.g. taskset -c 1) runs it.
@@ -72,21 +81,25 @@ kp_deactivate() { "$DT" "${KP[@]}" --deactivate >/dev/null 2>&1; }
 # kprobes the kernel has registered, from anyone
 kprobes_registered() { cat /sys/kernel/debug/kprobes/list 2>/dev/null | grep -c .; }
 
-# the program's own frames of a user stack listing, function names only
-prog_frames() { awk -F'\t' -v m="$2" '$2 == m {print $1}' <<<"$1" | tr '\n' ' '; }
-
-# The core comparison, one run: our hits, ftrace's kprobe event and perf's
-# DWARF call graph on the same function, pid and window.
+# The core comparison, one run: our hits, ftrace's kprobe event and (with
+# "perf") perf's DWARF call graph on the same function, pid and window.
+# usage: kp_compare_run PROG N [perf]
 kp_compare_run() {
-	local prog=$1 n=$2 kp_pid perf_pid chain side
+	local prog=$1 n=$2 use_perf=${3:-} kp_pid perf_pid="" chain side parents
 	D=$WORK/kp-$prog
 	rm -rf "$D"
 	mkdir -p "$D"
 	ftrace_on vfs_read "" || { fail "cannot create the ftrace kprobe event"; return 1; }
-	# perf runs the program, so that it watches it from its first instruction
-	perf record -q -e "${KP_EVENT/\//:}" --call-graph dwarf -o "$D/perf.data" -- \
-		"$PROGS/$prog" "$D" "$n" exit >"$D/perf.log" 2>&1 &
-	perf_pid=$!
+	if [[ $use_perf == perf ]]; then
+		# perf runs the program, to watch it from its first instruction
+		perf record -q -B -N -e "${KP_EVENT/\//:}" --call-graph dwarf -o "$D/perf.data" -- \
+			"$PROGS/$prog" "$D" "$n" exit >"$D/perf.log" 2>&1 &
+		perf_pid=$!
+		parents="$perf_pid perf, $$ "
+	else
+		"$PROGS/$prog" "$D" "$n" exit >"$D/log" 2>&1 &
+		parents="$$ "
+	fi
 	wait_for "$D/pid" || return 1
 	kp_pid=$(awk '$1 == "pid" {print $2}' "$D/pid")
 	echo "common_pid == $kp_pid" >"$TRACEFS/events/$KP_EVENT/filter"
@@ -99,57 +112,48 @@ kp_compare_run() {
 	expect_rc "activate probe=vfs_read,tgid=$kp_pid" 0 \
 		"$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$kp_pid,buf-kib=8192"
 	kp_run "$D" || return 1
-	wait "$perf_pid"
+	wait $perf_pid
 	kp_report
 	kp_deactivate
 	ftrace_off "$D/trace"
-	perf script -i "$D/perf.data" -F ip,sym,dso >"$D/perf.txt" 2>"$D/perf.err"
+	[[ -n $perf_pid ]] &&
+		perf script -i "$D/perf.data" -F ip,sym,dso >"$D/perf.txt" 2>"$D/perf.err"
 	rmdir /sys/fs/cgroup/kptest 2>/dev/null
 
 	read -r _ chain _ side <"$D/done"
+	kp_facts "$D/report.json" "$kp_pid" "$prog" "$D/trace" ${perf_pid:+"$D/perf.txt"}
 	# counts: ours against ftrace's for the same pid and window
-	expect_eq "$(kq hits "$D/report.json" "$kp_pid")" "$(ftrace_hits "$D/trace" "$kp_pid")" \
+	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$kp_pid")" \
 		"hits of pid $kp_pid (report vs ftrace kprobe event)"
-	expect_eq "$(kq hits "$D/report.json" "$kp_pid")" "$((chain + side))" \
-		"hits = the program's reads"
-	expect_eq "$(kq count_with "$D/report.json" "$kp_pid" kp::do_read)" "$chain" \
-		"hits through kp::do_read"
-	expect_eq "$(kq count_with "$D/report.json" "$kp_pid" kp::side_read)" "$side" \
-		"hits through kp::side_read"
+	expect_eq "${F[pid.hits]-}" "$((chain + side))" "hits = the program's reads"
+	expect_eq "${F[pid.count.kp::do_read]-}" "$chain" "hits through kp::do_read"
+	expect_eq "${F[pid.count.kp::side_read]-}" "$side" "hits through kp::side_read"
 	# kernel stack: ours against ftrace's stack trace of the same event
-	expect_eq "$(kq kernel "$D/report.json" "$kp_pid" | head -4 | tr '\n' ' ')" \
-		"$(kq ftrace_kernel "$D/trace" | head -4 | tr '\n' ' ')" "kernel stack (report vs ftrace)"
+	expect_eq "${F[pid.kernel]-}" "${F[ftrace.kernel]-}" "kernel stack (report vs ftrace)"
 	expect_grep "kernel stack is the read syscall path" \
-		"^vfs_read ksys_read do_syscall_64 entry_SYSCALL_64" \
-		"$(kq kernel "$D/report.json" "$kp_pid" | tr '\n' ' ')"
+		"^vfs_read ksys_read do_syscall_64 entry_SYSCALL_64" "${F[pid.kernel]-}"
 	# user stack: the program's chain, in order, and what perf saw
-	local ours perfs
-	ours=$(kq user "$D/report.json" "$kp_pid" kp::do_read)
-	perfs=$(kq perf_user "$D/perf.txt" kp::do_read)
-	expect_eq "$(prog_frames "$ours" "$prog")" "$KP_CHAIN _start " "user stack ($prog frames)"
-	expect_eq "$(prog_frames "$ours" "$prog")" "$(prog_frames "$perfs" "$prog")" \
+	expect_eq "${F[pid.prog]-}" "$KP_CHAIN _start" "user stack ($prog frames)"
+	[[ -n $perf_pid ]] && expect_eq "${F[pid.prog]-}" "${F[perf.prog]-}" \
 		"user stack (report vs perf --call-graph dwarf)"
-	expect_eq "$(head -1 <<<"$ours")" "$(printf 'read\tlibc.so.6')" "innermost user frame"
-	expect_eq "$(kq field "$D/report.json" "$kp_pid" user_maps)" "snapshot" "mappings"
-	expect_eq "$(kq field "$D/report.json" "$kp_pid" cgroup)" "/kptest" "cgroup (report vs /proc)"
-	expect_eq "$(kq chain "$D/report.json" "$kp_pid" | head -1)" "$kp_pid ${prog:0:15}" \
-		"process chain starts with the process"
-	expect_eq "$(kq chain "$D/report.json" "$kp_pid" | tail -1)" "1 init" \
-		"process chain ends at init"
-	expect_grep "process chain has the test shell" "^$$ " "$(kq chain "$D/report.json" "$kp_pid")"
+	expect_grep "innermost user frame" "^read@libc.so.6 kp::do_read@$prog " "${F[pid.user]-}"
+	expect_eq "${F[pid.unwind]-}" "cfi" "unwinder"
+	expect_eq "${F[pid.maps]-}" "snapshot" "mappings"
+	expect_eq "${F[pid.cgroup]-}" "/kptest" "cgroup (report vs /proc)"
+	expect_eq "${F[pid.chain_first]-}" "$kp_pid $prog" "process chain starts with the process"
+	expect_eq "${F[pid.chain_last]-}" "1 init" "process chain ends at init"
+	expect_grep "process chain has its parents" "^$kp_pid $prog, $parents" "${F[pid.chain]-}"
 }
 
 test_kp_counts_and_stacks_without_frame_pointers() {
 	kp_deactivate
-	kp_compare_run kp_prog_nofp 150
-	expect_eq "$(kq field "$D/report.json" "$(cat "$D/pid" | awk '{print $2}')" user_unwind)" \
-		"cfi" "unwinder"
+	kp_compare_run kp_prog_nofp 40 perf
 }
 register_test test_kp_counts_and_stacks_without_frame_pointers
 
 test_kp_counts_and_stacks_with_frame_pointers() {
 	kp_deactivate
-	kp_compare_run kp_prog_fp 150
+	kp_compare_run kp_prog_fp 40
 	# the same hits walked by frame pointers alone: the leaf in libc keeps
 	# no frame, so its caller is skipped, as with perf --call-graph fp
 	local pid dir=$WORK/kp-fp-walk
@@ -160,10 +164,10 @@ test_kp_counts_and_stacks_with_frame_pointers() {
 	D=$dir
 	kp_report --unwind fp
 	kp_deactivate
-	expect_eq "$(kq field "$D/report.json" "$pid" user_unwind)" "fp" "unwinder"
+	kp_facts "$D/report.json" "$pid" kp_prog_fp
+	expect_eq "${F[pid.unwind]-}" "fp" "unwinder"
 	# and the walk ends in libc's __libc_start_call_main, built without
-	expect_eq "$(prog_frames "$(kq user "$D/report.json" "$pid" kp::level3)" kp_prog_fp)" \
-		"${KP_CHAIN#kp::do_read } " "frame-pointer user stack"
+	expect_eq "${F[pid.prog]-}" "${KP_CHAIN#kp::do_read }" "frame-pointer user stack"
 }
 register_test test_kp_counts_and_stacks_with_frame_pointers
 
@@ -187,7 +191,8 @@ test_kp_report_clears_and_text_layout() {
 	# what was printed is gone
 	D=$dir
 	kp_report
-	expect_eq "$(kq hits "$D/report.json")" 0 "hits in the next report"
+	kp_facts "$D/report.json"
+	expect_eq "${F[hits]-}" 0 "hits in the next report"
 	kp_deactivate
 	kp_quit "$dir" "$pid"
 }
@@ -206,7 +211,8 @@ test_kp_lines_point_at_the_source() {
 	kp_quit "$dir" "$pid"
 	want=$(grep -n 'long r = read(zero_fd, buf, sizeof(buf) - (n & 7));' \
 		"$REPO/tests/guest/progs/kp_prog.cpp" | cut -d: -f1)
-	expect_eq "$(kq source "$D/report.json" "$pid" kp::do_read)" \
+	kp_facts "$D/report.json" "$pid" kp_prog_nofp
+	expect_eq "${F[pid.source.kp::do_read]-}" \
 		"$REPO/tests/guest/progs/kp_prog.cpp:$want" "file:line of the read call"
 }
 register_test test_kp_lines_point_at_the_source
@@ -223,9 +229,9 @@ test_kp_exited_process_still_symbolized() {
 	D=$dir
 	kp_report
 	kp_deactivate
-	expect_eq "$(kq field "$D/report.json" "$pid" user_maps)" "snapshot" "mappings of the dead process"
-	expect_eq "$(prog_frames "$(kq user "$D/report.json" "$pid" kp::do_read)" $prog)" \
-		"$KP_CHAIN _start " "user stack of the dead process"
+	kp_facts "$D/report.json" "$pid" $prog
+	expect_eq "${F[pid.maps]-}" "snapshot" "mappings of the dead process"
+	expect_eq "${F[pid.prog]-}" "$KP_CHAIN _start" "user stack of the dead process"
 }
 register_test test_kp_exited_process_still_symbolized
 
@@ -245,10 +251,12 @@ test_kp_cpu_filter() {
 	kp_report
 	kp_deactivate
 	ftrace_off "$D/trace"
-	expect_eq "$(kq cpus "$D/report.json" | tr '\n' ' ')" "1 " "CPUs in a cpu=1 report"
-	expect_eq "$(kq hits "$D/report.json" "$p1")" "$(ftrace_hits "$D/trace" "$p1")" \
+	kp_facts "$D/report.json" "$p1"
+	expect_eq "${F[cpus]-}" "1" "CPUs in a cpu=1 report"
+	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$p1")" \
 		"hits of the program on CPU 1 (report vs ftrace)"
-	expect_eq "$(kq hits "$D/report.json" "$p0")" 0 "hits of the program on CPU 0"
+	kp_facts "$D/report.json" "$p0"
+	expect_eq "${F[pid.hits]-}" 0 "hits of the program on CPU 0"
 	(($(ftrace_hits "$D/trace" "$p0") > 0)) || fail "the program on CPU 0 did not hit vfs_read"
 	kp_quit "$d0" "$p0"
 	kp_quit "$d1" "$p1"
@@ -271,8 +279,9 @@ test_kp_comm_filter() {
 	kp_report
 	kp_deactivate
 	ftrace_off "$D/trace"
-	expect_eq "$(kq pids "$D/report.json" | tr '\n' ' ')" "$pa " "pids in a comm= report"
-	expect_eq "$(kq hits "$D/report.json" "$pa")" "$(ftrace_hits "$D/trace" "$pa")" \
+	kp_facts "$D/report.json" "$pa"
+	expect_eq "${F[pids]-}" "$pa" "pids in a comm= report"
+	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$pa")" \
 		"hits of kp-alpha (report vs ftrace)"
 	(($(ftrace_hits "$D/trace" "$pb") > 0)) || fail "kp-beta did not hit vfs_read"
 	kp_quit "$da" "$pa"
@@ -361,8 +370,9 @@ kp_hot() {
 	kp_deactivate
 	seen=$(awk '/entries-in-buffer/ {split($3, a, "/"); print a[2]}' "$TRACEFS/trace")
 	ftrace_off "$D/trace"
-	hits=$(kq hits "$D/report.json")
-	lost=$(kq lost "$D/report.json")
+	kp_facts "$D/report.json"
+	hits=${F[hits]-}
+	lost=${F[lost]-}
 	echo "  $fn: hits $hits, lost $lost, missed $missed, ftrace $seen"
 	((hits > 0)) || fail "no hits of $fn"
 	((lost > 0)) || fail "a 160 KiB buffer lost nothing on $fn"
