@@ -59,8 +59,11 @@ std::string die_name(Dwarf_Die *die) {
 }  // namespace
 
 std::string demangle(const char *name) {
-  // versioned definitions in .symtab: "memcpy@@GLIBC_2.14"
-  if (const char *at = std::strchr(name, '@')) return std::string(name, at);
+  // versioned definitions in .symtab: "memcpy@@GLIBC_2.14"; PLT stubs: "f@plt"
+  if (const char *at = std::strchr(name, '@')) {
+    std::string base = demangle(std::string(name, at).c_str());
+    return std::strcmp(at, "@plt") == 0 ? base + "@plt" : base;
+  }
   if (name[0] != '_' || name[1] != 'Z') return name;
   int status = 0;
   char *out = abi::__cxa_demangle(name, nullptr, nullptr, &status);
@@ -235,13 +238,21 @@ bool ElfImage::read(uint64_t vaddr, void *out, size_t n) const {
   return false;
 }
 
-bool ElfImage::read_symtab(Elf *elf, bool dynsym_only) {
+namespace {
+
+struct Candidate {
+  ElfImage::Symbol sym;
+  int rank;
+  uint64_t section_end;  // symbols without a size end here at the latest
+};
+
+// Function symbols of one symbol table section.
+bool collect_symbols(Elf *elf, Elf64_Word type, std::vector<Candidate> &all) {
   Elf_Scn *found = nullptr;
   GElf_Shdr found_sh{};
   for (Elf_Scn *scn = elf_nextscn(elf, nullptr); scn; scn = elf_nextscn(elf, scn)) {
     GElf_Shdr sh;
-    if (!gelf_getshdr(scn, &sh)) continue;
-    if (sh.sh_type == (dynsym_only ? SHT_DYNSYM : SHT_SYMTAB)) {
+    if (gelf_getshdr(scn, &sh) && sh.sh_type == type) {
       found = scn;
       found_sh = sh;
       break;
@@ -251,36 +262,115 @@ bool ElfImage::read_symtab(Elf *elf, bool dynsym_only) {
   Elf_Data *data = elf_getdata(found, nullptr);
   if (!data || !found_sh.sh_entsize) return false;
   size_t n = found_sh.sh_size / found_sh.sh_entsize;
-  struct Candidate {
-    Symbol sym;
-    int rank;
-  };
-  std::vector<Candidate> all;
-  all.reserve(n);
+  size_t before = all.size();
   for (size_t i = 1; i < n; ++i) {
     GElf_Sym s;
     if (!gelf_getsym(data, static_cast<int>(i), &s)) continue;
-    int type = GELF_ST_TYPE(s.st_info);
-    if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF || !s.st_value)
+    int st = GELF_ST_TYPE(s.st_info);
+    if ((st != STT_FUNC && st != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+        s.st_shndx >= SHN_LORESERVE || !s.st_value)
       continue;
     const char *name = elf_strptr(elf, found_sh.sh_link, s.st_name);
     if (!name || !*name) continue;
-    all.push_back({{s.st_value, s.st_size, name}, binding_rank(GELF_ST_BIND(s.st_info))});
+    uint64_t end = UINT64_MAX;
+    GElf_Shdr sec;
+    if (Elf_Scn *scn = elf_getscn(elf, s.st_shndx); scn && gelf_getshdr(scn, &sec))
+      end = sec.sh_addr + sec.sh_size;
+    all.push_back({{s.st_value, s.st_size, name}, binding_rank(GELF_ST_BIND(s.st_info)), end});
   }
-  // one symbol per address: sized, global, fewest leading underscores,
-  // longest name (the choice perf makes among aliases)
-  std::sort(all.begin(), all.end(), [](const Candidate &a, const Candidate &b) {
+  return all.size() > before;
+}
+
+// "name@plt" for the PLT stubs, from the file's .rela.plt (x86-64 layout:
+// with IBT a .plt.sec entry of 16 bytes per relocation, else .plt entries
+// of 16 bytes after the 16-byte PLT0).  Debug files have no PLT.
+void collect_plt(Elf *elf_, std::deque<std::string> &plt_names_, std::vector<Candidate> &all) {
+  size_t shstrndx = 0;
+  if (elf_getshdrstrndx(elf_, &shstrndx) != 0) return;
+  Elf_Scn *rela = nullptr;
+  GElf_Shdr rela_sh{}, plt_sh{}, plt_sec_sh{};
+  bool have_plt = false, have_plt_sec = false;
+  for (Elf_Scn *scn = elf_nextscn(elf_, nullptr); scn; scn = elf_nextscn(elf_, scn)) {
+    GElf_Shdr sh;
+    if (!gelf_getshdr(scn, &sh)) continue;
+    const char *name = elf_strptr(elf_, shstrndx, sh.sh_name);
+    if (!name || sh.sh_type == SHT_NOBITS) continue;
+    if (!std::strcmp(name, ".rela.plt")) {
+      rela = scn;
+      rela_sh = sh;
+    } else if (!std::strcmp(name, ".plt")) {
+      plt_sh = sh;
+      have_plt = true;
+    } else if (!std::strcmp(name, ".plt.sec")) {
+      plt_sec_sh = sh;
+      have_plt_sec = true;
+    }
+  }
+  if (!rela || !(have_plt || have_plt_sec) || !rela_sh.sh_entsize) return;
+  Elf_Data *data = elf_getdata(rela, nullptr);
+  Elf_Scn *dynsym = elf_getscn(elf_, rela_sh.sh_link);
+  GElf_Shdr dynsym_sh;
+  if (!data || !dynsym || !gelf_getshdr(dynsym, &dynsym_sh)) return;
+  Elf_Data *syms = elf_getdata(dynsym, nullptr);
+  if (!syms) return;
+  uint64_t base = have_plt_sec ? plt_sec_sh.sh_addr : plt_sh.sh_addr + 16;
+  uint64_t end = have_plt_sec ? plt_sec_sh.sh_addr + plt_sec_sh.sh_size
+                              : plt_sh.sh_addr + plt_sh.sh_size;
+  size_t n = rela_sh.sh_size / rela_sh.sh_entsize;
+  for (size_t i = 0; i < n; ++i) {
+    GElf_Rela r;
+    GElf_Sym sym;
+    if (!gelf_getrela(data, static_cast<int>(i), &r) ||
+        !gelf_getsym(syms, static_cast<int>(GELF_R_SYM(r.r_info)), &sym))
+      continue;
+    const char *name = elf_strptr(elf_, dynsym_sh.sh_link, sym.st_name);
+    uint64_t addr = base + 16 * i;
+    if (addr + 16 > end) continue;
+    // IRELATIVE slots (ifuncs resolved at load time) have no symbol
+    plt_names_.push_back(name && *name ? std::string(name) + "@plt" : "[plt]");
+    all.push_back({{addr, 16, plt_names_.back().c_str()}, 0, end});
+  }
+}
+
+}  // namespace
+
+void ElfImage::load_symbols() {
+  symbols_loaded_ = true;
+  std::vector<Candidate> all;
+  if (!collect_symbols(elf_, SHT_SYMTAB, all)) {
+    // stripped: the debug file's full table beats the exported one
+    open_debug_file();
+    if (!debug_ || !collect_symbols(debug_->elf_, SHT_SYMTAB, all))
+      collect_symbols(elf_, SHT_DYNSYM, all);
+  }
+  collect_plt(elf_, plt_names_, all);
+  // one symbol per address: sized, global, not a compat version
+  // ("cfree@GLIBC_2.2.5"), fewest leading underscores, longest name (else
+  // the choice perf makes among aliases)
+  auto alias = [](const char *n) { return std::strchr(n, '@') && !std::strstr(n, "@plt"); };
+  std::sort(all.begin(), all.end(), [&](const Candidate &a, const Candidate &b) {
     if (a.sym.addr != b.sym.addr) return a.sym.addr < b.sym.addr;
     if ((a.sym.size != 0) != (b.sym.size != 0)) return a.sym.size != 0;
     if (a.rank != b.rank) return a.rank < b.rank;
+    if (alias(a.sym.name) != alias(b.sym.name)) return !alias(a.sym.name);
     size_t ua = leading_underscores(a.sym.name), ub = leading_underscores(b.sym.name);
     if (ua != ub) return ua < ub;
     return std::strlen(a.sym.name) > std::strlen(b.sym.name);
   });
+  std::vector<uint64_t> ends;
   symbols_.clear();
-  for (const auto &c : all)
-    if (symbols_.empty() || symbols_.back().addr != c.sym.addr) symbols_.push_back(c.sym);
-  return !symbols_.empty();
+  for (const auto &c : all) {
+    if (!symbols_.empty() && symbols_.back().addr == c.sym.addr) continue;
+    symbols_.push_back(c.sym);
+    ends.push_back(c.section_end);
+  }
+  // a symbol without a size runs to the next symbol or its section's end
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    if (symbols_[i].size) continue;
+    uint64_t end = ends[i];
+    if (i + 1 < symbols_.size()) end = std::min(end, symbols_[i + 1].addr);
+    symbols_[i].size = end > symbols_[i].addr && end != UINT64_MAX ? end - symbols_[i].addr : 1;
+  }
 }
 
 void ElfImage::open_debug_file() {
@@ -303,23 +393,13 @@ void ElfImage::open_debug_file() {
   }
 }
 
-void ElfImage::load_symbols() {
-  symbols_loaded_ = true;
-  if (read_symtab(elf_, false)) return;
-  // stripped: the debug file's full table beats the exported one
-  open_debug_file();
-  if (debug_ && read_symtab(debug_->elf_, false)) return;
-  read_symtab(elf_, true);
-}
-
 const ElfImage::Symbol *ElfImage::symbol(uint64_t vaddr) {
   if (!symbols_loaded_) load_symbols();
   auto it = std::upper_bound(symbols_.begin(), symbols_.end(), vaddr,
                              [](uint64_t a, const Symbol &s) { return a < s.addr; });
   if (it == symbols_.begin()) return nullptr;
   const Symbol &s = *(it - 1);
-  if (s.size ? vaddr - s.addr < s.size : it != symbols_.end()) return &s;
-  return nullptr;
+  return vaddr - s.addr < s.size ? &s : nullptr;
 }
 
 const std::string &ElfImage::demangled(const Symbol &sym) {

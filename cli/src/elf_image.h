@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -79,7 +80,6 @@ class ElfImage {
   ElfImage() = default;
   bool init(Elf *elf, const std::string &path);
   void load_symbols();
-  bool read_symtab(Elf *elf, bool dynsym_only);
   void open_debug_file();
   Dwarf *dwarf();
 
@@ -99,7 +99,8 @@ class ElfImage {
   std::string debuglink_;  // .gnu_debuglink file name
 
   bool symbols_loaded_ = false;
-  std::vector<Symbol> symbols_;  // sorted by addr, one per address
+  std::vector<Symbol> symbols_;  // sorted by addr, one per address, all sized
+  std::deque<std::string> plt_names_;  // "name@plt", which symbols_ point into
   std::unordered_map<const char *, std::string> demangled_;
 
   bool debug_tried_ = false;

@@ -58,19 +58,27 @@ void Symbolizer::symbolize_in(const AddressSpace::Module &module, uint64_t addr,
   for (size_t i = first; i < out.size(); ++i) out[i].addr = addr;
 }
 
-void Symbolizer::symbolize(const AddressSpace &space, uint64_t addr, bool return_address,
-                           std::vector<StackFrame> &out) {
+const std::vector<StackFrame> &Symbolizer::frames_at(const AddressSpace &space, uint64_t addr,
+                                                     bool return_address) {
   uint64_t at = return_address ? addr - 1 : addr;
   const AddressSpace::Module *m = space.module_at(at);
-  if (!m) {
+  if (m && m->image) return lookup(*m->image, at - m->bias, m->name);
+  auto [it, added] = unknown_.try_emplace(at);
+  if (added) {
     StackFrame f;
-    f.addr = addr;
-    f.symbol = "[unknown]";
-    f.module = "[unknown]";
-    out.push_back(std::move(f));
-    return;
+    f.module = m ? m->name : "[unknown]";
+    f.symbol = m ? unknown_at(at - m->start + m->mapping->pgoff) : "[unknown]";
+    it->second.push_back(std::move(f));
   }
-  symbolize_in(*m, addr, at - m->bias, out);
+  return it->second;
+}
+
+void Symbolizer::symbolize(const AddressSpace &space, uint64_t addr, bool return_address,
+                           std::vector<StackFrame> &out) {
+  size_t first = out.size();
+  const auto &frames = frames_at(space, addr, return_address);
+  out.insert(out.end(), frames.begin(), frames.end());
+  for (size_t i = first; i < out.size(); ++i) out[i].addr = addr;
 }
 
 std::vector<StackFrame> Symbolizer::symbolize_stack(const AddressSpace &space,

@@ -41,6 +41,12 @@ class Symbolizer {
   std::vector<StackFrame> symbolize_stack(const AddressSpace &space,
                                           const std::vector<uint64_t> &ips);
 
+  // The cached frames of one address without copying them; their addr
+  // fields are 0 (the caller knows the address).  Valid while the
+  // Symbolizer lives.
+  const std::vector<StackFrame> &frames_at(const AddressSpace &space, uint64_t addr,
+                                           bool return_address);
+
  private:
   struct Key {
     const ElfImage *image;
@@ -56,6 +62,8 @@ class Symbolizer {
 
   SymbolizeOptions opts_;
   std::unordered_map<Key, std::vector<StackFrame>, KeyHash> cache_;
+  // frames of addresses in a module without an image, or in no module
+  std::unordered_map<uint64_t, std::vector<StackFrame>> unknown_;
 };
 
 }  // namespace diag
