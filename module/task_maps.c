@@ -5,9 +5,14 @@
  *
  * The table of address spaces is open addressing over a fixed array
  * allocated at activation: probes insert keys with cmpxchg and never
- * remove them, so lookups need no lock.  An entry is (re)requested at most
- * once per report generation; its PENDING bit keeps it on the pending list
- * at most once.
+ * remove them, so lookups need no lock.  An entry is requested again in
+ * each report generation, and whenever the address space's executable
+ * mappings changed since its last request (mm->exec_vm, the pages mapped
+ * executable, moves when a library is loaded or unloaded): the first hit
+ * of a process often comes from the dynamic loader, before its libraries
+ * are mapped.  The PENDING bit keeps an entry on the pending list at most
+ * once; the snapshot it stands for is taken later, so it sees at least the
+ * mappings of every hit that found it pending.
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -28,6 +33,7 @@
 struct diag_maps_entry {
 	u64 key;			/* diag_mm_key(); 0: free */
 	atomic_t gen;			/* generation of the last request */
+	unsigned long exec_vm;		/* mm->exec_vm at the last request */
 	unsigned long flags;		/* ENTRY_PENDING */
 	struct mm_struct *mm;		/* pinned while pending */
 	pid_t tgid;
@@ -44,6 +50,7 @@ struct maps_snapshot {
 	struct list_head list;
 	u64 key;
 	pid_t tgid;
+	u32 seq;
 	u32 count;
 	struct maps_vma vmas[];
 };
@@ -99,7 +106,8 @@ static struct diag_maps_entry *lookup(struct diag_maps *m, u64 key)
 
 void diag_maps_request(struct diag_maps *m, struct mm_struct *mm, pid_t tgid)
 {
-	int gen = atomic_read(&m->gen), old;
+	unsigned long exec_vm = READ_ONCE(mm->exec_vm);
+	int gen = atomic_read(&m->gen);
 	struct diag_maps_entry *e;
 
 	e = lookup(m, diag_mm_key(mm));
@@ -107,12 +115,13 @@ void diag_maps_request(struct diag_maps *m, struct mm_struct *mm, pid_t tgid)
 		atomic64_inc(&m->dropped);
 		return;
 	}
-	old = atomic_read(&e->gen);
-	if (old == gen || atomic_cmpxchg(&e->gen, old, gen) != old)
+	if (atomic_read(&e->gen) == gen && READ_ONCE(e->exec_vm) == exec_vm)
 		return;
-	/* still queued from an earlier generation: that snapshot serves */
+	/* still queued: the snapshot not yet taken will see this state too */
 	if (test_and_set_bit_lock(ENTRY_PENDING, &e->flags))
 		return;
+	atomic_set(&e->gen, gen);
+	WRITE_ONCE(e->exec_vm, exec_vm);
 	/*
 	 * current's own mm cannot go away under current, and a reference
 	 * keeps its VMAs after the process exits, until the worker is done.
@@ -134,8 +143,8 @@ static bool vma_is_vdso(struct vm_area_struct *vma)
 	return name && !strcmp(name, "[vdso]");
 }
 
-static struct maps_snapshot *snapshot(struct mm_struct *mm, u64 key,
-				      pid_t tgid)
+static struct maps_snapshot *snapshot(struct diag_maps *m,
+				      struct mm_struct *mm, u64 key, pid_t tgid)
 {
 	struct vm_area_struct *vma;
 	struct maps_snapshot *s;
@@ -157,6 +166,7 @@ static struct maps_snapshot *snapshot(struct mm_struct *mm, u64 key,
 
 		s->key = key;
 		s->tgid = tgid;
+		s->seq = m->seq++;
 		s->count = 0;
 		for_each_vma(vmi, vma) {
 			struct maps_vma *v;
@@ -206,7 +216,7 @@ static void take_pending(struct diag_maps *m)
 		e->mm = NULL;
 		/* from here a probe may queue the entry again */
 		clear_bit_unlock(ENTRY_PENDING, &e->flags);
-		s = snapshot(mm, key, tgid);
+		s = snapshot(m, mm, key, tgid);
 		mmput(mm);
 		if (s)
 			list_add_tail(&s->list, &m->snapshots);
@@ -258,6 +268,7 @@ static bool write_map(struct diag_maps *m, const struct maps_snapshot *s,
 		r->mm_key = s->key;
 		r->tgid = s->tgid;
 		r->flags = flags;
+		r->seq = s->seq;
 		r->index = index;
 		r->count = s->count;
 		r->start = v->start;
@@ -266,6 +277,7 @@ static bool write_map(struct diag_maps *m, const struct maps_snapshot *s,
 		r->ino = ino;
 		r->dev = dev;
 		r->path_len = len;
+		r->reserved = 0;
 		memcpy(r + 1, path, len);
 		/* no stale bytes in the padding */
 		memset((char *)(r + 1) + len, 0,

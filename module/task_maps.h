@@ -53,6 +53,7 @@ struct diag_maps {
 	struct work_struct work;
 	struct mutex lock;		/* snapshots, path_buf */
 	struct list_head snapshots;	/* taken, not yet emitted */
+	u32 seq;			/* of the next snapshot */
 	char *path_buf;
 };
 

@@ -258,9 +258,11 @@ struct diag_process_link {
 /*
  * One executable mapping of an address space, snapshotted while the
  * process lived (DIAG_REC_TASK_MAPS).  A snapshot is @count records with
- * the same mm_key and index 0..count-1; the path (NUL-terminated) follows
- * the fixed part and is resolved in the context of the reporting process,
- * so it opens from there.
+ * the same mm_key and seq, index 0..count-1; the path (NUL-terminated)
+ * follows the fixed part and is resolved in the context of the reporting
+ * process, so it opens from there.  An address space is snapshotted again
+ * when its executable mappings change (a library loaded later), so a
+ * report may carry several snapshots of one mm_key: later seq is newer.
  */
 #define DIAG_MAP_VDSO		0x1	/* the kernel's vDSO, not a file */
 #define DIAG_MAP_ANON		0x2	/* executable anonymous memory (JIT) */
@@ -271,14 +273,16 @@ struct diag_task_map_record {
 	__u64 mm_key;
 	__s32 tgid;
 	__u32 flags;		/* DIAG_MAP_* */
+	__u32 seq;		/* snapshot number, increasing */
 	__u32 index;		/* of this mapping within the snapshot */
 	__u32 count;		/* mappings in the snapshot */
+	__u32 dev;		/* (major << 20) | minor */
 	__u64 start;		/* [start, end) user addresses */
 	__u64 end;
 	__u64 pgoff;		/* file offset of start, bytes */
-	__u64 ino;		/* inode and device of the file */
-	__u32 dev;		/* (major << 20) | minor */
+	__u64 ino;		/* inode (and dev) of the file */
 	__u32 path_len;		/* bytes of path after the fixed part, NUL included */
+	__u32 reserved;
 };
 
 /*

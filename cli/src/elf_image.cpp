@@ -267,16 +267,26 @@ bool collect_symbols(Elf *elf, Elf64_Word type, std::vector<Candidate> &all) {
     GElf_Sym s;
     if (!gelf_getsym(data, static_cast<int>(i), &s)) continue;
     int st = GELF_ST_TYPE(s.st_info);
-    if ((st != STT_FUNC && st != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+    if ((st != STT_FUNC && st != STT_GNU_IFUNC && st != STT_NOTYPE) || s.st_shndx == SHN_UNDEF ||
         s.st_shndx >= SHN_LORESERVE || !s.st_value)
       continue;
     const char *name = elf_strptr(elf, found_sh.sh_link, s.st_name);
     if (!name || !*name) continue;
     uint64_t end = UINT64_MAX;
     GElf_Shdr sec;
-    if (Elf_Scn *scn = elf_getscn(elf, s.st_shndx); scn && gelf_getshdr(scn, &sec))
+    bool exec = false;
+    if (Elf_Scn *scn = elf_getscn(elf, s.st_shndx); scn && gelf_getshdr(scn, &sec)) {
       end = sec.sh_addr + sec.sh_size;
-    all.push_back({{s.st_value, s.st_size, name}, binding_rank(GELF_ST_BIND(s.st_info)), end});
+      exec = sec.sh_flags & SHF_EXECINSTR;
+    }
+    // assembly entry points (_start) are labels without a type: keep those
+    // in code, below any function at the same address
+    int rank = binding_rank(GELF_ST_BIND(s.st_info));
+    if (st == STT_NOTYPE) {
+      if (!exec || name[0] == '$' || name[0] == '.') continue;
+      rank += 3;
+    }
+    all.push_back({{s.st_value, s.st_size, name}, rank, end});
   }
   return all.size() > before;
 }

@@ -55,6 +55,22 @@ void ProcessMaps::add(Mapping m) {
   maps_.insert(it, std::move(m));
 }
 
+void ProcessMaps::overlay(const ProcessMaps &newer) {
+  std::vector<Mapping> kept;
+  for (auto &m : maps_) {
+    bool covered = false;
+    for (const auto &n : newer.maps_)
+      if (n.start < m.end && m.start < n.end) {
+        covered = true;
+        break;
+      }
+    if (!covered) kept.push_back(std::move(m));
+  }
+  maps_ = std::move(kept);
+  for (const auto &n : newer.maps_) add(n);
+  complete = complete && newer.complete;
+}
+
 const Mapping *ProcessMaps::find(uint64_t addr) const {
   auto it = std::upper_bound(maps_.begin(), maps_.end(), addr,
                              [](uint64_t a, const Mapping &x) { return a < x.start; });
@@ -101,13 +117,19 @@ ProcessMaps ProcessMaps::from_proc(int32_t tgid) {
 }
 
 std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
-  std::map<uint64_t, ProcessMaps> out;
-  std::map<uint64_t, std::vector<bool>> seen;
+  struct Snapshot {
+    ProcessMaps maps;
+    std::vector<bool> seen;  // by index
+  };
+  // (mm_key, seq) -> snapshot; a snapshot written twice (retried after the
+  // ring was full) has its duplicates dropped by index
+  std::map<std::pair<uint64_t, uint32_t>, Snapshot> snaps;
   for (const auto &rec : report.records) {
     if (rec.type() != DIAG_REC_TASK_MAPS) continue;
     auto r = rec.as<diag_task_map_record>();
     size_t fixed = sizeof(diag_task_map_record);
-    if (rec.bytes.size() < fixed || r.path_len == 0 || r.path_len > rec.bytes.size() - fixed)
+    if (rec.bytes.size() < fixed || r.path_len == 0 || r.path_len > rec.bytes.size() - fixed ||
+        r.index >= r.count)
       continue;
     const char *p = reinterpret_cast<const char *>(rec.bytes.data() + fixed);
     Mapping m;
@@ -118,20 +140,26 @@ std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
     m.dev = r.dev;
     m.flags = r.flags;
     m.path.assign(p, strnlen(p, r.path_len));
-    auto [it, added] = out.try_emplace(r.mm_key, r.tgid, ProcessMaps::Source::kSnapshot);
-    auto &marks = seen[r.mm_key];
-    if (marks.size() != r.count) {
-      // a newer snapshot of the same address space replaces an older one
-      it->second = ProcessMaps(r.tgid, ProcessMaps::Source::kSnapshot);
-      marks.assign(r.count, false);
+    auto [it, added] = snaps.try_emplace({r.mm_key, r.seq});
+    Snapshot &s = it->second;
+    if (added) {
+      s.maps = ProcessMaps(r.tgid, ProcessMaps::Source::kSnapshot);
+      s.seen.assign(r.count, false);
     }
-    if (r.index < marks.size() && !marks[r.index]) {
-      marks[r.index] = true;
-      it->second.add(std::move(m));
+    if (r.index < s.seen.size() && !s.seen[r.index]) {
+      s.seen[r.index] = true;
+      s.maps.add(std::move(m));
     }
   }
-  for (auto &[key, pm] : out)
-    pm.complete = std::all_of(seen[key].begin(), seen[key].end(), [](bool b) { return b; });
+  std::map<uint64_t, ProcessMaps> out;
+  for (auto &[key, s] : snaps) {  // in (mm_key, seq) order
+    s.maps.complete = std::all_of(s.seen.begin(), s.seen.end(), [](bool b) { return b; });
+    auto [it, added] = out.try_emplace(key.first);
+    if (added)
+      it->second = std::move(s.maps);
+    else
+      it->second.overlay(s.maps);
+  }
   return out;
 }
 

@@ -26,9 +26,11 @@ struct Mapping {
 
 class ProcessMaps {
  public:
-  enum class Source { kSnapshot, kProc };
+  enum class Source { kSnapshot, kProc, kSnapshotAndProc };
   ProcessMaps() = default;
   ProcessMaps(int32_t tgid, Source source) : tgid_(tgid), source_(source) {}
+  // The same mappings, said to come from `source`.
+  ProcessMaps(const ProcessMaps &other, Source source) : ProcessMaps(other) { source_ = source; }
 
   // The executable mappings /proc/PID/maps lists now; empty if none.
   static ProcessMaps from_proc(int32_t tgid);
@@ -36,6 +38,9 @@ class ProcessMaps {
   static ProcessMaps parse_proc_maps(int32_t tgid, const std::string &text);
 
   void add(Mapping m);
+  // Lays a newer view over this one: its mappings replace the ones they
+  // overlap, the others stay (a library unloaded since keeps its range).
+  void overlay(const ProcessMaps &newer);
   // The mapping containing addr, or nullptr.
   const Mapping *find(uint64_t addr) const;
   const std::vector<Mapping> &mappings() const { return maps_; }
@@ -49,7 +54,8 @@ class ProcessMaps {
   std::vector<Mapping> maps_;  // sorted by start
 };
 
-// Every address-space snapshot in a report, by mm_key.
+// Every address-space snapshot in a report, by mm_key; several snapshots of
+// one address space (taken as it mapped more code) are overlaid in order.
 std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report);
 
 // A process's mappings with their ELF images opened.

@@ -6,20 +6,39 @@ UserStacks::UserStacks(const DecodedReport &report, SymbolizeOptions sym_opts,
                        UnwindOptions unwind_opts)
     : symbolizer_(sym_opts), unwind_opts_(unwind_opts), snapshots_(collect_task_maps(report)) {}
 
-const AddressSpace *UserStacks::space_for(uint64_t mm_key, int32_t tgid, std::string &source) {
+const AddressSpace *UserStacks::space_for(uint64_t mm_key, int32_t tgid, uint64_t ip,
+                                          std::string &source) {
   auto it = spaces_.find(mm_key);
   if (it == spaces_.end()) {
     ProcessMaps maps;
     if (auto s = snapshots_.find(mm_key); s != snapshots_.end())
-      maps = std::move(s->second);
+      maps = s->second;
     else
       maps = ProcessMaps::from_proc(tgid);  // empty once the process is gone
     it = spaces_.emplace(mm_key, std::make_unique<AddressSpace>(std::move(maps), cache_)).first;
   }
+  // a snapshot without the code the task was in (lost, or older than a
+  // library the task loaded since): what the process maps now, if it lives
+  if (!it->second->maps().find(ip) && it->second->maps().source() == ProcessMaps::Source::kSnapshot) {
+    ProcessMaps now = ProcessMaps::from_proc(tgid);
+    if (now.find(ip)) {
+      ProcessMaps merged = it->second->maps();
+      merged.overlay(now);
+      merged = ProcessMaps(merged, ProcessMaps::Source::kSnapshotAndProc);
+      it->second = std::make_unique<AddressSpace>(std::move(merged), cache_);
+    }
+  }
   const ProcessMaps &m = it->second->maps();
-  source = m.mappings().empty()                          ? "none"
-           : m.source() == ProcessMaps::Source::kProc   ? "proc"
-                                                        : "snapshot";
+  switch (m.mappings().empty() ? ProcessMaps::Source::kProc : m.source()) {
+    case ProcessMaps::Source::kSnapshot:
+      source = "snapshot";
+      break;
+    case ProcessMaps::Source::kSnapshotAndProc:
+      source = "snapshot+proc";
+      break;
+    default:
+      source = m.mappings().empty() ? "none" : "proc";
+  }
   return it->second.get();
 }
 
@@ -27,7 +46,7 @@ UserStacks::Result UserStacks::resolve(int32_t tgid, const diag_user_stack &us,
                                        std::span<const uint8_t> stack) {
   Result r;
   if (!(us.flags & DIAG_USTACK_VALID)) return r;
-  const AddressSpace *space = space_for(us.mm_key, tgid, r.maps);
+  const AddressSpace *space = space_for(us.mm_key, tgid, us.regs[DIAG_UREG_IP], r.maps);
   UnwindResult u;
   if (us.flags & DIAG_USTACK_COMPAT) {
     u.ips.push_back(us.regs[DIAG_UREG_IP]);  // 32-bit: the IP only

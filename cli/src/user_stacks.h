@@ -29,13 +29,13 @@ class UserStacks {
     std::vector<StackFrame> frames;  // innermost first; empty for kernel threads
     UnwindResult::Method method = UnwindResult::Method::kNone;
     bool truncated = false;          // the copy ended before the stack did
-    std::string maps;                // "snapshot", "proc", "none"
+    std::string maps;                // "snapshot", "snapshot+proc", "proc", "none"
   };
   // `stack` is the copy that followed the record's fixed part.
   Result resolve(int32_t tgid, const diag_user_stack &us, std::span<const uint8_t> stack);
 
  private:
-  const AddressSpace *space_for(uint64_t mm_key, int32_t tgid, std::string &source);
+  const AddressSpace *space_for(uint64_t mm_key, int32_t tgid, uint64_t ip, std::string &source);
 
   ElfCache cache_;
   Symbolizer symbolizer_;

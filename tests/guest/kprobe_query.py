@@ -8,6 +8,8 @@ usage: kprobe_query.py REPORT.json [PID [PROG [TRACE [PERF]]]]
   hits, lost, pids, cpus                  of the whole report
   pid.hits, pid.cpus                      of PID
   pid.count.FUNC                          hits of PID through user frame FUNC
+  pid.first.FUNC                          "func@module" innermost in the first
+                                          block of PID through FUNC
   pid.kernel                              kernel frames (names) of PID's first block
   pid.user                                user frames "func@module" of PID's first
                                           block through kp::do_read (else the first)
@@ -61,6 +63,15 @@ def report_facts(rep, pid, prog):
             counts[f] = counts.get(f, 0) + b["count"]
     for f, n in counts.items():
         put(f"pid.count.{f}", n)
+    # the innermost frame of the first block through each function
+    first = {}
+    for b in mine:
+        if b["user_stack"]:
+            top = b["user_stack"][0]
+            for f in {function_name(f["symbol"]) for f in b["user_stack"]}:
+                first.setdefault(f, f"{function_name(top['symbol'])}@{top['module']}")
+    for f, top in first.items():
+        put(f"pid.first.{f}", top)
     if not mine:
         return
     through = [b for b in mine
