@@ -240,57 +240,46 @@ test_kp_exited_process_still_symbolized() {
 }
 register_test test_kp_exited_process_still_symbolized
 
-test_kp_cpu_filter() {
-	kp_deactivate
-	local d0=$WORK/kp-cpu0 d1=$WORK/kp-cpu1 p0 p1
-	kp_start "$d0" kp_prog_nofp 40 wait "" taskset -c 0 || return 1
-	p0=$KP_PID
-	kp_start "$d1" kp_prog_nofp 40 wait "" taskset -c 1 || return 1
-	p1=$KP_PID
-	D=$WORK/kp-cpu
+# kp_filter_run NAME ACTIVATE IN_COMM IN_PREFIX OUT_COMM OUT_PREFIX: two
+# copies of the program, one the filter should watch (KP_IN) and one it
+# should not (KP_OUT), with ftrace's event on both; checks the watched one's
+# hits against ftrace and leaves the report in $D
+kp_filter_run() {
+	local name=$1 activate=$2 din=$WORK/$1-in dout=$WORK/$1-out
+	kp_start "$din" kp_prog_nofp 30 wait "$3" $4 || return 1
+	KP_IN=$KP_PID
+	kp_start "$dout" kp_prog_nofp 30 wait "$5" $6 || return 1
+	KP_OUT=$KP_PID
+	D=$WORK/$name
 	mkdir -p "$D"
-	ftrace_on vfs_read "common_pid == $p0 || common_pid == $p1" || return 1
-	expect_rc "activate cpu=1" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1,buf-kib=8192"
-	touch "$d0/go" "$d1/go"
-	wait_for "$d0/done" 120 && wait_for "$d1/done" 120
+	ftrace_on vfs_read "common_pid == $KP_IN || common_pid == $KP_OUT" || return 1
+	expect_rc "activate $activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,$activate,buf-kib=8192"
+	touch "$din/go" "$dout/go"
+	wait_for "$din/done" 120 && wait_for "$dout/done" 120
 	kp_report
 	kp_deactivate
 	ftrace_off "$D/trace"
-	kp_facts "$D/report.json" "$p1"
+	kp_quit "$din" "$KP_IN"
+	kp_quit "$dout" "$KP_OUT"
+	kp_facts "$D/report.json" "$KP_IN"
+	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$KP_IN")" \
+		"hits of the watched program (report vs ftrace)"
+	(($(ftrace_hits "$D/trace" "$KP_OUT") > 0)) || fail "the other program did not hit vfs_read"
+}
+
+test_kp_cpu_filter() {
+	kp_deactivate
+	kp_filter_run kp-cpu "cpu=1" "" "taskset -c 1" "" "taskset -c 0" || return 1
 	expect_eq "${F[cpus]-}" "1" "CPUs in a cpu=1 report"
-	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$p1")" \
-		"hits of the program on CPU 1 (report vs ftrace)"
-	kp_facts "$D/report.json" "$p0"
+	kp_facts "$D/report.json" "$KP_OUT"
 	expect_eq "${F[pid.hits]-}" 0 "hits of the program on CPU 0"
-	(($(ftrace_hits "$D/trace" "$p0") > 0)) || fail "the program on CPU 0 did not hit vfs_read"
-	kp_quit "$d0" "$p0"
-	kp_quit "$d1" "$p1"
 }
 register_test test_kp_cpu_filter
 
 test_kp_comm_filter() {
 	kp_deactivate
-	local da=$WORK/kp-alpha db=$WORK/kp-beta pa pb
-	kp_start "$da" kp_prog_nofp 30 wait kp-alpha || return 1
-	pa=$KP_PID
-	kp_start "$db" kp_prog_nofp 30 wait kp-beta || return 1
-	pb=$KP_PID
-	D=$WORK/kp-comm
-	mkdir -p "$D"
-	ftrace_on vfs_read "common_pid == $pa || common_pid == $pb" || return 1
-	expect_rc "activate comm=kp-alpha" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,comm=kp-alpha"
-	touch "$da/go" "$db/go"
-	wait_for "$da/done" 120 && wait_for "$db/done" 120
-	kp_report
-	kp_deactivate
-	ftrace_off "$D/trace"
-	kp_facts "$D/report.json" "$pa"
-	expect_eq "${F[pids]-}" "$pa" "pids in a comm= report"
-	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$pa")" \
-		"hits of kp-alpha (report vs ftrace)"
-	(($(ftrace_hits "$D/trace" "$pb") > 0)) || fail "kp-beta did not hit vfs_read"
-	kp_quit "$da" "$pa"
-	kp_quit "$db" "$pb"
+	kp_filter_run kp-comm "comm=kp-alpha" kp-alpha "" kp-beta "" || return 1
+	expect_eq "${F[pids]-}" "$KP_IN" "pids in a comm= report"
 }
 register_test test_kp_comm_filter
 
