@@ -2,7 +2,6 @@
 // the way the module copies a task's: the registers, then the stack from
 // the stack pointer up, with the mappings read from /proc/self/maps.
 #include <gtest/gtest.h>
-#include <ucontext.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "capture_stack.h"
 #include "process_maps.h"
 #include "symbolizer.h"
 #include "user_unwind.h"
@@ -17,36 +17,10 @@
 namespace diag {
 namespace {
 
-struct Captured {
-  uint64_t regs[DIAG_UREGS_NR] = {};
-  uint64_t sp = 0;
-  std::vector<uint8_t> stack;
-};
+using diag::testing::capture;
+using diag::testing::Captured;
 
 volatile int sink;
-
-__attribute__((noinline)) void capture(Captured &c, size_t max_bytes) {
-  ucontext_t uc;
-  getcontext(&uc);
-  const greg_t *g = uc.uc_mcontext.gregs;
-  const int order[DIAG_UREGS_NR] = {REG_RAX, REG_RDX, REG_RCX, REG_RBX, REG_RSI, REG_RDI,
-                                    REG_RBP, REG_RSP, REG_R8,  REG_R9,  REG_R10, REG_R11,
-                                    REG_R12, REG_R13, REG_R14, REG_R15, REG_RIP};
-  for (int i = 0; i < DIAG_UREGS_NR; ++i) c.regs[i] = static_cast<uint64_t>(g[order[i]]);
-  c.sp = c.regs[DIAG_UREG_SP];
-  // no further than the end of the stack mapping, like the module
-  FILE *f = std::fopen("/proc/self/maps", "r");
-  char line[512];
-  uint64_t end = c.sp;
-  while (f && std::fgets(line, sizeof(line), f)) {
-    unsigned long long lo, hi;
-    if (std::sscanf(line, "%llx-%llx", &lo, &hi) == 2 && c.sp >= lo && c.sp < hi) end = hi;
-  }
-  if (f) std::fclose(f);
-  size_t n = std::min<uint64_t>(max_bytes, end - c.sp);
-  c.stack.assign(reinterpret_cast<const uint8_t *>(c.sp), reinterpret_cast<const uint8_t *>(c.sp) + n);
-  sink = sink + 1;
-}
 
 __attribute__((noinline)) void chain_inner(Captured &c, size_t max_bytes) {
   capture(c, max_bytes);
@@ -97,14 +71,14 @@ TEST(UserUnwind, CfiUnwindsACopiedStackInCallOrder) {
   EXPECT_EQ(u.method, UnwindResult::Method::kCfi);
   Symbolizer sym;
   auto frames = names(sym.symbolize_stack(space, u.ips));
-  int a = find(frames, "diag::(anonymous namespace)::capture(");
+  int a = find(frames, "diag::testing::capture(");
   int b = find(frames, "chain_inner(");
   int d = find(frames, "chain_outer(");
   int t = find(frames, "CfiUnwindsACopiedStackInCallOrder");
-  ASSERT_GE(a, 0) << testing::PrintToString(frames);
-  EXPECT_EQ(b, a + 1) << testing::PrintToString(frames);
-  EXPECT_EQ(d, a + 2) << testing::PrintToString(frames);
-  EXPECT_EQ(t, a + 3) << testing::PrintToString(frames);
+  ASSERT_GE(a, 0) << ::testing::PrintToString(frames);
+  EXPECT_EQ(b, a + 1) << ::testing::PrintToString(frames);
+  EXPECT_EQ(d, a + 2) << ::testing::PrintToString(frames);
+  EXPECT_EQ(t, a + 3) << ::testing::PrintToString(frames);
   EXPECT_GE(find(frames, "main"), t);
   EXPECT_FALSE(u.truncated);
 }
@@ -118,7 +92,7 @@ TEST(UserUnwind, ShortCopyIsTruncatedNotWrong) {
   Symbolizer sym;
   auto frames = names(sym.symbolize_stack(space, u.ips));
   ASSERT_FALSE(frames.empty());
-  EXPECT_NE(frames[0].find("capture("), std::string::npos) << testing::PrintToString(frames);
+  EXPECT_NE(frames[0].find("capture("), std::string::npos) << ::testing::PrintToString(frames);
   EXPECT_TRUE(u.truncated);
 }
 
@@ -134,12 +108,12 @@ TEST(UserUnwind, FramePointerWalk) {
   // frame pointers, so the chain starts at its caller's frame and skips
   // fp_capture: the known blind spot of frame-pointer walks), then the
   // chain of frame pointers
-  ASSERT_GE(frames.size(), 4u) << testing::PrintToString(frames);
-  EXPECT_NE(frames[0].find("capture("), std::string::npos) << testing::PrintToString(frames);
-  EXPECT_NE(frames[1].find("fp_inner("), std::string::npos) << testing::PrintToString(frames);
-  EXPECT_NE(frames[2].find("fp_outer("), std::string::npos) << testing::PrintToString(frames);
+  ASSERT_GE(frames.size(), 4u) << ::testing::PrintToString(frames);
+  EXPECT_NE(frames[0].find("capture("), std::string::npos) << ::testing::PrintToString(frames);
+  EXPECT_NE(frames[1].find("fp_inner("), std::string::npos) << ::testing::PrintToString(frames);
+  EXPECT_NE(frames[2].find("fp_outer("), std::string::npos) << ::testing::PrintToString(frames);
   EXPECT_NE(frames[3].find("FramePointerWalk"), std::string::npos)
-      << testing::PrintToString(frames);
+      << ::testing::PrintToString(frames);
 }
 
 TEST(Symbolizer, UnknownAddressesNeverCrash) {
@@ -176,7 +150,7 @@ TEST(Symbolizer, LinesGiveFileAndLineOfThisTest) {
     if (f.symbol.find("chain_inner(") != std::string::npos && f.file &&
         f.file->find("user_unwind_test.cpp") != std::string::npos && f.line && *f.line > 0)
       found = true;
-  EXPECT_TRUE(found) << testing::PrintToString(names(frames));
+  EXPECT_TRUE(found) << ::testing::PrintToString(names(frames));
 }
 
 }  // namespace
