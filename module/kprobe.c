@@ -5,10 +5,12 @@
  * and symbolized by the CLI), the cgroup and the process chain.
  *
  * The probe is a plain kprobe on the function's entry (ftrace-based where
- * the function has an fentry call, a breakpoint otherwise).  The handler
- * runs with preemption off, possibly in interrupt context and with the
- * probed code holding any lock, so it only reads current and writes into
- * the per-CPU ring: no allocation, no lock, no sleeping, bounded work.
+ * the function has an fentry call, a breakpoint otherwise, which the
+ * kernel handles like an NMI).  The handler runs with preemption off,
+ * possibly in interrupt or NMI context and with the probed code holding
+ * any lock, so it only reads current and writes into the per-CPU ring: no
+ * allocation, no lock (a trylock for the rate limit), no sleeping, bounded
+ * work, nothing that is not NMI-safe.
  * What needs process context is deferred with irq_work: snapshots of the
  * address spaces (task_maps.c) and, with dump-style=1, the kernel-log
  * lines.  The kprobe core itself prevents recursion (a hit while a kprobe
@@ -116,6 +118,21 @@ static void dump_work(struct irq_work *w)
 	}
 }
 
+/*
+ * Whether the probed code ran in a hard or soft interrupt.  A breakpoint
+ * kprobe is entered like an NMI (nmi_enter() adds NMI_OFFSET and
+ * HARDIRQ_OFFSET to the preempt count), so that layer is taken off first;
+ * a hit in a real NMI therefore shows as the context the NMI interrupted.
+ */
+static bool probed_in_interrupt(void)
+{
+	unsigned long pc = preempt_count();
+
+	if (pc & NMI_MASK)
+		pc -= NMI_OFFSET + HARDIRQ_OFFSET;
+	return pc & (HARDIRQ_MASK | SOFTIRQ_OFFSET);
+}
+
 static int kp_pre_handler(struct kprobe *p, struct pt_regs *regs)
 {
 	struct task_struct *tsk = current;
@@ -138,7 +155,7 @@ static int kp_pre_handler(struct kprobe *p, struct pt_regs *regs)
 	memcpy(r->comm, tsk->comm, DIAG_COMM_LEN);
 	r->comm[DIAG_COMM_LEN - 1] = '\0';
 	r->flags = ((tsk->flags & PF_KTHREAD) ? DIAG_KPROBE_KTHREAD : 0) |
-		   (in_interrupt() ? DIAG_KPROBE_IN_IRQ : 0);
+		   (probed_in_interrupt() ? DIAG_KPROBE_IN_IRQ : 0);
 #ifdef CONFIG_CGROUPS
 	/* the path is resolved later, in user space: cgroup_path takes locks */
 	rcu_read_lock();
@@ -149,7 +166,8 @@ static int kp_pre_handler(struct kprobe *p, struct pt_regs *regs)
 #endif
 	memset(r->chain, 0, sizeof(r->chain));
 	r->nr_chain = diag_capture_process_chain(r->chain, DIAG_CHAIN_MAX);
-	diag_capture_kernel_stack_at(&r->kstack, kp.func, kp.func_size);
+	diag_capture_kernel_stack_regs(&r->kstack, regs, (unsigned long)p->addr,
+				       kp.func, kp.func_size);
 	diag_capture_user_stack(&r->ustack, r + 1, want);
 	user_stack = (r->ustack.flags & DIAG_USTACK_VALID) &&
 		     !(r->ustack.flags & DIAG_USTACK_COMPAT);
@@ -291,6 +309,7 @@ static int kprobe_activate(struct diag_function *fn, const void *settings,
 		goto nomem_dumps;
 
 	/* where the probed function lies, to start stacks there */
+	diag_stack_init();
 	kp.func = diag_ksym_addr(kp.probe);
 	kp.func_size = kp.func ? diag_ksym_size(kp.func) : 0;
 

@@ -48,6 +48,7 @@ int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes)
 		}
 		rc->size = size;
 		local64_set(&rc->lost, 0);
+		local_set(&rc->busy, 0);
 	}
 	return 0;
 }
@@ -72,19 +73,17 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	u64 head, room;
 	u32 off, gap;
 
-	/*
-	 * Interrupts off cannot keep an NMI out of a half-made reservation,
-	 * so records are not taken in NMI context; local64 counting is safe
-	 * there.
-	 */
-	if (unlikely(in_nmi())) {
-		if (count_lost)
-			local64_inc(&rc->lost);
-		return NULL;
-	}
 	size = ALIGN(size, REC_ALIGN);
 
 	local_irq_save(slot->irq_flags);
+	/*
+	 * Interrupts off cannot keep an NMI (or a kprobe's breakpoint, handled
+	 * as one) out of a half-made record: whoever comes second on this CPU
+	 * finds the ring busy and gives up.  local_cmpxchg() is a single
+	 * instruction on this CPU, so it is atomic against such nesting.
+	 */
+	if (local_cmpxchg(&rc->busy, 0, 1) != 0)
+		goto lost;
 	head = rc->head;
 	/* pairs with the consumer's release of tail: the space is free */
 	room = rc->size - (head - smp_load_acquire(&rc->tail));
@@ -92,7 +91,7 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	gap = rc->size - off;
 	if (gap < size) {
 		if (room < (u64)gap + size)
-			goto lost;
+			goto lost_busy;
 		hdr = rc->data + off;
 		hdr->size = gap;
 		hdr->type = DIAG_REC_PAD;
@@ -102,7 +101,7 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 		off = 0;
 	}
 	if (room < size)
-		goto lost;
+		goto lost_busy;
 
 	hdr = rc->data + off;
 	hdr->size = size;
@@ -113,6 +112,8 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	slot->head = head + size;
 	return hdr;
 
+lost_busy:
+	local_set(&rc->busy, 0);
 lost:
 	if (count_lost)
 		local64_inc(&rc->lost);
@@ -138,6 +139,7 @@ void diag_ring_commit(struct diag_ring_slot *slot)
 
 	/* pairs with the consumer's acquire of head: the record is complete */
 	smp_store_release(&rc->head, slot->head);
+	local_set(&rc->busy, 0);
 	local_irq_restore(slot->irq_flags);
 }
 

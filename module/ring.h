@@ -9,7 +9,10 @@
  * with interrupts off on the local CPU (so a probe that fires in an
  * interrupt cannot interleave with one in process context), filled in
  * place and published with a release store of the head.  When a record
- * does not fit, it is counted as lost on that CPU and dropped.
+ * does not fit, it is counted as lost on that CPU and dropped.  What
+ * interrupts cannot keep out (an NMI, or the breakpoint of a kprobe, which
+ * the kernel handles as an NMI, in code that runs while a record is being
+ * made) finds the CPU's ring busy: its record is counted as lost too.
  *
  * The consumer is the report ioctl, in process context, serialised by the
  * owning function's mutex.  It copies records out between tail and an
@@ -21,6 +24,7 @@
 
 #include <linux/types.h>
 #include <linux/percpu.h>
+#include <asm/local.h>
 #include <asm/local64.h>
 #include "../uapi/diagnose.h"
 
@@ -28,6 +32,7 @@ struct diag_ring_cpu {
 	u64 head;		/* bytes ever written, incl. padding; producer */
 	u64 tail;		/* bytes ever consumed; consumer */
 	local64_t lost;		/* records dropped because the ring was full */
+	local_t busy;		/* 1 between reserve and commit */
 	u64 lost_reported;	/* consumer's copy of lost at its last report */
 	u32 size;		/* bytes, multiple of 8 */
 	void *data;
@@ -52,7 +57,8 @@ void diag_ring_free(struct diag_ring *ring);
  * Reserve a record of @size bytes (header included) on this CPU and fill
  * in its header.  Returns NULL when it does not fit (the loss is counted).
  * Must be followed by diag_ring_commit() on the same CPU when non-NULL.
- * Callable from any context but NMI; the caller has preemption disabled.
+ * Callable from any context, NMI included; the caller has preemption
+ * disabled.
  */
 void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 			u16 type, u32 size);

@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <asm/ptrace.h>
 #include "stack.h"
+#include "ksyms.h"
 #include "task_maps.h"
 
 void diag_capture_kernel_stack(struct diag_kernel_stack *stack,
@@ -27,8 +28,20 @@ void diag_capture_kernel_stack(struct diag_kernel_stack *stack,
 		stack->ips[i] = 0;
 }
 
-void diag_capture_kernel_stack_at(struct diag_kernel_stack *stack,
-				  unsigned long func, unsigned long size)
+typedef unsigned int (*save_regs_fn)(struct pt_regs *regs,
+				     unsigned long *store, unsigned int size,
+				     unsigned int skipnr);
+static save_regs_fn save_regs;
+
+void diag_stack_init(void)
+{
+	if (!READ_ONCE(save_regs))
+		WRITE_ONCE(save_regs, (save_regs_fn)
+			   diag_ksym_addr("stack_trace_save_regs"));
+}
+
+static void capture_at(struct diag_kernel_stack *stack, unsigned long func,
+		       unsigned long size)
 {
 	unsigned int i, from;
 
@@ -41,6 +54,27 @@ void diag_capture_kernel_stack_at(struct diag_kernel_stack *stack,
 	for (i = from; i < stack->nr; i++)
 		stack->ips[i - from] = stack->ips[i];
 	stack->nr -= from;
+	for (i = stack->nr; i < DIAG_KSTACK_MAX; i++)
+		stack->ips[i] = 0;
+}
+
+void diag_capture_kernel_stack_regs(struct diag_kernel_stack *stack,
+				    const struct pt_regs *regs,
+				    unsigned long addr,
+				    unsigned long func, unsigned long size)
+{
+	save_regs_fn fn = READ_ONCE(save_regs);
+	struct pt_regs at;
+	unsigned int i;
+
+	if (!fn) {
+		capture_at(stack, func, size);
+		return;
+	}
+	at = *regs;
+	instruction_pointer_set(&at, addr);
+	stack->nr = fn(&at, (unsigned long *)stack->ips, DIAG_KSTACK_MAX, 0);
+	stack->reserved = 0;
 	for (i = stack->nr; i < DIAG_KSTACK_MAX; i++)
 		stack->ips[i] = 0;
 }

@@ -9,6 +9,7 @@
 #define DIAG_STACK_H
 
 #include <linux/types.h>
+#include <linux/ptrace.h>
 #include "../uapi/diagnose.h"
 
 /*
@@ -19,13 +20,23 @@ void diag_capture_kernel_stack(struct diag_kernel_stack *stack,
 			       unsigned int skip);
 
 /*
- * Capture the current kernel stack from inside a probe on the function at
- * [@func, @func + @size): frames of the probe machinery before the first
- * frame in that function are dropped, so the stack starts at the probed
- * function.  When no frame lies in it, nothing is dropped.
+ * Capture the kernel stack of the context a kprobe interrupted, with the
+ * kernel's unwinder, from @regs as they were at the probed instruction
+ * @addr (which has not run yet: a kprobe's regs say addr + 1 after its
+ * breakpoint, and unwinding from there would take the stack layout after
+ * that instruction, wrong when it is the push of a prologue).  Needs
+ * diag_stack_init(); without stack_trace_save_regs() (not exported, looked
+ * up by name) it falls back to the current stack with the probe machinery
+ * dropped: the frames before the first one in [@func, @func + @size), the
+ * probed function.
  */
-void diag_capture_kernel_stack_at(struct diag_kernel_stack *stack,
-				  unsigned long func, unsigned long size);
+void diag_capture_kernel_stack_regs(struct diag_kernel_stack *stack,
+				    const struct pt_regs *regs,
+				    unsigned long addr,
+				    unsigned long func, unsigned long size);
+
+/* Process context, before probes that use the _regs capture are armed. */
+void diag_stack_init(void);
 
 /*
  * Save current's user registers (as of its last entry into the kernel) and

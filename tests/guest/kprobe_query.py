@@ -6,6 +6,8 @@ emulated guest, so the tests ask once per report).
 
 usage: kprobe_query.py REPORT.json [PID [PROG [TRACE [PERF]]]]
   hits, lost, pids, cpus                  of the whole report
+  kernel.first                            distinct innermost kernel frames
+  kernel.shallow                          blocks with fewer than 3 kernel frames
   pid.hits, pid.cpus                      of PID
   pid.count.FUNC                          hits of PID through user frame FUNC
   pid.first.FUNC                          "func@module" innermost in the first
@@ -52,6 +54,9 @@ def report_facts(rep, pid, prog):
     put("lost", rep.get("lost", 0))
     put("pids", " ".join(str(p) for p in sorted({b["pid"] for b in stacks})))
     put("cpus", " ".join(str(c) for c in sorted({c for b in stacks for c in b["cpus"]})))
+    put("kernel.first", " ".join(sorted({function_name(b["kernel_stack"][0]["symbol"])
+                                         for b in stacks if b["kernel_stack"]})))
+    put("kernel.shallow", sum(len(b["kernel_stack"]) < 3 for b in stacks))
     if pid is None:
         return
     mine = [b for b in stacks if b["pid"] == pid]

@@ -381,6 +381,29 @@ test_kp_hot_functions_do_not_wedge() {
 }
 register_test test_kp_hot_functions_do_not_wedge
 
+# A function without an fentry call is probed with a breakpoint, which the
+# kernel enters like an NMI: its hits are recorded all the same, and their
+# stacks are unwound from the probed instruction (not from after the
+# breakpoint, where the prologue's push has not happened).
+test_kp_breakpoint_probe_records_whole_stacks() {
+	kp_deactivate
+	D=$WORK/kp-bp
+	mkdir -p "$D"
+	expect_rc "activate probe=sched_clock_cpu (notrace)" 0 "$DT" "${KP[@]}" \
+		--activate="probe=sched_clock_cpu,buf-kib=512"
+	expect_grep "armed as a breakpoint, not through ftrace" " sched_clock_cpu\+0x0 *$" \
+		"$(cat /sys/kernel/debug/kprobes/list)"
+	sleep 1
+	kp_report
+	kp_deactivate
+	kp_facts "$D/report.json"
+	echo "  hits ${F[hits]-}, lost ${F[lost]-}"
+	((${F[hits]:-0} > 0)) || fail "no hits recorded from a breakpoint probe"
+	expect_eq "${F[kernel.first]-}" "sched_clock_cpu" "innermost kernel frame"
+	expect_eq "${F[kernel.shallow]-}" 0 "stacks of fewer than 3 frames"
+}
+register_test test_kp_breakpoint_probe_records_whole_stacks
+
 test_kp_rmmod_while_active_under_load() {
 	kp_deactivate
 	local load
