@@ -18,7 +18,8 @@
 # agree with perf's and eu-addr2line's.  Exits non-zero unless ours is
 # faster than every peer.
 #
-# usage: bench/symbolize.sh [SECONDS_OF_WORKLOAD]   (needs root or
+# usage: [RUNS=5] [KEEP=1] bench/symbolize.sh [SECONDS_OF_WORKLOAD]
+# (KEEP=1 keeps the work files; needs root or
 # perf_event_paranoid <= 1; run `make cli progs` first)
 set -euo pipefail
 export LC_ALL=C
@@ -35,7 +36,7 @@ for t in perf eu-addr2line python3; do
 	command -v $t >/dev/null || { echo "missing $t (run: make deps)" >&2; exit 1; }
 done
 W=$(mktemp -d /tmp/diag-symbench.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+[[ -n ${KEEP:-} ]] && echo "work files kept in $W" || trap 'rm -rf "$W"' EXIT
 cd "$W"
 
 echo "== recording $SECS s of $(basename "$PROG") --bench with perf (frame-pointer call chains)"
@@ -138,7 +139,10 @@ python3 - <<'PY' >agree.txt
 import re
 def norm(s):
     """A function's name alone: no return type, parameters, clone or offset."""
-    s = re.sub(r" \[clone [^\]]*\]", "", s.strip())
+    s = s.strip()
+    if s.endswith("@plt") and s != "@plt":
+        return norm(s[:-4]) + "@plt"
+    s = re.sub(r" \[clone [^\]]*\]", "", s)
     s = re.sub(r"(\+0x[0-9a-f]+|@@?[A-Z][A-Za-z0-9_.]*)$", "", s)
     s = re.sub(r"\.(part|constprop|isra|cold|lto_priv)\.?[0-9]*", "", s)
     if s in ("[plt]", "") or s.startswith("[unknown]"):
@@ -146,45 +150,27 @@ def norm(s):
     d, start = 0, 0
     for i, c in enumerate(s):
         d += (c == "<") - (c == ">")
-        if c == " " and d == 0 and not s[i + 1:].startswith("to ") and s[:i] not in ("virtual thunk", "non-virtual thunk"):
+        if c == " " and d == 0 and not s[:i].endswith("operator") and \
+                not s[i + 1:].startswith("to ") and s[:i] not in ("virtual thunk", "non-virtual thunk"):
             start = i + 1          # a return type ends here
-        if c == "(" and d == 0 and i > 0:
+        if c == "(" and d == 0 and i > 0 and not s[:i].endswith("operator"):
             return s[start:i]
     return s[start:]
 def samples(path):
+    """Per sample, its frames as (function, module file name)."""
     out, cur = [], []
     for line in open(path):
         m = re.match(r"\s+[0-9a-f]+ (.*) \((.*)\)$", line)
         if m:
-            cur.append(norm(m.group(1)))
+            cur.append((norm(m.group(1)), m.group(2).rsplit("/", 1)[-1]))
         elif cur:
             out.append(cur)
             cur = []
     if cur:
         out.append(cur)
     return out
-p, o = samples("perf_names.txt"), samples("ours_names.txt")
-leaf = sum(a[0] == b[0] for a, b in zip(p, o))
-pairs = [(x, y) for a, b in zip(p, o) for x, y in zip(a, b)]
-same = sum(x == y for x, y in pairs)
-print(f"perf script vs ours: sample IPs name the same function in {leaf}/{len(p)} samples "
-      f"({100.0 * leaf / max(len(p), 1):.2f}%), all frames in {same}/{len(pairs)} "
-      f"({100.0 * same / max(len(pairs), 1):.2f}%; callers differ where frame-pointer-less "
-      f"libraries leave junk in the chain: perf looks up return addresses as they are, "
-      f"we at address - 1, inside the call)")
-# eu-addr2line -a -S: "0xVADDR", "symbol+0xOFF", "file:line" per address,
-# in the order of the *.abs files (the run-time addresses)
+# aliases: every function symbol of each module (and its debug file)
 import glob, subprocess
-lines = [l.rstrip("\n") for l in open("a2l_names.txt")]
-order = []
-for d in sorted(glob.glob("*.dso")):  # the shell's order (LC_ALL=C)
-    for line in open(d[:-4] + ".abs"):
-        order.append((line.strip(), open(d).read().strip()))
-ours = {}
-for line in open("ours_unique_names.txt"):
-    addr, name, _ = line.rstrip("\n").split("\t")[:3]
-    ours.setdefault(addr, name)
-# aliases: every function symbol of each module (and its debug file), by address
 def symtabs(path):
     files = [path]
     out = subprocess.run(["readelf", "-n", path], capture_output=True, text=True).stdout
@@ -200,8 +186,11 @@ def symtabs(path):
             if len(x) >= 8 and x[3] in ("FUNC", "IFUNC"):
                 syms.append((int(x[1], 16), x[7].split("@")[0]))
     return syms
-names = set()
-by_module = {}
+order = []  # (run-time address, module path) in eu-addr2line's order
+for d in sorted(glob.glob("*.dso")):  # the shell's order (LC_ALL=C)
+    for line in open(d[:-4] + ".abs"):
+        order.append((line.strip(), open(d).read().strip()))
+by_module, names = {}, set()
 for _, mod in order:
     if mod not in by_module:
         by_module[mod] = symtabs(mod)
@@ -209,10 +198,34 @@ for _, mod in order:
 names = sorted(names)
 demangled = dict(zip(names, subprocess.run(["c++filt"], input="\n".join(names), capture_output=True,
                                             text=True).stdout.split("\n")))
-aliases = {}
+aliases, starts = {}, {}
 for mod, syms in by_module.items():
     for a, n in syms:
-        aliases.setdefault((mod, a), set()).add(norm(demangled.get(n, n)))
+        d = norm(demangled.get(n, n))
+        aliases.setdefault((mod, a), set()).add(d)
+        starts.setdefault((mod.rsplit("/", 1)[-1], d), set()).add(a)
+def same_function(x, y):
+    """The same name, or two names of one function (aliases at one address)."""
+    if x == y:
+        return True
+    (a, ma), (b, mb) = x, y
+    return ma == mb and bool(starts.get((ma, a), set()) & starts.get((mb, b), set()))
+p, o = samples("perf_names.txt"), samples("ours_names.txt")
+leaf = sum(same_function(a[0], b[0]) for a, b in zip(p, o))
+pairs = [(x, y) for a, b in zip(p, o) for x, y in zip(a, b)]
+same = sum(same_function(x, y) for x, y in pairs)
+print(f"perf script vs ours: sample IPs name the same function (or an alias of it) in "
+      f"{leaf}/{len(p)} samples ({100.0 * leaf / max(len(p), 1):.2f}%), all frames in "
+      f"{same}/{len(pairs)} ({100.0 * same / max(len(pairs), 1):.2f}%; callers differ where "
+      f"frame-pointer-less libraries leave junk in the chain: perf looks up return addresses "
+      f"as they are, we at address - 1, inside the call)")
+# eu-addr2line -a -S: "0xVADDR", "symbol+0xOFF", "file:line" per address,
+# in the order of the *.abs files
+lines = [l.rstrip("\n") for l in open("a2l_names.txt")]
+ours = {}
+for line in open("ours_unique_names.txt"):
+    addr, name, _ = line.rstrip("\n").split("\t")[:3]
+    ours.setdefault(addr, name)
 same = alias = noname = 0
 for i, (addr, mod) in enumerate(order):
     vaddr = int(lines[3 * i], 16)
