@@ -1,5 +1,6 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
+#include "flame_command.h"
 #include "migrate_image.h"
 
 namespace diag {
@@ -7,6 +8,7 @@ namespace diag {
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_migrate_image_command());
+  commands.push_back(make_flame_command());
   return commands;
 }
 

@@ -1,0 +1,289 @@
+#include "flame/profile.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "hash.h"
+
+namespace flame {
+
+using detail::hash_bytes;
+using detail::HashTable;
+using detail::mix;
+
+FrameKind frame_kind(std::string_view name) {
+  if (name == kSeparator) return FrameKind::kSeparator;
+  if (name.ends_with(kKernelSuffix)) return FrameKind::kKernel;
+  if (name.ends_with(kInlinedSuffix)) return FrameKind::kInlined;
+  return FrameKind::kUser;
+}
+
+std::string_view display_name(std::string_view name) {
+  switch (frame_kind(name)) {
+    case FrameKind::kKernel:
+    case FrameKind::kInlined:
+      name.remove_suffix(kKernelSuffix.size());
+      return name;
+    default:
+      return name;
+  }
+}
+
+namespace {
+
+constexpr uint32_t kNoId = UINT32_MAX;
+
+struct NameEntry {
+  uint64_t h = 0;
+  uint32_t id = kNoId;
+  bool empty() const { return id == kNoId; }
+  uint64_t hash() const { return h; }
+};
+
+struct ChildEntry {
+  uint64_t key = UINT64_MAX;  // parent << 32 | name
+  uint32_t child = kNoId;
+  bool empty() const { return child == kNoId; }
+  uint64_t hash() const { return mix(key ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull); }
+};
+
+struct LineEntry {
+  uint64_t h = 0;
+  uint32_t leaf = kNoId;
+  bool empty() const { return leaf == kNoId; }
+  uint64_t hash() const { return h; }
+};
+
+// Names live in large chunks so that string_views into them stay valid.
+class Arena {
+ public:
+  std::string_view copy(std::string_view s) {
+    if (s.size() > left_) {
+      size_t size = std::max<size_t>(kChunk, s.size());
+      chunks_.push_back(std::make_unique<char[]>(size));
+      next_ = chunks_.back().get();
+      left_ = size;
+    }
+    std::memcpy(next_, s.data(), s.size());
+    std::string_view out(next_, s.size());
+    next_ += s.size();
+    left_ -= s.size();
+    return out;
+  }
+
+ private:
+  static constexpr size_t kChunk = 1 << 20;
+  std::vector<std::unique_ptr<char[]>> chunks_;
+  char *next_ = nullptr;
+  size_t left_ = 0;
+};
+
+}  // namespace
+
+struct Profile::Impl {
+  // names
+  Arena arena;
+  std::vector<std::string_view> names;
+  HashTable<NameEntry> name_table;
+  std::vector<uint32_t> name_rank;  // after finish(): position in sorted order
+
+  // nodes (structure of arrays)
+  std::vector<uint32_t> name, parent, first_child, next_sibling, last_child;
+  std::vector<uint64_t> self, base_self, total, base_total;
+  HashTable<ChildEntry> child_table;
+
+  // folded lines already seen -> their leaf
+  HashTable<LineEntry> line_table;
+  std::vector<std::string_view> scratch;
+
+  uint32_t intern(std::string_view s) {
+    uint64_t h = hash_bytes(s);
+    NameEntry *e = name_table.find(h, [&](const NameEntry &x) { return names[x.id] == s; });
+    if (e) return e->id;
+    uint32_t id = static_cast<uint32_t>(names.size());
+    names.push_back(arena.copy(s));
+    name_table.insert({h, id});
+    return id;
+  }
+
+  NodeId new_node(NodeId par, uint32_t nm) {
+    NodeId n = static_cast<NodeId>(name.size());
+    name.push_back(nm);
+    parent.push_back(par);
+    first_child.push_back(kNone);
+    next_sibling.push_back(kNone);
+    last_child.push_back(kNone);
+    self.push_back(0);
+    if (!base_self.empty()) base_self.push_back(0);
+    if (par != kNone) {
+      if (last_child[par] == kNone)
+        first_child[par] = n;
+      else
+        next_sibling[last_child[par]] = n;
+      last_child[par] = n;
+    }
+    return n;
+  }
+
+  NodeId child(NodeId par, std::string_view frame, bool flamechart) {
+    uint32_t nm = intern(frame);
+    if (flamechart) {
+      // a flame chart keeps time order: only the latest child may merge
+      NodeId last = last_child[par];
+      if (last != kNone && name[last] == nm) return last;
+      return new_node(par, nm);
+    }
+    uint64_t key = static_cast<uint64_t>(par) << 32 | nm;
+    ChildEntry probe{key, 0};
+    ChildEntry *e = child_table.find(probe.hash(), [&](const ChildEntry &x) { return x.key == key; });
+    if (e) return e->child;
+    NodeId n = new_node(par, nm);
+    child_table.insert({key, n});
+    return n;
+  }
+
+  void count(NodeId leaf, uint64_t value, uint64_t base) {
+    self[leaf] += value;
+    if (base) {
+      if (base_self.empty()) base_self.assign(self.size(), 0);
+      base_self[leaf] += base;
+    }
+  }
+
+  // Does the path from the root to `leaf` spell the folded stack?
+  bool spells(NodeId leaf, std::string_view stack, bool reverse) const {
+    NodeId n = leaf;
+    if (stack.empty()) return n == kRoot;
+    if (!reverse) {
+      size_t end = stack.size();  // the segment is [begin, end)
+      for (;;) {
+        if (n == kRoot) return false;
+        size_t begin = 0;
+        if (end > 0) {
+          size_t semi = stack.rfind(';', end - 1);
+          begin = semi == std::string_view::npos ? 0 : semi + 1;
+        }
+        if (names[name[n]] != stack.substr(begin, end - begin)) return false;
+        n = parent[n];
+        if (begin == 0) return n == kRoot;
+        end = begin - 1;
+      }
+    }
+    size_t begin = 0;
+    for (;;) {
+      if (n == kRoot) return false;
+      size_t semi = stack.find(';', begin);
+      size_t end = semi == std::string_view::npos ? stack.size() : semi;
+      if (names[name[n]] != stack.substr(begin, end - begin)) return false;
+      n = parent[n];
+      if (semi == std::string_view::npos) return n == kRoot;
+      begin = semi + 1;
+    }
+  }
+};
+
+Profile::Profile(BuildOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
+  impl_->new_node(kNone, impl_->intern("all"));
+}
+Profile::~Profile() = default;
+Profile::Profile(Profile &&) noexcept = default;
+Profile &Profile::operator=(Profile &&) noexcept = default;
+
+void Profile::add(std::span<const std::string_view> frames, uint64_t value, uint64_t base) {
+  Impl &m = *impl_;
+  NodeId n = kRoot;
+  if (options_.reverse) {
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it)
+      n = m.child(n, *it, options_.flamechart);
+  } else {
+    for (std::string_view f : frames) n = m.child(n, f, options_.flamechart);
+  }
+  m.count(n, value, base);
+  if (base) differential_ = true;
+  ++stacks_added_;
+}
+
+void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base) {
+  Impl &m = *impl_;
+  uint64_t h = 0;
+  if (!options_.flamechart) {
+    h = hash_bytes(stack);
+    LineEntry *e = m.line_table.find(
+        h, [&](const LineEntry &x) { return m.spells(x.leaf, stack, options_.reverse); });
+    if (e) {
+      m.count(e->leaf, value, base);
+      if (base) differential_ = true;
+      ++stacks_added_;
+      return;
+    }
+  }
+  m.scratch.clear();
+  if (!stack.empty()) {
+    size_t begin = 0;
+    for (;;) {
+      size_t semi = stack.find(';', begin);
+      if (semi == std::string_view::npos) {
+        m.scratch.push_back(stack.substr(begin));
+        break;
+      }
+      m.scratch.push_back(stack.substr(begin, semi - begin));
+      begin = semi + 1;
+    }
+  }
+  NodeId n = kRoot;
+  if (options_.reverse) {
+    for (auto it = m.scratch.rbegin(); it != m.scratch.rend(); ++it)
+      n = m.child(n, *it, options_.flamechart);
+  } else {
+    for (std::string_view f : m.scratch) n = m.child(n, f, options_.flamechart);
+  }
+  m.count(n, value, base);
+  if (base) differential_ = true;
+  ++stacks_added_;
+  if (!options_.flamechart) m.line_table.insert({h, n});
+}
+
+size_t Profile::size() const { return impl_->name.size(); }
+std::string_view Profile::name(NodeId n) const { return impl_->names[impl_->name[n]]; }
+uint32_t Profile::name_id(NodeId n) const { return impl_->name[n]; }
+Profile::NodeId Profile::parent(NodeId n) const { return impl_->parent[n]; }
+uint64_t Profile::self(NodeId n) const { return impl_->self[n]; }
+uint64_t Profile::base_self(NodeId n) const {
+  return impl_->base_self.empty() ? 0 : impl_->base_self[n];
+}
+uint64_t Profile::total(NodeId n) const { return impl_->total[n]; }
+uint64_t Profile::base_total(NodeId n) const {
+  return impl_->base_total.empty() ? 0 : impl_->base_total[n];
+}
+size_t Profile::name_count() const { return impl_->names.size(); }
+std::string_view Profile::name_of(uint32_t id) const { return impl_->names[id]; }
+
+void Profile::finish() {
+  Impl &m = *impl_;
+  // children always have larger ids than their parents
+  m.total = m.self;
+  for (size_t n = m.total.size() - 1; n > 0; --n) m.total[m.parent[n]] += m.total[n];
+  if (!m.base_self.empty()) {
+    m.base_total = m.base_self;
+    for (size_t n = m.base_total.size() - 1; n > 0; --n)
+      m.base_total[m.parent[n]] += m.base_total[n];
+  }
+  std::vector<uint32_t> order(m.names.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return m.names[a] < m.names[b]; });
+  m.name_rank.assign(m.names.size(), 0);
+  for (uint32_t i = 0; i < order.size(); ++i) m.name_rank[order[i]] = i;
+}
+
+std::vector<Profile::NodeId> Profile::children(NodeId n) const {
+  const Impl &m = *impl_;
+  std::vector<NodeId> out;
+  for (NodeId c = m.first_child[n]; c != kNone; c = m.next_sibling[c]) out.push_back(c);
+  if (!options_.flamechart)
+    std::sort(out.begin(), out.end(),
+              [&](NodeId a, NodeId b) { return m.name_rank[m.name[a]] < m.name_rank[m.name[b]]; });
+  return out;
+}
+
+}  // namespace flame
