@@ -75,6 +75,12 @@ class HashTable {
 
   size_t size() const { return used_; }
 
+  template <typename F>
+  void for_each(F &&f) {
+    for (Entry &e : slots_)
+      if (!e.empty()) f(e);
+  }
+
  private:
   void place(const Entry &entry) {
     size_t mask = slots_.size() - 1;

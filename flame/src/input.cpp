@@ -4,9 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <charconv>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +61,24 @@ class LineSource {
       }
       if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
       fill();
+    }
+  }
+
+  // For readers that take over the file: the bytes buffered so far (not
+  // yet returned as lines), then raw reads.
+  std::string take_buffered() {
+    std::string out(buf_.data() + pos_, end_ - pos_);
+    pos_ = end_;
+    return out;
+  }
+  size_t read_raw(char *to, size_t size) {
+    if (eof_) return 0;
+    for (;;) {
+      ssize_t n = ::read(fd_, to, size);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) throw InputError(std::string("read error: ") + std::strerror(errno));
+      if (n == 0) eof_ = true;
+      return static_cast<size_t>(n);
     }
   }
 
@@ -258,31 +281,160 @@ void split_process(std::string_view s, std::string &comm, std::string &pid) {
 
 // ---------------------------------------------------------------- readers
 
+// Folded input is the one that gets large (the bench feeds a million
+// lines): a reader thread reads, splits lines and hashes stacks while this
+// thread merges them into the profile.
+class FoldedPipeline {
+ public:
+  struct Item {
+    std::string_view stack;
+    uint64_t hash, value, before;
+    bool two;  // "stack before value"
+  };
+  struct Batch {
+    std::vector<char> text;
+    std::vector<Item> items;
+    uint64_t ignored = 0;
+  };
+
+  explicit FoldedPipeline(LineSource &src) : src_(src) {
+    reader_ = std::thread([this] { read_all(); });
+  }
+
+  ~FoldedPipeline() {
+    stop_ = true;
+    {
+      std::lock_guard lock(mu_);
+      cv_.notify_all();
+    }
+    reader_.join();
+  }
+
+  // The next batch of lines, or nullptr at the end (rethrows the reader's error).
+  std::unique_ptr<Batch> next() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return !full_.empty() || done_; });
+    if (!full_.empty()) {
+      auto b = std::move(full_.front());
+      full_.pop_front();
+      cv_.notify_all();
+      return b;
+    }
+    if (error_) std::rethrow_exception(error_);
+    return nullptr;
+  }
+
+  void recycle(std::unique_ptr<Batch> b) {
+    std::lock_guard lock(mu_);
+    free_.push_back(std::move(b));
+  }
+
+ private:
+  static constexpr size_t kBatchBytes = 8 << 20;
+  static constexpr size_t kInFlight = 3;
+
+  void read_all() {
+    try {
+      std::string carry = src_.take_buffered();
+      bool eof = false;
+      while (!eof && !stop_) {
+        std::unique_ptr<Batch> b = take_free();
+        if (!b) return;  // stopped
+        b->items.clear();
+        b->ignored = 0;
+        // (a line longer than a batch makes the batch grow)
+        size_t target = std::max(kBatchBytes, carry.size() + kBatchBytes / 2);
+        if (b->text.size() < target) b->text.resize(target);
+        std::memcpy(b->text.data(), carry.data(), carry.size());
+        size_t used = carry.size();
+        while (used < target && !eof) {
+          size_t n = src_.read_raw(b->text.data() + used, target - used);
+          if (n == 0) eof = true;
+          used += n;
+        }
+        // whole lines only; the rest starts the next batch
+        size_t cut = used;
+        if (!eof) {
+          const char *nl = static_cast<const char *>(memrchr(b->text.data(), '\n', used));
+          cut = nl ? static_cast<size_t>(nl - b->text.data()) + 1 : 0;
+        }
+        carry.assign(b->text.data() + cut, used - cut);
+        parse(*b, std::string_view(b->text.data(), cut));
+        std::unique_lock lock(mu_);
+        full_.push_back(std::move(b));
+        cv_.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(mu_);
+      error_ = std::current_exception();
+    }
+    std::lock_guard lock(mu_);
+    done_ = true;
+    cv_.notify_all();
+  }
+
+  std::unique_ptr<Batch> take_free() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return stop_ || full_.size() < kInFlight; });
+    if (stop_) return nullptr;
+    if (free_.empty()) return std::make_unique<Batch>();
+    auto b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+
+  static void parse(Batch &b, std::string_view text) {
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) nl = text.size();
+      std::string_view line = text.substr(pos, nl - pos);
+      pos = nl + 1;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      Item it{};
+      if (!split_count(line, it.stack, it.value)) {
+        if (!trim(line).empty()) ++b.ignored;
+        continue;
+      }
+      // a second count column: "stack before after" (differential input)
+      std::string_view stack2;
+      it.two = !it.stack.empty() && it.stack.back() >= '0' && it.stack.back() <= '9' &&
+               split_count(it.stack, stack2, it.before);
+      if (it.two) it.stack = stack2;
+      it.hash = Profile::folded_hash(it.stack);
+      b.items.push_back(it);
+    }
+  }
+
+  LineSource &src_;
+  std::thread reader_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::unique_ptr<Batch>> full_;
+  std::vector<std::unique_ptr<Batch>> free_;
+  std::exception_ptr error_;
+  bool done_ = false;
+  std::atomic<bool> stop_{false};
+};
+
 void read_folded(LineSource &src, Profile &profile, const ReadOptions &options,
                  ReadStats &stats) {
-  std::string_view line;
-  while (src.next(line)) {
-    std::string_view stack;
-    uint64_t value = 0;
-    if (!split_count(line, stack, value)) {
-      if (!trim(line).empty()) ++stats.ignored_lines;
-      continue;
+  FoldedPipeline pipe(src);
+  while (auto b = pipe.next()) {
+    for (const auto &it : b->items) {
+      if (options.baseline) {
+        profile.add_folded(it.stack, 0, it.value, it.hash);
+      } else if (it.two) {
+        profile.add_folded(it.stack, it.value, it.before, it.hash);
+        profile.set_differential();
+      } else {
+        profile.add_folded(it.stack, it.value, 0, it.hash);
+      }
+      stats.samples += it.value;
     }
-    // a second count column: "stack before after" (differential input)
-    std::string_view stack2;
-    uint64_t before = 0;
-    bool two = split_count(stack, stack2, before);
-    if (two) stack = stack2;
-    if (options.baseline)
-      profile.add_folded(stack, 0, value);
-    else if (two) {
-      profile.add_folded(stack, value, before);
-      profile.set_differential();
-    } else {
-      profile.add_folded(stack, value, 0);
-    }
-    ++stats.stacks;
-    stats.samples += value;
+    stats.stacks += b->items.size();
+    stats.ignored_lines += b->ignored;
+    pipe.recycle(std::move(b));
   }
 }
 

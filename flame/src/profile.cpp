@@ -47,12 +47,21 @@ struct ChildEntry {
   uint64_t hash() const { return mix(key ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull); }
 };
 
+// A folded stack seen before: its text, its leaf, and the counts added to
+// it so far (moved to the leaf by finish(); a hit touches only this entry).
 struct LineEntry {
   uint64_t h = 0;
+  const char *text = nullptr;
+  uint64_t value = 0, base = 0;
+  uint32_t len = 0;
   uint32_t leaf = kNoId;
   bool empty() const { return leaf == kNoId; }
   uint64_t hash() const { return h; }
 };
+
+// Folded stacks are remembered up to this many bytes of text; stacks beyond
+// it take the (slower) walk down the tree every time.
+constexpr size_t kLineCacheBytes = 256u << 20;
 
 // Names live in large chunks so that string_views into them stay valid.
 class Arena {
@@ -94,6 +103,8 @@ struct Profile::Impl {
 
   // folded lines already seen -> their leaf
   HashTable<LineEntry> line_table;
+  Arena line_text;
+  size_t line_bytes = 0;
   std::vector<std::string_view> scratch;
 
   uint32_t intern(std::string_view s) {
@@ -150,36 +161,6 @@ struct Profile::Impl {
     }
   }
 
-  // Does the path from the root to `leaf` spell the folded stack?
-  bool spells(NodeId leaf, std::string_view stack, bool reverse) const {
-    NodeId n = leaf;
-    if (stack.empty()) return n == kRoot;
-    if (!reverse) {
-      size_t end = stack.size();  // the segment is [begin, end)
-      for (;;) {
-        if (n == kRoot) return false;
-        size_t begin = 0;
-        if (end > 0) {
-          size_t semi = stack.rfind(';', end - 1);
-          begin = semi == std::string_view::npos ? 0 : semi + 1;
-        }
-        if (names[name[n]] != stack.substr(begin, end - begin)) return false;
-        n = parent[n];
-        if (begin == 0) return n == kRoot;
-        end = begin - 1;
-      }
-    }
-    size_t begin = 0;
-    for (;;) {
-      if (n == kRoot) return false;
-      size_t semi = stack.find(';', begin);
-      size_t end = semi == std::string_view::npos ? stack.size() : semi;
-      if (names[name[n]] != stack.substr(begin, end - begin)) return false;
-      n = parent[n];
-      if (semi == std::string_view::npos) return n == kRoot;
-      begin = semi + 1;
-    }
-  }
 };
 
 Profile::Profile(BuildOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
@@ -203,17 +184,19 @@ void Profile::add(std::span<const std::string_view> frames, uint64_t value, uint
   ++stacks_added_;
 }
 
-void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base) {
+uint64_t Profile::folded_hash(std::string_view stack) { return hash_bytes(stack); }
+
+void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base, uint64_t h) {
   Impl &m = *impl_;
-  uint64_t h = 0;
+  if (base) differential_ = true;
+  ++stacks_added_;
   if (!options_.flamechart) {
-    h = hash_bytes(stack);
-    LineEntry *e = m.line_table.find(
-        h, [&](const LineEntry &x) { return m.spells(x.leaf, stack, options_.reverse); });
+    LineEntry *e = m.line_table.find(h, [&](const LineEntry &x) {
+      return x.len == stack.size() && (x.len == 0 || std::memcmp(x.text, stack.data(), x.len) == 0);
+    });
     if (e) {
-      m.count(e->leaf, value, base);
-      if (base) differential_ = true;
-      ++stacks_added_;
+      e->value += value;
+      e->base += base;
       return;
     }
   }
@@ -237,10 +220,20 @@ void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base) 
   } else {
     for (std::string_view f : m.scratch) n = m.child(n, f, options_.flamechart);
   }
-  m.count(n, value, base);
-  if (base) differential_ = true;
-  ++stacks_added_;
-  if (!options_.flamechart) m.line_table.insert({h, n});
+  if (!options_.flamechart && m.line_bytes + stack.size() <= kLineCacheBytes &&
+      stack.size() < UINT32_MAX) {
+    m.line_bytes += stack.size();
+    LineEntry e;
+    e.h = h;
+    e.text = m.line_text.copy(stack).data();
+    e.len = static_cast<uint32_t>(stack.size());
+    e.value = value;
+    e.base = base;
+    e.leaf = n;
+    m.line_table.insert(e);
+  } else {
+    m.count(n, value, base);
+  }
 }
 
 size_t Profile::size() const { return impl_->name.size(); }
@@ -260,6 +253,10 @@ std::string_view Profile::name_of(uint32_t id) const { return impl_->names[id]; 
 
 void Profile::finish() {
   Impl &m = *impl_;
+  m.line_table.for_each([&](LineEntry &e) {
+    m.count(e.leaf, e.value, e.base);
+    e.value = e.base = 0;
+  });
   // children always have larger ids than their parents
   m.total = m.self;
   for (size_t n = m.total.size() - 1; n > 0; --n) m.total[m.parent[n]] += m.total[n];

@@ -50,14 +50,19 @@ class Profile {
   void add(std::span<const std::string_view> frames, uint64_t value, uint64_t base = 0);
   // Same for a folded stack ("a;b;c"): the fast path for folded input, which
   // skips the tree walk for a stack already seen.
-  void add_folded(std::string_view stack, uint64_t value, uint64_t base = 0);
+  void add_folded(std::string_view stack, uint64_t value, uint64_t base = 0) {
+    add_folded(stack, value, base, folded_hash(stack));
+  }
+  // ... with the stack's folded_hash() already computed (by a reader thread).
+  void add_folded(std::string_view stack, uint64_t value, uint64_t base, uint64_t hash);
+  static uint64_t folded_hash(std::string_view stack);
 
   // Marks the profile differential even when no baseline count was seen yet.
   void set_differential() { differential_ = true; }
   bool differential() const { return differential_; }
   const BuildOptions &options() const { return options_; }
 
-  // Tree access (valid at any time; totals after finish()).
+  // Tree access: the structure at any time, counts after finish().
   size_t size() const;
   std::string_view name(NodeId n) const;
   uint32_t name_id(NodeId n) const;
