@@ -6,7 +6,7 @@
 #
 #   ./test.sh              everything
 #   ./test.sh --unit       unit tests only
-#   DIAG_TESTS=regex ./test.sh   only the guest cases whose names match
+#   DIAG_TESTS=regex ./test.sh   only the guest and host cases whose names match
 set -uo pipefail
 cd "$(dirname "$0")"
 REPO=$(pwd)
@@ -39,6 +39,21 @@ unit_failed=${unit_failed:-1}
 [[ $unit_rc != 0 && $unit_failed == 0 ]] && unit_failed=1
 passed=$((unit_total - unit_failed))
 failed=$unit_failed
+
+if ((unit_only == 0)); then
+	# host-side tests (no kernel needed): the flame graph in headless Chromium
+	echo "== host tests (headless Chromium)"
+	BUILD=$BUILD tests/host/run-all.sh >"$BUILD/host.log" 2>&1
+	grep -E '^(=== |PASS |FAIL |  FAILED)' "$BUILD/host.log"
+	summary=$(tail -n 1 "$BUILD/host.log")
+	if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "host tests did not finish; see $BUILD/host.log"
+		failed=$((failed + 1))
+	fi
+fi
 
 if ((unit_only == 0)); then
 	echo "== guest tests (QEMU, software emulation)"
