@@ -132,11 +132,18 @@ class Browser {
   }
 
   async close() {
+    const exited = new Promise((r) => (this.exited ? r() : this.proc.once("exit", r)));
     if (!this.exited) {
-      try { await Promise.race([this.send("Browser.close"), new Promise((r) => setTimeout(r, 3000))]); } catch (e) { /* gone */ }
-      if (!this.exited) this.proc.kill("SIGKILL");
+      this.send("Browser.close").catch(() => {});
+      const timer = setTimeout(() => this.proc.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
     }
-    fs.rmSync(this.profile, { recursive: true, force: true });
+    try {
+      fs.rmSync(this.profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    } catch (e) {
+      // a leftover temporary profile is not a test failure
+    }
   }
 }
 
