@@ -47,21 +47,37 @@ struct ChildEntry {
   uint64_t hash() const { return mix(key ^ 0x9e3779b97f4a7c15ull, 0xbf58476d1ce4e5b9ull); }
 };
 
-// A folded stack seen before: its text, its leaf, and the counts added to
-// it so far (moved to the leaf by finish(); a hit touches only this entry).
+// A distinct folded stack: its text and the counts added to it so far.  A
+// repeated stack touches only its entry; finish() puts the entries into the
+// tree in one sorted pass, where neighbours share their prefix and need no
+// lookups.
 struct LineEntry {
   uint64_t h = 0;
-  const char *text = nullptr;
+  const char *text = nullptr;  // as read (what a repeat is compared with)
+  const char *key = nullptr;   // frames in tree order (reversed for --reverse)
   uint64_t value = 0, base = 0;
   uint32_t len = 0;
-  uint32_t leaf = kNoId;
-  bool empty() const { return leaf == kNoId; }
+  bool used = false;
+  bool empty() const { return !used; }
   uint64_t hash() const { return h; }
 };
 
 // Folded stacks are remembered up to this many bytes of text; stacks beyond
 // it take the (slower) walk down the tree every time.
 constexpr size_t kLineCacheBytes = 256u << 20;
+
+// Order of folded stacks in which every call path's stacks are contiguous:
+// frame by frame, a frame's end (';' or the end) sorting before any byte.
+bool frame_order_less(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size()), i = 0;
+  while (i + 8 <= n && detail::load64(a.data() + i) == detail::load64(b.data() + i)) i += 8;
+  while (i < n && a[i] == b[i]) ++i;
+  auto rank = [](std::string_view s, size_t k) -> int {
+    if (k == s.size()) return -1;
+    return s[k] == ';' ? 0 : static_cast<unsigned char>(s[k]) + 1;
+  };
+  return rank(a, i) < rank(b, i);
+}
 
 // Names live in large chunks so that string_views into them stay valid.
 class Arena {
@@ -136,6 +152,17 @@ struct Profile::Impl {
     return n;
   }
 
+  // An existing child named `nm` (created by child()), or kNone.
+  NodeId find_child(NodeId par, uint32_t nm) {
+    uint64_t key = static_cast<uint64_t>(par) << 32 | nm;
+    ChildEntry probe{key, 0};
+    ChildEntry *e = child_table.find(probe.hash(), [&](const ChildEntry &x) { return x.key == key; });
+    return e ? e->child : kNone;
+  }
+
+  // Puts the cached folded stacks into the tree (see LineEntry).
+  void insert_cached_stacks();
+
   NodeId child(NodeId par, std::string_view frame, bool flamechart) {
     uint32_t nm = intern(frame);
     if (flamechart) {
@@ -190,6 +217,8 @@ void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base, 
   Impl &m = *impl_;
   if (base) differential_ = true;
   ++stacks_added_;
+  const bool cache = !options_.flamechart && m.line_bytes + stack.size() <= kLineCacheBytes &&
+                     stack.size() < UINT32_MAX;
   if (!options_.flamechart) {
     LineEntry *e = m.line_table.find(h, [&](const LineEntry &x) {
       return x.len == stack.size() && (x.len == 0 || std::memcmp(x.text, stack.data(), x.len) == 0);
@@ -213,26 +242,85 @@ void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base, 
       begin = semi + 1;
     }
   }
-  NodeId n = kRoot;
-  if (options_.reverse) {
-    for (auto it = m.scratch.rbegin(); it != m.scratch.rend(); ++it)
-      n = m.child(n, *it, options_.flamechart);
-  } else {
-    for (std::string_view f : m.scratch) n = m.child(n, f, options_.flamechart);
-  }
-  if (!options_.flamechart && m.line_bytes + stack.size() <= kLineCacheBytes &&
-      stack.size() < UINT32_MAX) {
+  if (options_.reverse) std::reverse(m.scratch.begin(), m.scratch.end());
+  if (cache) {
     m.line_bytes += stack.size();
     LineEntry e;
     e.h = h;
     e.text = m.line_text.copy(stack).data();
+    e.key = e.text;
+    if (options_.reverse) {
+      std::string rev;
+      for (size_t i = 0; i < m.scratch.size(); ++i) {
+        if (i) rev += ';';
+        rev += m.scratch[i];
+      }
+      e.key = m.line_text.copy(rev).data();
+    }
     e.len = static_cast<uint32_t>(stack.size());
     e.value = value;
     e.base = base;
-    e.leaf = n;
+    e.used = true;
     m.line_table.insert(e);
-  } else {
-    m.count(n, value, base);
+    return;
+  }
+  NodeId n = kRoot;
+  for (std::string_view f : m.scratch) n = m.child(n, f, options_.flamechart);
+  m.count(n, value, base);
+}
+
+void Profile::Impl::insert_cached_stacks() {
+  std::vector<const LineEntry *> entries;
+  entries.reserve(line_table.size());
+  line_table.for_each([&](LineEntry &e) { entries.push_back(&e); });
+  auto key = [](const LineEntry *e) { return std::string_view(e->key, e->len); };
+  std::sort(entries.begin(), entries.end(), [&](const LineEntry *a, const LineEntry *b) {
+    return frame_order_less(key(a), key(b));
+  });
+  const bool lookups = child_table.size() > 0;  // nodes made by add() may match
+  std::vector<NodeId> path{kRoot};  // path[d]: the previous stack's node at depth d
+  std::string_view prev;
+  bool first = true;
+  for (const LineEntry *e : entries) {
+    std::string_view s = key(e);
+    size_t shared = 0, pos = 0;  // frames shared with prev; where the rest starts
+    if (!first) {
+      size_t n = std::min(s.size(), prev.size()), i = 0;
+      while (i < n && s[i] == prev[i]) ++i;
+      size_t semis = 0, last_semi = std::string_view::npos;
+      for (size_t k = 0; k < i; ++k)
+        if (s[k] == ';') ++semis, last_semi = k;
+      bool s_end = i == s.size() || s[i] == ';', p_end = i == prev.size() || prev[i] == ';';
+      if (s_end && p_end) {
+        shared = semis + 1;
+        pos = i + 1;
+      } else {
+        shared = semis;
+        pos = last_semi == std::string_view::npos ? 0 : last_semi + 1;
+      }
+    }
+    first = false;
+    prev = s;
+    path.resize(shared + 1);
+    NodeId node = path.back();
+    if (!s.empty() && pos <= s.size()) {
+      bool fresh = false;  // below a node made here, every node is new
+      for (;;) {
+        size_t semi = s.find(';', pos);
+        std::string_view f = s.substr(pos, semi == std::string_view::npos ? s.npos : semi - pos);
+        uint32_t nm = intern(f);
+        NodeId c = fresh || !lookups ? kNone : find_child(node, nm);
+        if (c == kNone) {
+          c = new_node(node, nm);
+          fresh = true;
+        }
+        node = c;
+        path.push_back(node);
+        if (semi == std::string_view::npos) break;
+        pos = semi + 1;
+      }
+    }
+    count(node, e->value, e->base);
   }
 }
 
@@ -253,10 +341,8 @@ std::string_view Profile::name_of(uint32_t id) const { return impl_->names[id]; 
 
 void Profile::finish() {
   Impl &m = *impl_;
-  m.line_table.for_each([&](LineEntry &e) {
-    m.count(e.leaf, e.value, e.base);
-    e.value = e.base = 0;
-  });
+  m.insert_cached_stacks();
+  m.line_table = {};
   // children always have larger ids than their parents
   m.total = m.self;
   for (size_t n = m.total.size() - 1; n > 0; --n) m.total[m.parent[n]] += m.total[n];

@@ -62,14 +62,15 @@ class Profile {
   bool differential() const { return differential_; }
   const BuildOptions &options() const { return options_; }
 
-  // Tree access: the structure at any time, counts after finish().
+  // Tree access, after finish().
   size_t size() const;
   std::string_view name(NodeId n) const;
   uint32_t name_id(NodeId n) const;
   NodeId parent(NodeId n) const;
   uint64_t self(NodeId n) const;
   uint64_t base_self(NodeId n) const;
-  // Computes totals and the name order; call once after the last add().
+  // Builds the rest of the tree (folded stacks are kept aside until now),
+  // computes totals and the name order; call once, after the last add().
   void finish();
   uint64_t total(NodeId n) const;
   uint64_t base_total(NodeId n) const;
