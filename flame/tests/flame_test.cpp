@@ -101,6 +101,36 @@ TEST(Folded, PrefixStacksAreNotConfusedWithEachOther) {
   EXPECT_EQ(folded(r), "a;b 4\nab 2\nb;a 9\n");
 }
 
+TEST(Folded, NamesThatArePrefixesOfOthersKeepOneNodePerPath) {
+  // "b", "b x" and "b!" sort around "b;..." in byte order; each call path
+  // must still be one node (folded output merges them back exactly)
+  auto p = read_text("a;b;x 1\na;b x;y 2\na;b 4\na;b!;z 8\na;b;y 16\na 32\n;a 64\n");
+  EXPECT_EQ(folded(p), ";a 64\na 32\na;b 4\na;b;x 1\na;b;y 16\na;b x;y 2\na;b!;z 8\n");
+  // one node for "a;b" whatever the order the stacks came in
+  size_t b_nodes = 0;
+  for (size_t n = 0; n < p.size(); ++n)
+    if (p.name(n) == "b" && p.name(p.parent(n)) == "a") ++b_nodes;
+  EXPECT_EQ(b_nodes, 1u);
+}
+
+TEST(Folded, SeveralInputsOfDifferentFormsMerge) {
+  Profile p;
+  read_input_text("worker;do_sys_openat2_[k] 5\napp;main 1\n", p, {});
+  read_input_text(
+      "    KERNEL STACK:\n"
+      "#@        0xffffffff81000172 do_sys_openat2+0x72  ([kernel.kallsyms])\n"
+      "#*        0xffffffffffffff worker (UNKNOWN)\n"
+      "#%        2\n"
+      "##\n",
+      p, {});
+  read_input_text("app;main 3\napp 1\n", p, {});
+  p.finish();
+  EXPECT_EQ(folded(p), "app 1\napp;main 4\nworker;do_sys_openat2_[k] 7\n");
+  size_t worker_nodes = 0;
+  for (size_t n = 0; n < p.size(); ++n) worker_nodes += p.name(n) == "worker";
+  EXPECT_EQ(worker_nodes, 1u);
+}
+
 TEST(Folded, DifferentialInputKeepsBothColumns) {
   auto p = read_text("main;a 10 4\nmain;b 0 6\nmain;a 1 1\n");
   EXPECT_TRUE(p.differential());
