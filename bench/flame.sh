@@ -13,7 +13,8 @@
 # github.com/brendangregg/FlameGraph and point FLAMEGRAPH_PL at it.
 #
 # Targets (the issue's): ours well under 2 s, a few hundred MiB at most, and
-# at least 20x faster than flamegraph.pl.  Exits 1 if a target is missed.
+# at least 20x faster than flamegraph.pl (in wall time and in CPU time, as
+# ours runs a reader thread).  Exits 1 if a target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-$PWD/build}
@@ -76,7 +77,10 @@ printf '%-22s %10s %10s %12s %10s %10s\n' "flamegraph.pl" "$ref_wall" "$ref_cpu"
 	"$((ref_rss / 1024))" "$(($(stat -c %s "$dir/ref.svg") / 1024))" "$ref_frames"
 ratio=$(awk -v a="$ref_wall" -v b="$best_wall" 'BEGIN { printf "%.1f", a / b }')
 cpu_ratio=$(awk -v a="$ref_cpu" -v b="$best_cpu" 'BEGIN { printf "%.1f", a / b }')
-echo "ratio: ${ratio}x faster (wall), ${cpu_ratio}x less CPU time"
+echo "ratio: ${ratio}x faster (wall), ${cpu_ratio}x less CPU time (ours: two threads)"
+# the target is checked on the smaller ratio: wall time depends on what else
+# the machine runs, CPU time counts both of our threads
+least=$(awk -v a="$ratio" -v b="$cpu_ratio" 'BEGIN { print (a < b ? a : b) }')
 echo "reference: $FG"
 
 ok=1
@@ -85,5 +89,5 @@ check() {
 }
 check "diagnose-tools flame under 2 s (${best_wall} s)" "$best_wall < 2"
 check "peak memory under 512 MiB ($((best_rss / 1024)) MiB)" "$best_rss < 524288"
-check "at least 20x faster than flamegraph.pl (${ratio}x)" "$ratio >= 20"
+check "at least 20x faster than flamegraph.pl, in wall and in CPU time (${least}x)" "$least >= 20"
 ((ok))
