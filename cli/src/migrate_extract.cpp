@@ -39,7 +39,8 @@ class MigrateExtractCommand : public Command {
     auto *num = sub->add_option("--field_num", field_num_, "print the number of field NAME");
     auto *ext = sub->add_option("--extract", extract_,
                                 "print 'TS VALUE' rows of field N: TS in seconds since the "
-                                "start, VALUE per second (repeat for more columns)");
+                                "start, VALUE per second (repeat for more columns)")
+                    ->allow_extra_args(false);
     for (CLI::Option *o : {max, min, name, num})
       for (CLI::Option *other : {max, min, name, num, ext})
         if (o != other) o->excludes(other);

@@ -92,14 +92,22 @@ class MigrateStatsCommand : public Command {
     sub->add_option("--end_sec", end_sec_, "ignore events after S seconds since the start");
     sub->add_option("--begin_ts", begin_ts_, "ignore events before trace timestamp TS");
     sub->add_option("--end_ts", end_ts_, "ignore events after trace timestamp TS");
-    sub->add_option("--pid", pids_, "only these tasks (comma-separated, repeatable)");
-    sub->add_option("--exclude_pid", xpids_, "not these tasks");
-    sub->add_option("--comm", comms_, "only tasks named so at the migration (repeatable)");
-    sub->add_option("--exclude_comm", xcomms_, "not tasks named so");
-    sub->add_option("--cause", causes_, "only these causes (name or number, repeatable)");
-    sub->add_option("--exclude_cause", xcauses_, "not these causes");
-    sub->add_option("--cpu", cpus_, "only migrations from or to these CPUs (e.g. 0-3,8)");
-    sub->add_option("--exclude_cpu", xcpus_, "not migrations from or to these CPUs");
+    sub->add_option("--pid", pids_, "only these tasks (comma-separated, repeatable)")
+        ->allow_extra_args(false);
+    sub->add_option("--exclude_pid", xpids_, "not these tasks")
+        ->allow_extra_args(false);
+    sub->add_option("--comm", comms_, "only tasks named so at the migration (repeatable)")
+        ->allow_extra_args(false);
+    sub->add_option("--exclude_comm", xcomms_, "not tasks named so")
+        ->allow_extra_args(false);
+    sub->add_option("--cause", causes_, "only these causes (name or number, repeatable)")
+        ->allow_extra_args(false);
+    sub->add_option("--exclude_cause", xcauses_, "not these causes")
+        ->allow_extra_args(false);
+    sub->add_option("--cpu", cpus_, "only migrations from or to these CPUs (e.g. 0-3,8)")
+        ->allow_extra_args(false);
+    sub->add_option("--exclude_cpu", xcpus_, "not migrations from or to these CPUs")
+        ->allow_extra_args(false);
     sub->add_option("--period", period_,
                     "write a stat file (migrate-extract's input) counting migrations per "
                     "period of MSEC ms")
