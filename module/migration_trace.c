@@ -39,6 +39,8 @@
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/mm.h>
+#include <linux/bitops.h>
 #include <linux/migrate_trace_lite.h>
 #include "ring.h"
 #include "migrate_cause.h"
@@ -442,26 +444,37 @@ static const struct file_operations mtrace_reset_fops = {
 /* ---- the trace file: a seq_file over a merge of the CPU buffers ---- */
 
 /*
- * Lines are built by hand rather than with seq_printf(): the trace is
- * millions of lines of a few fixed shapes, and vsnprintf() would be most
- * of the cost of reading it.
+ * Lines are built by hand, straight into the seq_file buffer, rather than
+ * with seq_printf(): the trace is millions of lines of a few fixed shapes,
+ * and vsnprintf() would be most of the cost of reading it.
  */
-static char *put_hex(char *p, u64 v, int min_digits)
-{
-	char tmp[16];
-	int n = 0;
+#define MTRACE_LINE_MAX		96	/* longest line: a mark, with 64-bit values */
 
-	do {
-		tmp[n++] = hex_asc[v & 0xf];
-		v >>= 4;
-	} while (v);
-	while (n < min_digits)
-		tmp[n++] = '0';
+static char *put_hex16(char *p, u64 v)
+{
+	int i;
+
 	*p++ = '0';
 	*p++ = 'x';
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	for (i = 15; i >= 0; i--) {
+		p[i] = hex_asc[v & 0xf];
+		v >>= 4;
+	}
+	return p + 16;
+}
+
+/* 0x and at least 8 hex digits, as the seed printed marks */
+static char *put_hex8(char *p, u64 v)
+{
+	int n = v >> 32 ? (fls64(v) + 3) / 4 : 8, i;
+
+	*p++ = '0';
+	*p++ = 'x';
+	for (i = n - 1; i >= 0; i--) {
+		p[i] = hex_asc[v & 0xf];
+		v >>= 4;
+	}
+	return p + n;
 }
 
 static char *put_dec(char *p, u64 v)
@@ -469,6 +482,10 @@ static char *put_dec(char *p, u64 v)
 	char tmp[20];
 	int n = 0;
 
+	if (v < 10) {
+		*p++ = '0' + v;
+		return p;
+	}
 	do {
 		tmp[n++] = '0' + v % 10;
 		v /= 10;
@@ -495,20 +512,20 @@ static char *put_comm(char *p, const char *comm)
 	return p;
 }
 
-/* "0x<ts> CPU " starts every event line */
-static char *put_prefix(char *p, const struct diag_record_header *hdr)
+static void mtrace_show_record(struct seq_file *m,
+			       const struct diag_record_header *hdr)
 {
-	p = put_hex(p, hdr->ts_ns, 16);
+	char *line, *p;
+
+	if (seq_get_buf(m, &line) < MTRACE_LINE_MAX) {
+		seq_commit(m, -1);	/* seq_read() retries with room */
+		return;
+	}
+	/* "0x<ts> CPU " starts every line */
+	p = put_hex16(line, hdr->ts_ns);
 	*p++ = ' ';
 	p = put_dec(p, hdr->cpu);
 	*p++ = ' ';
-	return p;
-}
-
-static void mtrace_show_record(struct seq_file *m,
-			   const struct diag_record_header *hdr)
-{
-	char line[128], *p = put_prefix(line, hdr);
 
 	switch (hdr->type) {
 	case MTRACE_REC_MOVE: {
@@ -545,7 +562,7 @@ static void mtrace_show_record(struct seq_file *m,
 		*p++ = ' ';
 		p = put_dec(p, r->kind);
 		*p++ = ' ';
-		p = put_hex(p, r->mark, 8);
+		p = put_hex8(p, r->mark);
 		break;
 	}
 	case MTRACE_REC_START: {
@@ -562,7 +579,7 @@ static void mtrace_show_record(struct seq_file *m,
 		return;		/* cannot happen */
 	}
 	*p++ = '\n';
-	seq_write(m, line, p - line);
+	seq_commit(m, p - line);
 }
 
 static const char *mtrace_state(void)
@@ -682,14 +699,25 @@ static const struct seq_operations mtrace_seq_ops = {
 	.show = mtrace_seq_show,
 };
 
+#define MTRACE_READ_BUF		(256 * 1024)
+
 static int mtrace_file_open(struct inode *inode, struct file *file)
 {
 	struct mtrace_reader *r;
+	struct seq_file *m;
 	int ret = 0;
 
 	r = __seq_open_private(file, &mtrace_seq_ops, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	/*
+	 * seq_read() returns at most one buffer per read(): a large one
+	 * saves thousands of calls on a big trace (seq_release() frees it).
+	 */
+	m = file->private_data;
+	m->buf = kvmalloc(MTRACE_READ_BUF, GFP_KERNEL);
+	if (m->buf)
+		m->size = MTRACE_READ_BUF;
 	mutex_lock(&mtrace_mutex);
 	if (mtrace_recording()) {
 		ret = -EBUSY;

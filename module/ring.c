@@ -140,6 +140,7 @@ struct ring_cursor {
 	struct diag_ring_cpu *rc;
 	u64 pos;
 	u64 head;
+	u32 off;				/* pos % rc->size */
 	struct diag_record_header *next;	/* record at pos, or NULL */
 };
 
@@ -149,6 +150,15 @@ struct diag_ring_iter {
 	struct ring_cursor cur[];
 };
 
+/* Step over the record at the cursor; records never wrap (see top). */
+static void cursor_skip(struct ring_cursor *c, u32 size)
+{
+	c->pos += size;
+	c->off += size;
+	if (c->off == c->rc->size)
+		c->off = 0;
+}
+
 /* Skip padding; set c->next to the record at c->pos or NULL when done. */
 static void cursor_load(struct ring_cursor *c)
 {
@@ -156,15 +166,14 @@ static void cursor_load(struct ring_cursor *c)
 
 	c->next = NULL;
 	while (c->pos < c->head) {
-		u32 off = c->pos % rc->size;
-		struct diag_record_header *hdr = rc->data + off;
+		struct diag_record_header *hdr = rc->data + c->off;
 
 		if (unlikely(hdr->size < sizeof(*hdr) ||
 			     hdr->size % REC_ALIGN ||
-			     hdr->size > rc->size - off)) {
+			     hdr->size > rc->size - c->off)) {
 			/* cannot happen; if it does, drop the CPU's backlog */
 			pr_err_ratelimited("diagnose: corrupt record at %u, dropping %llu bytes\n",
-					   off, c->head - c->pos);
+					   c->off, c->head - c->pos);
 			c->pos = c->head;
 			return;
 		}
@@ -172,7 +181,7 @@ static void cursor_load(struct ring_cursor *c)
 			c->next = hdr;
 			return;
 		}
-		c->pos += hdr->size;
+		cursor_skip(c, hdr->size);
 	}
 }
 
@@ -191,6 +200,7 @@ struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring)
 
 		c->rc = per_cpu_ptr(ring->cpu, cpu);
 		c->pos = c->rc->tail;
+		c->off = c->pos % c->rc->size;
 		/* pairs with diag_ring_commit(): records up to head are whole */
 		c->head = smp_load_acquire(&c->rc->head);
 		cursor_load(c);
@@ -223,7 +233,7 @@ void diag_ring_iter_next(struct diag_ring_iter *it)
 
 	if (!c || !c->next)
 		return;
-	c->pos += c->next->size;
+	cursor_skip(c, c->next->size);
 	cursor_load(c);
 	it->best = NULL;
 }
