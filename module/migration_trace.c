@@ -304,6 +304,8 @@ static int mtrace_start(bool allow_restart)
 		mtrace_start_ts = ktime_get_mono_fast_ns();
 	mtrace_stop_ts = 0;
 	on_each_cpu(mtrace_record_start, NULL, 1);
+	if (atomic_read(&mtrace_full_cpu) >= 0)
+		return 0;	/* a buffer filled already: stopped itself */
 	/* pairs with mtrace_recording(): the buffers are set up */
 	smp_store_release(&mtrace_on, true);
 	mtrace_record_tasks();

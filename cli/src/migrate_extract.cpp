@@ -149,9 +149,12 @@ class MigrateExtractCommand : public Command {
     chart.x_label = "time since the start (s)";
     chart.y_label = "events per second";
     for (uint32_t f : fields) chart.series.push_back({s.fields.at(f), s.extract(f)});
+    size_t flat = drop_flat_series(chart);
     write_svg_file(plot_, chart);
     std::cerr << "migrate-extract: wrote " << plot_ << " (" << chart.series.size()
-              << " series, " << s.rows.size() << " periods)\n";
+              << " series, " << s.rows.size() << " periods";
+    if (flat) std::cerr << "; " << flat << " series that are zero throughout left out";
+    std::cerr << ")\n";
   }
 
   std::string file_, format_ = "text", plot_, field_num_;

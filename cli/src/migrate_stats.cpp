@@ -362,9 +362,12 @@ class MigrateStatsCommand : public Command {
     chart.y_label = "migrations per second";
     for (uint32_t f = s.min_field(); f && f <= s.max_field(); ++f)
       if (s.fields.count(f)) chart.series.push_back({s.fields.at(f), s.extract(f)});
+    size_t flat = drop_flat_series(chart);
     write_svg_file(plot_, chart);
     std::cerr << "migrate-stats: wrote " << plot_ << " (" << chart.series.size()
-              << " series, " << s.rows.size() << " periods)\n";
+              << " series, " << s.rows.size() << " periods";
+    if (flat) std::cerr << "; " << flat << " series that are zero throughout left out";
+    std::cerr << ")\n";
   }
 
   std::string file_, format_ = "text", plot_;

@@ -16,6 +16,8 @@ namespace {
 // Tableau 10: distinguishable, and readable on white.
 const char *const kColors[] = {"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
                                "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+// After ten series the colours come again, with another dash pattern.
+const char *const kDashes[] = {"", "7,3", "2,2", "9,3,2,3"};
 constexpr int kWidth = 960, kLeft = 90, kRight = 30, kTop = 56, kPlotHeight = 400;
 constexpr int kLegendCol = 230, kLegendRow = 20;
 
@@ -129,12 +131,15 @@ std::string render_svg(const Chart &chart) {
   for (size_t i = 0; i < chart.series.size(); ++i) {
     const auto &s = chart.series[i];
     const char *color = kColors[i % std::size(kColors)];
+    const char *dash = kDashes[(i / std::size(kColors)) % std::size(kDashes)];
     o << "<g class=\"series\" data-name=\"" << escape(s.name) << "\">\n";
     if (s.points.size() == 1) {
       o << "<circle cx=\"" << coord(px(s.points[0].first)) << "\" cy=\""
         << coord(py(s.points[0].second)) << "\" r=\"3\" fill=\"" << color << "\"/>\n";
     } else if (!s.points.empty()) {
-      o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.5\" points=\"";
+      o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.5\"";
+      if (*dash) o << " stroke-dasharray=\"" << dash << "\"";
+      o << " points=\"";
       for (size_t p = 0; p < s.points.size(); ++p)
         o << (p ? " " : "") << coord(px(s.points[p].first)) << ','
           << coord(py(s.points[p].second));
@@ -148,13 +153,27 @@ std::string render_svg(const Chart &chart) {
   for (size_t i = 0; i < chart.series.size(); ++i) {
     int x = kLeft + (int)(i % per_row) * kLegendCol;
     int y = legend_top + (int)(i / per_row) * kLegendRow;
-    o << "<rect x=\"" << x << "\" y=\"" << y - 9 << "\" width=\"14\" height=\"10\" fill=\""
-      << kColors[i % std::size(kColors)] << "\"/>"
-      << "<text x=\"" << x + 20 << "\" y=\"" << y << "\">" << escape(chart.series[i].name)
+    const char *dash = kDashes[(i / std::size(kColors)) % std::size(kDashes)];
+    o << "<line x1=\"" << x << "\" y1=\"" << y - 4 << "\" x2=\"" << x + 16 << "\" y2=\"" << y - 4
+      << "\" stroke=\"" << kColors[i % std::size(kColors)] << "\" stroke-width=\"3\"";
+    if (*dash) o << " stroke-dasharray=\"" << dash << "\"";
+    o << "/><text x=\"" << x + 22 << "\" y=\"" << y << "\">" << escape(chart.series[i].name)
       << "</text>\n";
   }
   o << "</g>\n</svg>\n";
   return o.str();
+}
+
+size_t drop_flat_series(Chart &chart) {
+  auto flat = [](const ChartSeries &s) {
+    return std::all_of(s.points.begin(), s.points.end(),
+                       [](const auto &p) { return p.second == 0; });
+  };
+  size_t n = std::count_if(chart.series.begin(), chart.series.end(), flat);
+  if (n == chart.series.size()) return 0;
+  chart.series.erase(std::remove_if(chart.series.begin(), chart.series.end(), flat),
+                     chart.series.end());
+  return n;
 }
 
 void write_svg_file(const std::string &path, const Chart &chart) {

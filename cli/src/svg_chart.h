@@ -27,6 +27,11 @@ std::string render_svg(const Chart &chart);
 // `target` of them; the first tick <= lo and the last >= hi.
 std::vector<double> nice_ticks(double lo, double hi, int target = 6);
 
+// Leaves out the series that are zero everywhere when others are not (a
+// legend of twenty flat lines hides the two that matter); returns how
+// many it left out.
+size_t drop_flat_series(Chart &chart);
+
 // Writes the chart to path; throws std::runtime_error when it cannot.
 void write_svg_file(const std::string &path, const Chart &chart);
 

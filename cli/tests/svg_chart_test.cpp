@@ -47,6 +47,19 @@ TEST(SvgChart, HasAxesLabelsLegendAndOneLinePerSeries) {
   EXPECT_EQ(svg.substr(svg.size() - 7), "</svg>\n");
 }
 
+TEST(SvgChart, DropsFlatSeriesOnlyBesideOthers) {
+  Chart c;
+  c.series.push_back({"zero", {{0, 0}, {1, 0}}});
+  c.series.push_back({"some", {{0, 0}, {1, 3}}});
+  EXPECT_EQ(drop_flat_series(c), 1u);
+  ASSERT_EQ(c.series.size(), 1u);
+  EXPECT_EQ(c.series[0].name, "some");
+  Chart z;
+  z.series.push_back({"zero", {{0, 0}}});
+  EXPECT_EQ(drop_flat_series(z), 0u);  // all flat: keep them, the chart says so
+  EXPECT_EQ(z.series.size(), 1u);
+}
+
 TEST(SvgChart, EmptyChartIsStillADocument) {
   Chart c;
   c.title = "nothing";
