@@ -31,48 +31,43 @@
 #include "migrate_cause.h"
 #include "migration_lite.h"
 
+/*
+ * One move, into whichever of the trace and the stat is on: one time and
+ * one cause for both, so that their counts agree.
+ */
+static void mlite_move(struct task_struct *p, u32 orig_cpu, u32 dest_cpu,
+		       bool fork)
+{
+	bool trace = mtrace_recording(), stat = mstat_recording();
+	unsigned long caller;
+	u32 kind;
+	u64 ts;
+
+	if (!trace && !stat)
+		return;
+	ts = ktime_get_mono_fast_ns();
+	kind = fork ? DIAG_MT_FORK_PLACEMENT : diag_migrate_cause(p, &caller);
+	if (trace)
+		mtrace_record_move(p, orig_cpu, dest_cpu, kind, ts);
+	if (stat)
+		mstat_count(fork ? MSTAT_FIELD_FORK : kind, ts);
+}
+
 static void probe_migrate_task(void *data, struct task_struct *p, int dest_cpu)
 {
 	unsigned int orig_cpu = task_cpu(p);
-	bool trace, stat;
-	unsigned long caller;
-	u64 ts;
-	u32 cause;
 
-	if (orig_cpu == dest_cpu)
-		return;
-	trace = mtrace_recording();
-	stat = mstat_recording();
-	if (!trace && !stat)
-		return;
-	/* one time and one cause for both, so that their counts agree */
-	ts = ktime_get_mono_fast_ns();
-	cause = diag_migrate_cause(p, &caller);
-	if (trace)
-		mtrace_record_move(p, orig_cpu, dest_cpu, cause, ts);
-	if (stat)
-		mstat_count(cause, ts);
+	if (orig_cpu != dest_cpu)
+		mlite_move(p, orig_cpu, dest_cpu, false);
 }
 
 /* Runs in the parent, on the CPU the child was created on. */
 static void probe_wakeup_new(void *data, struct task_struct *p)
 {
 	unsigned int parent_cpu = smp_processor_id();
-	bool trace, stat;
-	u64 ts;
 
-	if (task_cpu(p) == parent_cpu)
-		return;
-	trace = mtrace_recording();
-	stat = mstat_recording();
-	if (!trace && !stat)
-		return;
-	ts = ktime_get_mono_fast_ns();
-	if (trace)
-		mtrace_record_move(p, parent_cpu, task_cpu(p), DIAG_MT_FORK_PLACEMENT,
-			       ts);
-	if (stat)
-		mstat_count(MSTAT_FIELD_FORK, ts);
+	if (task_cpu(p) != parent_cpu)
+		mlite_move(p, parent_cpu, task_cpu(p), true);
 }
 
 static void probe_process_fork(void *data, struct task_struct *parent,

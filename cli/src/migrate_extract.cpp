@@ -15,15 +15,6 @@ namespace {
 
 using namespace mtrace;
 
-std::string value_text(double v) {
-  char buf[40];
-  if (v == (double)(long long)v)
-    snprintf(buf, sizeof(buf), "%lld", (long long)v);
-  else
-    snprintf(buf, sizeof(buf), "%.3f", v);
-  return buf;
-}
-
 class MigrateExtractCommand : public Command {
  public:
   CLI::App *setup(CLI::App &app) override {
@@ -133,7 +124,7 @@ class MigrateExtractCommand : public Command {
     for (size_t i = 0; i < n; ++i) {
       snprintf(ts, sizeof(ts), "%.3f", cols.front()[i].first);
       std::cout << ts;
-      for (const auto &c : cols) std::cout << ' ' << value_text(c[i].second);
+      for (const auto &c : cols) std::cout << ' ' << format_value(c[i].second);
       std::cout << '\n';
     }
   }

@@ -493,8 +493,6 @@ StatFile parse_stat(std::string_view text) {
   return s;
 }
 
-namespace {
-
 std::string format_value(double v) {
   char buf[40];
   if (v == std::floor(v) && std::fabs(v) < 1e15)
@@ -503,8 +501,6 @@ std::string format_value(double v) {
     snprintf(buf, sizeof(buf), "%.3f", v);
   return buf;
 }
-
-}  // namespace
 
 void write_stat(const StatFile &s, std::ostream &out) {
   out << "# version " << s.version << '\n';

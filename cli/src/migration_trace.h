@@ -152,6 +152,8 @@ struct StatFile {
 };
 
 StatFile parse_stat(std::string_view text);
+// A count as an integer, a rate with three decimals.
+std::string format_value(double v);
 void write_stat(const StatFile &stat, std::ostream &out);
 
 // Which series migrate-stats --period writes.
