@@ -1,5 +1,6 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
+#include "flame_command.h"
 #include "migrate_image.h"
 #include "migration_trace.h"
 
@@ -10,6 +11,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_migrate_image_command());
   commands.push_back(make_migrate_stats_command());
   commands.push_back(make_migrate_extract_command());
+  commands.push_back(make_flame_command());
   return commands;
 }
 
