@@ -25,6 +25,8 @@ echo "== build (module for the guest kernel $KVER, CLI, test programs)"
 make -s cli BUILD="$BUILD" >"$log" 2>&1 || { cat "$log"; echo "0 passed, 1 failed"; exit 1; }
 make -s module KDIR="/lib/modules/$KVER/build" >>"$log" 2>&1 ||
 	{ cat "$log"; echo "0 passed, 1 failed"; exit 1; }
+make -s -C tests/kmod KDIR="/lib/modules/$KVER/build" >>"$log" 2>&1 ||
+	{ cat "$log"; echo "0 passed, 1 failed"; exit 1; }
 make -s -C tests/guest/progs OUT="$BUILD/tests" >>"$log" 2>&1 ||
 	{ cat "$log"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -2,12 +2,15 @@
 #include "command.h"
 #include "flame_command.h"
 #include "migrate_image.h"
+#include "migration_trace.h"
 
 namespace diag {
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_migrate_image_command());
+  commands.push_back(make_migrate_stats_command());
+  commands.push_back(make_migrate_extract_command());
   commands.push_back(make_flame_command());
   return commands;
 }
