@@ -8,6 +8,7 @@
 #include <linux/fs.h>
 #include <linux/capability.h>
 #include "core.h"
+#include "migration_lite.h"
 
 static int diag_open(struct inode *inode, struct file *file)
 {
@@ -47,6 +48,13 @@ static int __init diag_init(void)
 		diag_core_exit();
 		return ret;
 	}
+	/* debugfs migration_trace/ and migration_stat/ */
+	ret = diag_mlite_init();
+	if (ret) {
+		misc_deregister(&diag_miscdev);
+		diag_core_exit();
+		return ret;
+	}
 	pr_info("diagnose: version %s, ABI %d\n", DIAG_MODULE_VERSION,
 		DIAG_ABI_VERSION);
 	return 0;
@@ -54,6 +62,7 @@ static int __init diag_init(void)
 
 static void __exit diag_exit(void)
 {
+	diag_mlite_exit();
 	/* no new ioctl can start; open files hold a module reference */
 	misc_deregister(&diag_miscdev);
 	/* deactivates what is still active: probes off, buffers freed */

@@ -10,6 +10,7 @@
  * a PAD header.
  */
 #include <linux/slab.h>
+#include <linux/overflow.h>
 #include <linux/vmalloc.h>
 #include <linux/uaccess.h>
 #include <linux/timekeeping.h>
@@ -25,7 +26,7 @@ int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes)
 	u64 size = (u64)kib * 1024;
 	int cpu;
 
-	if (!kib || kib > DIAG_BUF_KIB_MAX || size < min_bytes)
+	if (!kib || kib > DIAG_RING_KIB_MAX || size < min_bytes)
 		return -EINVAL;
 	size = round_down(size, REC_ALIGN);
 
@@ -65,8 +66,9 @@ void diag_ring_free(struct diag_ring *ring)
 	ring->cpu = NULL;
 }
 
+/* @ts_ns 0: read the clock once interrupts are off. */
 static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
-		     u16 type, u32 size, bool count_lost)
+		     u16 type, u32 size, u64 ts_ns, bool count_lost)
 {
 	struct diag_ring_cpu *rc = this_cpu_ptr(ring->cpu);
 	struct diag_record_header *hdr;
@@ -107,7 +109,7 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	hdr->size = size;
 	hdr->type = type;
 	hdr->cpu = smp_processor_id();
-	hdr->ts_ns = ktime_get_mono_fast_ns();
+	hdr->ts_ns = ts_ns ?: ktime_get_mono_fast_ns();
 	slot->rc = rc;
 	slot->head = head + size;
 	return hdr;
@@ -124,13 +126,19 @@ lost:
 void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 			u16 type, u32 size)
 {
-	return reserve(ring, slot, type, size, true);
+	return reserve(ring, slot, type, size, 0, true);
+}
+
+void *diag_ring_reserve_at(struct diag_ring *ring, struct diag_ring_slot *slot,
+			   u16 type, u32 size, u64 ts_ns)
+{
+	return reserve(ring, slot, type, size, ts_ns, true);
 }
 
 void *diag_ring_try_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 			    u16 type, u32 size)
 {
-	return reserve(ring, slot, type, size, false);
+	return reserve(ring, slot, type, size, 0, false);
 }
 
 void diag_ring_commit(struct diag_ring_slot *slot)
@@ -155,36 +163,112 @@ void diag_ring_trim(struct diag_ring_slot *slot, void *rec, u32 size)
 	hdr->size = size;
 }
 
-/* The consumer's view of one CPU during a drain. */
-struct drain_cursor {
+/* The reader's view of one CPU: from pos up to the head seen at start. */
+struct ring_cursor {
 	struct diag_ring_cpu *rc;
 	u64 pos;
 	u64 head;
+	u32 off;				/* pos % rc->size */
+	struct diag_record_header *next;	/* record at pos, or NULL */
 };
 
-/* Skip padding; return the next record or NULL when the CPU is drained. */
-static struct diag_record_header *cursor_peek(struct drain_cursor *c)
+struct diag_ring_iter {
+	unsigned int nr;
+	struct ring_cursor *best;	/* cursor of the last peek */
+	struct ring_cursor cur[];
+};
+
+/* Step over the record at the cursor; records never wrap (see top). */
+static void cursor_skip(struct ring_cursor *c, u32 size)
+{
+	c->pos += size;
+	c->off += size;
+	if (c->off == c->rc->size)
+		c->off = 0;
+}
+
+/* Skip padding; set c->next to the record at c->pos or NULL when done. */
+static void cursor_load(struct ring_cursor *c)
 {
 	struct diag_ring_cpu *rc = c->rc;
 
+	c->next = NULL;
 	while (c->pos < c->head) {
-		u32 off = c->pos % rc->size;
-		struct diag_record_header *hdr = rc->data + off;
+		struct diag_record_header *hdr = rc->data + c->off;
 
 		if (unlikely(hdr->size < sizeof(*hdr) ||
 			     hdr->size % REC_ALIGN ||
-			     hdr->size > rc->size - off)) {
+			     hdr->size > rc->size - c->off)) {
 			/* cannot happen; if it does, drop the CPU's backlog */
 			pr_err_ratelimited("diagnose: corrupt record at %u, dropping %llu bytes\n",
-					   off, c->head - c->pos);
+					   c->off, c->head - c->pos);
 			c->pos = c->head;
-			return NULL;
+			return;
 		}
-		if (hdr->type != DIAG_REC_PAD)
-			return hdr;
-		c->pos += hdr->size;
+		if (hdr->type != DIAG_REC_PAD) {
+			c->next = hdr;
+			return;
+		}
+		cursor_skip(c, hdr->size);
 	}
-	return NULL;
+}
+
+struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring)
+{
+	struct diag_ring_iter *it;
+	int cpu;
+
+	it = kmalloc(struct_size(it, cur, num_possible_cpus()), GFP_KERNEL);
+	if (!it)
+		return NULL;
+	it->nr = 0;
+	it->best = NULL;
+	for_each_possible_cpu(cpu) {
+		struct ring_cursor *c = &it->cur[it->nr++];
+
+		c->rc = per_cpu_ptr(ring->cpu, cpu);
+		c->pos = c->rc->tail;
+		c->off = c->pos % c->rc->size;
+		/* pairs with diag_ring_commit(): records up to head are whole */
+		c->head = smp_load_acquire(&c->rc->head);
+		cursor_load(c);
+	}
+	return it;
+}
+
+/*
+ * k-way merge by timestamp.  CPUs are few enough that a linear scan of
+ * the cursors' next records beats keeping a heap.
+ */
+struct diag_record_header *diag_ring_iter_peek(struct diag_ring_iter *it)
+{
+	struct ring_cursor *best = NULL;
+	unsigned int i;
+
+	for (i = 0; i < it->nr; i++) {
+		struct ring_cursor *c = &it->cur[i];
+
+		if (c->next && (!best || c->next->ts_ns < best->next->ts_ns))
+			best = c;
+	}
+	it->best = best;
+	return best ? best->next : NULL;
+}
+
+void diag_ring_iter_next(struct diag_ring_iter *it)
+{
+	struct ring_cursor *c = it->best;
+
+	if (!c || !c->next)
+		return;
+	cursor_skip(c, c->next->size);
+	cursor_load(c);
+	it->best = NULL;
+}
+
+void diag_ring_iter_end(struct diag_ring_iter *it)
+{
+	kfree(it);
 }
 
 static int put_lost_records(struct diag_ring *ring, void __user *buf, u32 len,
@@ -220,9 +304,10 @@ static int put_lost_records(struct diag_ring *ring, void __user *buf, u32 len,
 int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
 		    struct diag_report *rep)
 {
-	struct drain_cursor *cur;
-	unsigned int nr = 0, i;
-	int cpu, ret;
+	struct diag_record_header *hdr;
+	struct diag_ring_iter *it;
+	unsigned int i;
+	int ret;
 
 	rep->bytes = 0;
 	rep->records = 0;
@@ -233,57 +318,31 @@ int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
 	if (ret)
 		return ret;
 
-	cur = kmalloc_array(num_possible_cpus(), sizeof(*cur), GFP_KERNEL);
-	if (!cur)
+	it = diag_ring_iter_start(ring);
+	if (!it)
 		return -ENOMEM;
-	for_each_possible_cpu(cpu) {
-		struct diag_ring_cpu *rc = per_cpu_ptr(ring->cpu, cpu);
-
-		cur[nr].rc = rc;
-		cur[nr].pos = rc->tail;
-		/* pairs with diag_ring_commit(): records up to head are whole */
-		cur[nr].head = smp_load_acquire(&rc->head);
-		nr++;
-	}
-
-	/*
-	 * k-way merge by timestamp.  CPUs are few enough that a linear scan
-	 * for the oldest head record beats keeping a heap.
-	 */
-	for (;;) {
-		struct diag_record_header *best = NULL, *hdr;
-		struct drain_cursor *from = NULL;
-
-		for (i = 0; i < nr; i++) {
-			hdr = cursor_peek(&cur[i]);
-			if (hdr && (!best || hdr->ts_ns < best->ts_ns)) {
-				best = hdr;
-				from = &cur[i];
-			}
-		}
-		if (!best)
-			break;
-		if (len - rep->bytes < best->size) {
+	while ((hdr = diag_ring_iter_peek(it))) {
+		if (len - rep->bytes < hdr->size) {
 			rep->more = 1;
 			if (!rep->records)
 				ret = -ENOSPC;	/* not even one record fits */
 			break;
 		}
-		if (copy_to_user(buf + rep->bytes, best, best->size)) {
+		if (copy_to_user(buf + rep->bytes, hdr, hdr->size)) {
 			ret = -EFAULT;
 			break;
 		}
-		rep->bytes += best->size;
+		rep->bytes += hdr->size;
 		rep->records++;
-		from->pos += best->size;
+		diag_ring_iter_next(it);
 		if (need_resched())
 			cond_resched();
 	}
 
 	/* pairs with the producer's acquire of tail: the space is free */
-	for (i = 0; i < nr; i++)
-		smp_store_release(&cur[i].rc->tail, cur[i].pos);
-	kfree(cur);
+	for (i = 0; i < it->nr; i++)
+		smp_store_release(&it->cur[i].rc->tail, it->cur[i].pos);
+	diag_ring_iter_end(it);
 	rep->lost = diag_ring_lost(ring);
 	return ret;
 }

@@ -43,6 +43,9 @@ struct diag_ring {
 	u32 size;		/* per-CPU bytes */
 };
 
+/* The largest per-CPU ring: record offsets are u32. */
+#define DIAG_RING_KIB_MAX	(1024 * 1024)	/* 1 GiB */
+
 /* A reservation, between diag_ring_reserve() and diag_ring_commit(). */
 struct diag_ring_slot {
 	struct diag_ring_cpu *rc;
@@ -62,6 +65,14 @@ void diag_ring_free(struct diag_ring *ring);
  */
 void *diag_ring_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 			u16 type, u32 size);
+/*
+ * The same with a timestamp the caller read already, so that one event
+ * can carry the same time in several places.  @ts_ns must be
+ * ktime_get_mono_fast_ns() read with interrupts off on this CPU, so that
+ * the CPU's records stay in time order.
+ */
+void *diag_ring_reserve_at(struct diag_ring *ring, struct diag_ring_slot *slot,
+			   u16 type, u32 size, u64 ts_ns);
 /*
  * The same, for a producer that keeps what does not fit and tries again
  * later: a failure is not counted as lost.
@@ -83,6 +94,20 @@ void diag_ring_trim(struct diag_ring_slot *slot, void *rec, u32 size);
  */
 int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
 		    struct diag_report *rep);
+
+/*
+ * Reading without consuming: an iterator over the records buffered when it
+ * was started, merged across CPUs in timestamp order.  Process context;
+ * the caller keeps the ring alive and, if producers may run, accepts that
+ * records committed after the start are not seen.
+ */
+struct diag_ring_iter;
+struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring);
+/* The oldest record not yet passed, or NULL at the end. */
+struct diag_record_header *diag_ring_iter_peek(struct diag_ring_iter *it);
+/* Step past the record diag_ring_iter_peek() returned. */
+void diag_ring_iter_next(struct diag_ring_iter *it);
+void diag_ring_iter_end(struct diag_ring_iter *it);
 
 u64 diag_ring_lost(struct diag_ring *ring);
 bool diag_ring_empty(struct diag_ring *ring);

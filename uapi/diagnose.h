@@ -88,7 +88,13 @@ struct diag_common_settings {
 	__u32 reserved;		/* must be 0 */
 };
 
-#define DIAG_BUF_KIB_DEFAULT	1024
+/*
+ * buf_kib 0 asks the module for its default: DIAG_BUF_KIB_DEFAULT per CPU,
+ * less on machines where that would take more than 1/64 of RAM in all,
+ * never less than DIAG_BUF_KIB_DEFAULT_MIN.  --settings shows the size used.
+ */
+#define DIAG_BUF_KIB_DEFAULT	4096
+#define DIAG_BUF_KIB_DEFAULT_MIN 256
 #define DIAG_BUF_KIB_MAX	262144	/* 256 MiB per CPU */
 
 struct diag_migrate_image_settings {
@@ -170,6 +176,31 @@ enum diag_migrate_cause {
 #undef DIAG_CAUSE_ENUM
 	DIAG_NR_CAUSES
 };
+
+/*
+ * The light-weight migration trace (debugfs migration_trace/ and
+ * migration_stat/, docs/migration-trace.md) is text, not this ioctl ABI,
+ * but its names live here so that the module that writes it and the CLI
+ * that reads it share them.  Migration lines carry a cause number from the
+ * list above; every other kind of trace line carries one of these numbers,
+ * which stay clear of the causes.  X(ENUM, number, "name", "what it means").
+ */
+#define DIAG_MT_EVENT_KINDS(X)						\
+	X(COPY_PROCESS,	  32, "copy_process",	"a task was created; its name") \
+	X(SET_TASK_COMM,  33, "set_task_comm",	"a task was renamed (exec, prctl); its new name") \
+	X(TASK_LIST,	  34, "task_list",	"a task that existed when the trace started; its name") \
+	X(MARK,		  35, "mark",		"a mark written to migration_trace/mark or by mt_trace_mark()") \
+	X(FORK_PLACEMENT, 36, "fork_placement",	"a new task first placed on a CPU other than its parent's; not a migration")
+
+enum diag_mt_event_kind {
+#define DIAG_MT_KIND_ENUM(e, n, name, desc) DIAG_MT_##e = n,
+	DIAG_MT_EVENT_KINDS(DIAG_MT_KIND_ENUM)
+#undef DIAG_MT_KIND_ENUM
+};
+
+#define DIAG_MT_FORMAT_VERSION		"1.1.0"	/* migration_trace/trace */
+#define DIAG_MSTAT_FORMAT_VERSION	"1.1.0"	/* migration_stat/stat */
+#define DIAG_MT_START_EVENT		"start_sched_clock"
 
 /* diag_migrate_record.flags */
 #define DIAG_MIGRATE_KTHREAD		0x1	/* task has no mm */

