@@ -206,8 +206,12 @@ static int kprobe_validate(const void *settings, struct diag_msg *msg)
 			     s->ustack_kib, DIAG_USTACK_KIB_MAX);
 		return -EINVAL;
 	}
-	if (s->reserved || s->cpus_set > 1) {
+	if (s->reserved) {
 		diag_msg_set(msg, "reserved settings field is not zero");
+		return -EINVAL;
+	}
+	if (s->cpus_set > 1) {
+		diag_msg_set(msg, "cpus_set must be 0 or 1");
 		return -EINVAL;
 	}
 	if (!s->cpus_set)

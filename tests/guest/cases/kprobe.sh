@@ -5,18 +5,18 @@
 # /proc/PID/cgroup; filters; bad input; hot functions; unload under load.
 
 KP=(kprobe)
-TRACEFS=/sys/kernel/tracing
+KP_TRACEFS=/sys/kernel/tracing
 KP_EVENT=diagtest/probe1	# our ftrace kprobe event (group/name)
 KP_CHAIN="kp::do_read kp::level3 kp::Middle<int>::level2 kp::Outer::level1 run_workload main"
 
 # kp_facts REPORT [PID PROG [TRACE [PERF]]]: the facts kprobe_query.py
 # finds, into the associative array F
-declare -A F
+declare -A KPF
 kp_facts() {
 	local k v
-	F=()
+	KPF=()
 	while IFS=$'\t' read -r k v; do
-		F[$k]=$v
+		KPF[$k]=$v
 	done <<<"$(python3 "$REPO/tests/guest/kprobe_query.py" "$@")"
 }
 
@@ -28,6 +28,7 @@ kp_start() {
 	rm -rf "$dir"
 	mkdir -p "$dir"
 	"$@" "$PROGS/$prog" "$dir" "$n" "$mode" $comm >"$dir/log" 2>&1 &
+	KP_KILL+=($!)
 	wait_for "$dir/pid" || return 1
 	KP_PID=$(awk '$1 == "pid" {print $2}' "$dir/pid")
 }
@@ -43,27 +44,29 @@ kp_quit() {
 	wait "$2" 2>/dev/null
 }
 
-# ftrace_on FUNC FILTER [stack]: our own kprobe event on FUNC, in tracefs
-ftrace_on() {
-	echo "p:$KP_EVENT $1" >>"$TRACEFS/kprobe_events" || return 1
-	[[ -n $2 ]] && echo "$2" >"$TRACEFS/events/$KP_EVENT/filter"
+# kp_ftrace_on FUNC FILTER [stack]: our own kprobe event on FUNC, in tracefs
+# (tracing on: other cases turn it off)
+kp_ftrace_on() {
+	echo 1 >"$KP_TRACEFS/tracing_on"
+	echo "p:$KP_EVENT $1" >>"$KP_TRACEFS/kprobe_events" || return 1
+	[[ -n $2 ]] && echo "$2" >"$KP_TRACEFS/events/$KP_EVENT/filter"
 	[[ ${3:-} == stack ]] &&
-		echo "stacktrace if $2" >"$TRACEFS/events/$KP_EVENT/trigger"
-	echo >"$TRACEFS/trace"
-	echo 1 >"$TRACEFS/events/$KP_EVENT/enable"
+		echo "stacktrace if $2" >"$KP_TRACEFS/events/$KP_EVENT/trigger"
+	echo >"$KP_TRACEFS/trace"
+	echo 1 >"$KP_TRACEFS/events/$KP_EVENT/enable"
 }
 
-# ftrace_off FILE: stop the event, keep the trace in FILE, remove the event
-ftrace_off() {
-	echo 0 >"$TRACEFS/events/$KP_EVENT/enable"
-	cat "$TRACEFS/trace" >"$1"
-	echo '!stacktrace' >"$TRACEFS/events/$KP_EVENT/trigger" 2>/dev/null
-	echo >"$TRACEFS/trace"
-	echo "-:$KP_EVENT" >>"$TRACEFS/kprobe_events"
+# kp_ftrace_off FILE: stop the event, keep the trace in FILE, remove the event
+kp_ftrace_off() {
+	echo 0 >"$KP_TRACEFS/events/$KP_EVENT/enable"
+	cat "$KP_TRACEFS/trace" >"$1"
+	echo '!stacktrace' >"$KP_TRACEFS/events/$KP_EVENT/trigger" 2>/dev/null
+	echo >"$KP_TRACEFS/trace"
+	echo "-:$KP_EVENT" >>"$KP_TRACEFS/kprobe_events"
 }
 
-# ftrace_hits FILE [PID]: events in a saved trace (of PID)
-ftrace_hits() {
+# kp_ftrace_hits FILE [PID]: events in a saved trace (of PID)
+kp_ftrace_hits() {
 	if [[ -n ${2:-} ]]; then
 		grep -cE -- "-$2 +\[[0-9]+\] .* probe1: \(" "$1"
 	else
@@ -72,11 +75,30 @@ ftrace_hits() {
 }
 
 kp_report() {
-	"$DT" "${KP[@]}" --report --format json "$@" >"$D/report.json" 2>"$D/report.err" ||
-		fail "report failed: $(cat "$D/report.err")"
+	"$DT" "${KP[@]}" --report --format json "$@" >"$KPD/report.json" 2>"$KPD/report.err" ||
+		fail "report failed: $(cat "$KPD/report.err")"
 }
 
 kp_deactivate() { "$DT" "${KP[@]}" --deactivate >/dev/null 2>&1; }
+
+# What a test started and must not outlive it, even when it stops early:
+# its processes (KP_KILL), our ftrace event, the function itself.  Every
+# test starts with it.
+KP_KILL=()
+kp_reset() {
+	local p
+	kp_deactivate
+	for p in "${KP_KILL[@]}"; do
+		kill -9 "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	KP_KILL=()
+	if [[ -d $KP_TRACEFS/events/$KP_EVENT ]]; then
+		echo 0 >"$KP_TRACEFS/events/$KP_EVENT/enable"
+		echo '!stacktrace' >"$KP_TRACEFS/events/$KP_EVENT/trigger" 2>/dev/null
+		echo "-:$KP_EVENT" >>"$KP_TRACEFS/kprobe_events"
+	fi
+}
 
 # kprobes the kernel has registered, from anyone
 kprobes_registered() { cat /sys/kernel/debug/kprobes/list 2>/dev/null | grep -c .; }
@@ -86,73 +108,76 @@ kprobes_registered() { cat /sys/kernel/debug/kprobes/list 2>/dev/null | grep -c 
 # usage: kp_compare_run PROG N [perf]
 kp_compare_run() {
 	local prog=$1 n=$2 use_perf=${3:-} kp_pid perf_pid="" chain side parents
-	D=$WORK/kp-$prog
-	rm -rf "$D"
-	mkdir -p "$D"
-	ftrace_on vfs_read "" || { fail "cannot create the ftrace kprobe event"; return 1; }
+	KPD=$WORK/kp-$prog
+	rm -rf "$KPD"
+	mkdir -p "$KPD"
+	kp_ftrace_on vfs_read "" || { fail "cannot create the ftrace kprobe event"; return 1; }
 	if [[ $use_perf == perf ]]; then
 		# perf runs the program, to watch it from its first instruction
-		perf record -q -B -N -e "${KP_EVENT/\//:}" --call-graph dwarf -o "$D/perf.data" -- \
-			"$PROGS/$prog" "$D" "$n" exit >"$D/perf.log" 2>&1 &
+		perf record -q -B -N -e "${KP_EVENT/\//:}" --call-graph dwarf -o "$KPD/perf.data" -- \
+			"$PROGS/$prog" "$KPD" "$n" exit >"$KPD/perf.log" 2>&1 &
 		perf_pid=$!
+		KP_KILL+=($perf_pid)
 		parents="$perf_pid perf, $$ "
 	else
-		"$PROGS/$prog" "$D" "$n" exit >"$D/log" 2>&1 &
+		"$PROGS/$prog" "$KPD" "$n" exit >"$KPD/log" 2>&1 &
+		KP_KILL+=($!)
 		parents="$$ "
 	fi
-	wait_for "$D/pid" || return 1
-	kp_pid=$(awk '$1 == "pid" {print $2}' "$D/pid")
-	echo "common_pid == $kp_pid" >"$TRACEFS/events/$KP_EVENT/filter"
-	echo "stacktrace if common_pid == $kp_pid" >"$TRACEFS/events/$KP_EVENT/trigger"
-	echo >"$TRACEFS/trace"
+	# perf's first start in the guest reads a lot over 9p: minutes at worst
+	wait_for "$KPD/pid" 300 || { [[ -n $perf_pid ]] && echo "  perf: $(head -5 "$KPD/perf.log")"; return 1; }
+	kp_pid=$(awk '$1 == "pid" {print $2}' "$KPD/pid")
+	echo "common_pid == $kp_pid" >"$KP_TRACEFS/events/$KP_EVENT/filter"
+	echo "stacktrace if common_pid == $kp_pid" >"$KP_TRACEFS/events/$KP_EVENT/trigger"
+	echo >"$KP_TRACEFS/trace"
 	# in a cgroup of its own, to see that the report names it
 	mkdir -p /sys/fs/cgroup/kptest
 	echo "$kp_pid" >/sys/fs/cgroup/kptest/cgroup.procs
 	expect_eq "$(sed -n 's/^0:://p' "/proc/$kp_pid/cgroup")" "/kptest" "program's cgroup"
 	expect_rc "activate probe=vfs_read,tgid=$kp_pid" 0 \
 		"$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$kp_pid,buf-kib=8192"
-	kp_run "$D" || return 1
+	kp_run "$KPD" || return 1
 	wait $perf_pid
 	kp_report
 	kp_deactivate
-	ftrace_off "$D/trace"
+	kp_ftrace_off "$KPD/trace"
 	[[ -n $perf_pid ]] &&
-		perf script -i "$D/perf.data" -F ip,sym,dso >"$D/perf.txt" 2>"$D/perf.err"
+		perf script -i "$KPD/perf.data" -F ip,sym,dso >"$KPD/perf.txt" 2>"$KPD/perf.err"
 	rmdir /sys/fs/cgroup/kptest 2>/dev/null
 
-	read -r _ chain _ side <"$D/done"
-	kp_facts "$D/report.json" "$kp_pid" "$prog" "$D/trace" ${perf_pid:+"$D/perf.txt"}
+	read -r _ chain _ side <"$KPD/done"
+	kp_facts "$KPD/report.json" "$kp_pid" "$prog" "$KPD/trace" ${perf_pid:+"$KPD/perf.txt"}
 	# counts: ours against ftrace's for the same pid and window
-	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$kp_pid")" \
+	expect_eq "${KPF[pid.hits]-}" "$(kp_ftrace_hits "$KPD/trace" "$kp_pid")" \
 		"hits of pid $kp_pid (report vs ftrace kprobe event)"
-	expect_eq "${F[pid.hits]-}" "$((chain + side))" "hits = the program's reads"
-	expect_eq "${F[pid.count.kp::do_read]-}" "$chain" "hits through kp::do_read"
-	expect_eq "${F[pid.count.kp::side_read]-}" "$side" "hits through kp::side_read"
+	expect_eq "${KPF[pid.hits]-}" "$((chain + side))" "hits = the program's reads"
+	expect_eq "${KPF[pid.count.kp::do_read]-}" "$chain" "hits through kp::do_read"
+	expect_eq "${KPF[pid.count.kp::side_read]-}" "$side" "hits through kp::side_read"
 	# kernel stack: ours against ftrace's stack trace of the same event
-	expect_eq "${F[pid.kernel]-}" "${F[ftrace.kernel]-}" "kernel stack (report vs ftrace)"
+	expect_eq "${KPF[pid.kernel]-}" "${KPF[ftrace.kernel]-}" "kernel stack (report vs ftrace)"
 	expect_grep "kernel stack is the read syscall path" \
-		"^vfs_read ksys_read do_syscall_64 entry_SYSCALL_64" "${F[pid.kernel]-}"
+		"^vfs_read ksys_read do_syscall_64 entry_SYSCALL_64" "${KPF[pid.kernel]-}"
 	# user stack: the program's chain, in order, and what perf saw
-	expect_eq "${F[pid.prog]-}" "$KP_CHAIN _start" "user stack ($prog frames)"
-	[[ -n $perf_pid ]] && expect_eq "${F[pid.prog]-}" "${F[perf.prog]-}" \
+	expect_eq "${KPF[pid.prog]-}" "$KP_CHAIN _start" "user stack ($prog frames)"
+	[[ -n $perf_pid ]] && expect_eq "${KPF[pid.prog]-}" "${KPF[perf.prog]-}" \
 		"user stack (report vs perf --call-graph dwarf)"
-	expect_grep "innermost user frame" "^read@libc.so.6 kp::do_read@$prog " "${F[pid.user]-}"
-	expect_eq "${F[pid.unwind]-}" "cfi" "unwinder"
-	expect_eq "${F[pid.maps]-}" "snapshot" "mappings"
-	expect_eq "${F[pid.cgroup]-}" "/kptest" "cgroup (report vs /proc)"
-	expect_eq "${F[pid.chain_first]-}" "$kp_pid $prog" "process chain starts with the process"
-	expect_eq "${F[pid.chain_last]-}" "1 init" "process chain ends at init"
-	expect_grep "process chain has its parents" "^$kp_pid $prog, $parents" "${F[pid.chain]-}"
+	expect_grep "innermost user frame" "^read@libc.so.6 kp::do_read@$prog " "${KPF[pid.user]-}"
+	expect_eq "${KPF[pid.unwind]-}" "cfi" "unwinder"
+	expect_eq "${KPF[pid.maps]-}" "snapshot" "mappings"
+	expect_eq "${KPF[pid.cgroup]-}" "/kptest" "cgroup (report vs /proc)"
+	expect_eq "${KPF[pid.chain_first]-}" "$kp_pid $prog" "process chain starts with the process"
+	expect_eq "${KPF[pid.chain_last]-}" "1 init" "process chain ends at init"
+	expect_grep "process chain has its parents" "^$kp_pid $prog, $parents" "${KPF[pid.chain]-}"
 }
 
 test_kp_counts_and_stacks_without_frame_pointers() {
-	kp_deactivate
+	kp_reset
 	kp_compare_run kp_prog_nofp 40 perf
 }
 register_test test_kp_counts_and_stacks_without_frame_pointers
 
 test_kp_counts_and_stacks_with_frame_pointers() {
-	kp_deactivate
+	kp_reset
 	kp_compare_run kp_prog_fp 40
 	# the same hits walked by frame pointers alone: the leaf in libc keeps
 	# no frame, so its caller is skipped, as with perf --call-graph fp
@@ -161,18 +186,18 @@ test_kp_counts_and_stacks_with_frame_pointers() {
 	pid=$KP_PID
 	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,pid=$pid,buf-kib=4096"
 	kp_run "$dir" || return 1
-	D=$dir
+	KPD=$dir
 	kp_report --unwind fp
 	kp_deactivate
-	kp_facts "$D/report.json" "$pid" kp_prog_fp
-	expect_eq "${F[pid.unwind]-}" "fp" "unwinder"
+	kp_facts "$KPD/report.json" "$pid" kp_prog_fp
+	expect_eq "${KPF[pid.unwind]-}" "fp" "unwinder"
 	# and the walk ends in libc's __libc_start_call_main, built without
-	expect_eq "${F[pid.prog]-}" "${KP_CHAIN#kp::do_read }" "frame-pointer user stack"
+	expect_eq "${KPF[pid.prog]-}" "${KP_CHAIN#kp::do_read }" "frame-pointer user stack"
 }
 register_test test_kp_counts_and_stacks_with_frame_pointers
 
 test_kp_report_clears_and_text_layout() {
-	kp_deactivate
+	kp_reset
 	local dir=$WORK/kp-text pid prog=kp_prog_nofp
 	kp_start "$dir" $prog 30 wait || return 1
 	pid=$KP_PID
@@ -189,36 +214,36 @@ test_kp_report_clears_and_text_layout() {
 	expect_grep "aggregated count" "^#% +[0-9]+$" "$text"
 	expect_grep "block end" "^##$" "$text"
 	# what was printed is gone
-	D=$dir
+	KPD=$dir
 	kp_report
-	kp_facts "$D/report.json"
-	expect_eq "${F[hits]-}" 0 "hits in the next report"
+	kp_facts "$KPD/report.json"
+	expect_eq "${KPF[hits]-}" 0 "hits in the next report"
 	kp_deactivate
 	kp_quit "$dir" "$pid"
 }
 register_test test_kp_report_clears_and_text_layout
 
 test_kp_lines_point_at_the_source() {
-	kp_deactivate
+	kp_reset
 	local dir=$WORK/kp-lines pid want
 	kp_start "$dir" kp_prog_nofp 5 wait || return 1
 	pid=$KP_PID
 	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$pid"
 	kp_run "$dir" || return 1
-	D=$dir
+	KPD=$dir
 	kp_report --lines
 	kp_deactivate
 	kp_quit "$dir" "$pid"
 	want=$(grep -n 'long r = read(zero_fd, buf, sizeof(buf) - (n & 7));' \
 		"$REPO/tests/guest/progs/kp_prog.cpp" | cut -d: -f1)
-	kp_facts "$D/report.json" "$pid" kp_prog_nofp
-	expect_eq "${F[pid.source.kp::do_read]-}" \
+	kp_facts "$KPD/report.json" "$pid" kp_prog_nofp
+	expect_eq "${KPF[pid.source.kp::do_read]-}" \
 		"$REPO/tests/guest/progs/kp_prog.cpp:$want" "file:line of the read call"
 }
 register_test test_kp_lines_point_at_the_source
 
 test_kp_exited_process_still_symbolized() {
-	kp_deactivate
+	kp_reset
 	local dir=$WORK/kp-exit pid prog=kp_prog_nofp
 	# watching from before the start: the first hits come from the dynamic
 	# loader, before libc is mapped; later ones from main through libc
@@ -228,63 +253,63 @@ test_kp_exited_process_still_symbolized() {
 	kp_run "$dir" || return 1
 	wait "$pid"
 	[[ -e /proc/$pid ]] && fail "process $pid still exists"
-	D=$dir
+	KPD=$dir
 	kp_report
 	kp_deactivate
-	kp_facts "$D/report.json" "$pid" $prog
-	expect_eq "${F[pid.maps]-}" "snapshot" "mappings of the dead process"
-	expect_grep "loader frames" "^[^[].*@ld-linux-x86-64.so.2$" "${F[pid.first._dl_map_object]-}"
+	kp_facts "$KPD/report.json" "$pid" $prog
+	expect_eq "${KPF[pid.maps]-}" "snapshot" "mappings of the dead process"
+	expect_grep "loader frames" "^[^[].*@ld-linux-x86-64.so.2$" "${KPF[pid.first._dl_map_object]-}"
 	expect_grep "open of /dev/zero from main, through libc" "^open[0-9]*@libc.so.6$" \
-		"${F[pid.first.main]-}"
-	expect_grep "exit path" "^[^[]" "${F[pid.first._start]-}"
+		"${KPF[pid.first.main]-}"
+	expect_grep "exit path" "^[^[]" "${KPF[pid.first._start]-}"
 }
 register_test test_kp_exited_process_still_symbolized
 
 # kp_filter_run NAME ACTIVATE IN_COMM IN_PREFIX OUT_COMM OUT_PREFIX: two
 # copies of the program, one the filter should watch (KP_IN) and one it
 # should not (KP_OUT), with ftrace's event on both; checks the watched one's
-# hits against ftrace and leaves the report in $D
+# hits against ftrace and leaves the report in $KPD
 kp_filter_run() {
 	local name=$1 activate=$2 din=$WORK/$1-in dout=$WORK/$1-out
 	kp_start "$din" kp_prog_nofp 30 wait "$3" $4 || return 1
 	KP_IN=$KP_PID
 	kp_start "$dout" kp_prog_nofp 30 wait "$5" $6 || return 1
 	KP_OUT=$KP_PID
-	D=$WORK/$name
-	mkdir -p "$D"
-	ftrace_on vfs_read "common_pid == $KP_IN || common_pid == $KP_OUT" || return 1
+	KPD=$WORK/$name
+	mkdir -p "$KPD"
+	kp_ftrace_on vfs_read "common_pid == $KP_IN || common_pid == $KP_OUT" || return 1
 	expect_rc "activate $activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read,$activate,buf-kib=8192"
 	touch "$din/go" "$dout/go"
 	wait_for "$din/done" 120 && wait_for "$dout/done" 120
 	kp_report
 	kp_deactivate
-	ftrace_off "$D/trace"
+	kp_ftrace_off "$KPD/trace"
 	kp_quit "$din" "$KP_IN"
 	kp_quit "$dout" "$KP_OUT"
-	kp_facts "$D/report.json" "$KP_IN"
-	expect_eq "${F[pid.hits]-}" "$(ftrace_hits "$D/trace" "$KP_IN")" \
+	kp_facts "$KPD/report.json" "$KP_IN"
+	expect_eq "${KPF[pid.hits]-}" "$(kp_ftrace_hits "$KPD/trace" "$KP_IN")" \
 		"hits of the watched program (report vs ftrace)"
-	(($(ftrace_hits "$D/trace" "$KP_OUT") > 0)) || fail "the other program did not hit vfs_read"
+	(($(kp_ftrace_hits "$KPD/trace" "$KP_OUT") > 0)) || fail "the other program did not hit vfs_read"
 }
 
 test_kp_cpu_filter() {
-	kp_deactivate
+	kp_reset
 	kp_filter_run kp-cpu "cpu=1" "" "taskset -c 1" "" "taskset -c 0" || return 1
-	expect_eq "${F[cpus]-}" "1" "CPUs in a cpu=1 report"
-	kp_facts "$D/report.json" "$KP_OUT"
-	expect_eq "${F[pid.hits]-}" 0 "hits of the program on CPU 0"
+	expect_eq "${KPF[cpus]-}" "1" "CPUs in a cpu=1 report"
+	kp_facts "$KPD/report.json" "$KP_OUT"
+	expect_eq "${KPF[pid.hits]-}" 0 "hits of the program on CPU 0"
 }
 register_test test_kp_cpu_filter
 
 test_kp_comm_filter() {
-	kp_deactivate
+	kp_reset
 	kp_filter_run kp-comm "comm=kp-alpha" kp-alpha "" kp-beta "" || return 1
-	expect_eq "${F[pids]-}" "$KP_IN" "pids in a comm= report"
+	expect_eq "${KPF[pids]-}" "$KP_IN" "pids in a comm= report"
 }
 register_test test_kp_comm_filter
 
 test_kp_dump_style_prints_to_the_kernel_log() {
-	kp_deactivate
+	kp_reset
 	local dir=$WORK/kp-dump pid before
 	kp_start "$dir" kp_prog_nofp 4 wait || return 1
 	pid=$KP_PID
@@ -303,7 +328,7 @@ test_kp_dump_style_prints_to_the_kernel_log() {
 register_test test_kp_dump_style_prints_to_the_kernel_log
 
 test_kp_bad_input() {
-	kp_deactivate
+	kp_reset
 	expect_rc "unknown function" 1 "$DT" "${KP[@]}" --activate="probe=no_such_function_kp"
 	expect_one_line_error "unknown function"
 	expect_grep "says it does not exist" "has no function no_such_function_kp" "$ERR"
@@ -352,9 +377,9 @@ register_test test_kp_bad_input
 # that encloses ours.
 kp_hot() {
 	local fn=$1 hits lost missed seen
-	D=$WORK/kp-hot-$fn
-	mkdir -p "$D"
-	ftrace_on "$fn" "" || return 1
+	KPD=$WORK/kp-hot-$fn
+	mkdir -p "$KPD"
+	kp_ftrace_on "$fn" "" || return 1
 	expect_rc "activate probe=$fn" 0 "$DT" "${KP[@]}" --activate="probe=$fn,buf-kib=160"
 	# some work that schedules, while the probe fires
 	timeout 60 bash -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.02; done' ||
@@ -362,11 +387,11 @@ kp_hot() {
 	kp_report
 	missed=$("$DT" "${KP[@]}" --settings --format json | python3 -c 'import json,sys; print(json.load(sys.stdin)["missed"])')
 	kp_deactivate
-	seen=$(awk '/entries-in-buffer/ {split($3, a, "/"); print a[2]}' "$TRACEFS/trace")
-	ftrace_off "$D/trace"
-	kp_facts "$D/report.json"
-	hits=${F[hits]-}
-	lost=${F[lost]-}
+	seen=$(awk '/entries-in-buffer/ {split($3, a, "/"); print a[2]}' "$KP_TRACEFS/trace")
+	kp_ftrace_off "$KPD/trace"
+	kp_facts "$KPD/report.json"
+	hits=${KPF[hits]-}
+	lost=${KPF[lost]-}
 	echo "  $fn: hits $hits, lost $lost, missed $missed, ftrace $seen"
 	((hits > 0)) || fail "no hits of $fn"
 	((lost > 0)) || fail "a 160 KiB buffer lost nothing on $fn"
@@ -375,7 +400,7 @@ kp_hot() {
 }
 
 test_kp_hot_functions_do_not_wedge() {
-	kp_deactivate
+	kp_reset
 	kp_hot schedule
 	kp_hot hrtimer_interrupt
 }
@@ -386,9 +411,9 @@ register_test test_kp_hot_functions_do_not_wedge
 # stacks are unwound from the probed instruction (not from after the
 # breakpoint, where the prologue's push has not happened).
 test_kp_breakpoint_probe_records_whole_stacks() {
-	kp_deactivate
-	D=$WORK/kp-bp
-	mkdir -p "$D"
+	kp_reset
+	KPD=$WORK/kp-bp
+	mkdir -p "$KPD"
 	expect_rc "activate probe=sched_clock_cpu (notrace)" 0 "$DT" "${KP[@]}" \
 		--activate="probe=sched_clock_cpu,buf-kib=512"
 	expect_grep "armed as a breakpoint, not through ftrace" " sched_clock_cpu\+0x0 *$" \
@@ -396,16 +421,16 @@ test_kp_breakpoint_probe_records_whole_stacks() {
 	sleep 1
 	kp_report
 	kp_deactivate
-	kp_facts "$D/report.json"
-	echo "  hits ${F[hits]-}, lost ${F[lost]-}"
-	((${F[hits]:-0} > 0)) || fail "no hits recorded from a breakpoint probe"
-	expect_eq "${F[kernel.first]-}" "sched_clock_cpu" "innermost kernel frame"
-	expect_eq "${F[kernel.shallow]-}" 0 "stacks of fewer than 3 frames"
+	kp_facts "$KPD/report.json"
+	echo "  hits ${KPF[hits]-}, lost ${KPF[lost]-}"
+	((${KPF[hits]:-0} > 0)) || fail "no hits recorded from a breakpoint probe"
+	expect_eq "${KPF[kernel.first]-}" "sched_clock_cpu" "innermost kernel frame"
+	expect_eq "${KPF[kernel.shallow]-}" 0 "stacks of fewer than 3 frames"
 }
 register_test test_kp_breakpoint_probe_records_whole_stacks
 
 test_kp_rmmod_while_active_under_load() {
-	kp_deactivate
+	kp_reset
 	local load
 	expect_rc "activate probe=schedule" 0 "$DT" "${KP[@]}" --activate="probe=schedule"
 	bash -c 'while :; do sleep 0.001; done' &
@@ -420,5 +445,6 @@ test_kp_rmmod_while_active_under_load() {
 	expect_rc "insmod again" 0 insmod "$MODULE"
 	expect_rc "settings after reload" 0 "$DT" "${KP[@]}" --settings --format json
 	expect_grep "inactive after reload" '"activated": false' "$OUT"
+	kp_reset
 }
 register_test test_kp_rmmod_while_active_under_load
