@@ -61,16 +61,30 @@ int find(const std::vector<std::string> &v, const std::string &what) {
   return -1;
 }
 
+// A captured stack of this process, unwound and named against its own maps.
+struct Unwound {
+  UnwindResult u;
+  std::vector<std::string> frames;
+};
+
+Unwound unwind_self(const Captured &c, bool frame_pointers_only = false) {
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UnwindOptions opts;
+  opts.frame_pointers_only = frame_pointers_only;
+  Unwound out;
+  out.u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack}, opts);
+  Symbolizer sym;
+  out.frames = names(sym.symbolize_stack(space, out.u.ips));
+  return out;
+}
+
 TEST(UserUnwind, CfiUnwindsACopiedStackInCallOrder) {
   Captured c;
   chain_outer(c, 16384);
-  ElfCache cache;
-  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
-  UserStackCopy copy{c.regs, c.sp, c.stack};
-  UnwindResult u = unwind_user_stack(space, copy);
-  EXPECT_EQ(u.method, UnwindResult::Method::kCfi);
-  Symbolizer sym;
-  auto frames = names(sym.symbolize_stack(space, u.ips));
+  Unwound w = unwind_self(c);
+  const auto &frames = w.frames;
+  EXPECT_EQ(w.u.method, UnwindResult::Method::kCfi);
   int a = find(frames, "diag::testing::capture(");
   int b = find(frames, "chain_inner(");
   int d = find(frames, "chain_outer(");
@@ -80,30 +94,25 @@ TEST(UserUnwind, CfiUnwindsACopiedStackInCallOrder) {
   EXPECT_EQ(d, a + 2) << ::testing::PrintToString(frames);
   EXPECT_EQ(t, a + 3) << ::testing::PrintToString(frames);
   EXPECT_GE(find(frames, "main"), t);
-  EXPECT_FALSE(u.truncated);
+  EXPECT_FALSE(w.u.truncated);
 }
 
 TEST(UserUnwind, ShortCopyIsTruncatedNotWrong) {
   Captured c;
   chain_outer(c, 256);
-  ElfCache cache;
-  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
-  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
-  Symbolizer sym;
-  auto frames = names(sym.symbolize_stack(space, u.ips));
-  ASSERT_FALSE(frames.empty());
-  EXPECT_NE(frames[0].find("capture("), std::string::npos) << ::testing::PrintToString(frames);
-  EXPECT_TRUE(u.truncated);
+  Unwound w = unwind_self(c);
+  ASSERT_FALSE(w.frames.empty());
+  EXPECT_NE(w.frames[0].find("capture("), std::string::npos)
+      << ::testing::PrintToString(w.frames);
+  EXPECT_TRUE(w.u.truncated);
 }
 
 TEST(UserUnwind, FramePointerWalk) {
   Captured c;
   fp_outer(c);
-  ElfCache cache;
-  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
-  UnwindResult u = unwind_frame_pointers(UserStackCopy{c.regs, c.sp, c.stack});
-  Symbolizer sym;
-  auto frames = names(sym.symbolize_stack(space, u.ips));
+  Unwound w = unwind_self(c, true);
+  const auto &frames = w.frames;
+  EXPECT_EQ(w.u.method, UnwindResult::Method::kFramePointer);
   // frame 0 is where the registers were taken (capture, built without
   // frame pointers, so the chain starts at its caller's frame and skips
   // fp_capture: the known blind spot of frame-pointer walks), then the

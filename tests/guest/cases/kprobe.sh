@@ -327,47 +327,41 @@ test_kp_dump_style_prints_to_the_kernel_log() {
 }
 register_test test_kp_dump_style_prints_to_the_kernel_log
 
+# kp_refused WHAT STATUS ARGS...: kprobe ARGS fails with STATUS and one line
+kp_refused() {
+	local what=$1 status=$2
+	shift 2
+	expect_rc "$what" "$status" "$DT" "${KP[@]}" "$@"
+	expect_one_line_error "$what"
+}
+
 test_kp_bad_input() {
 	kp_reset
-	expect_rc "unknown function" 1 "$DT" "${KP[@]}" --activate="probe=no_such_function_kp"
-	expect_one_line_error "unknown function"
+	kp_refused "unknown function" 1 --activate="probe=no_such_function_kp"
 	expect_grep "says it does not exist" "has no function no_such_function_kp" "$ERR"
 	# on the kprobe blacklist (NOKPROBE_SYMBOL)
-	expect_rc "blacklisted function" 1 "$DT" "${KP[@]}" --activate="probe=do_int3"
-	expect_one_line_error "blacklisted function"
+	kp_refused "blacklisted function" 1 --activate="probe=do_int3"
 	expect_grep "says the kernel refuses" "refuses to probe do_int3" "$ERR"
 	# noinstr code: also refused by the kernel
-	expect_rc "noinstr function" 1 "$DT" "${KP[@]}" --activate="probe=do_syscall_64"
-	expect_one_line_error "noinstr function"
-	expect_rc "function of diagnose.ko" 1 "$DT" "${KP[@]}" --activate="probe=diag_ring_reserve"
-	expect_one_line_error "function of diagnose.ko"
+	kp_refused "noinstr function" 1 --activate="probe=do_syscall_64"
+	kp_refused "function of diagnose.ko" 1 --activate="probe=diag_ring_reserve"
 	expect_grep "says it is ours" "in diagnose.ko itself" "$ERR"
-	expect_rc "CPU that does not exist" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=0-4096"
-	expect_one_line_error "CPU that does not exist"
-	expect_rc "CPU list garbage" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1-x"
-	expect_one_line_error "CPU list garbage"
-	expect_rc "backwards CPU range" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,cpu=1-0"
-	expect_one_line_error "backwards CPU range"
-	expect_rc "no probe" 2 "$DT" "${KP[@]}" --activate="tgid=1"
-	expect_one_line_error "no probe"
-	expect_rc "not a name" 2 "$DT" "${KP[@]}" --activate="probe=vfs read"
-	expect_one_line_error "not a name"
-	expect_rc "ustack-kib too big" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,ustack-kib=65"
-	expect_one_line_error "ustack-kib too big"
-	expect_rc "dump-style 2" 2 "$DT" "${KP[@]}" --activate="probe=vfs_read,dump-style=2"
-	expect_one_line_error "dump-style 2"
-	expect_rc "report while inactive" 1 "$DT" "${KP[@]}" --report
-	expect_one_line_error "report while inactive"
+	kp_refused "CPU that does not exist" 2 --activate="probe=vfs_read,cpu=0-4096"
+	kp_refused "CPU list garbage" 2 --activate="probe=vfs_read,cpu=1-x"
+	kp_refused "backwards CPU range" 2 --activate="probe=vfs_read,cpu=1-0"
+	kp_refused "no probe" 2 --activate="tgid=1"
+	kp_refused "not a name" 2 --activate="probe=vfs read"
+	kp_refused "ustack-kib too big" 2 --activate="probe=vfs_read,ustack-kib=65"
+	kp_refused "dump-style 2" 2 --activate="probe=vfs_read,dump-style=2"
+	kp_refused "buffer below two records" 1 --activate="probe=vfs_read,buf-kib=64"
+	kp_refused "report while inactive" 1 --report
 	# nothing stayed armed
-	expect_eq "$(kprobes_registered)" 0 \
-		"kprobes left registered"
+	expect_eq "$(kprobes_registered)" 0 "kprobes left registered"
 	# twice
 	expect_rc "activate" 0 "$DT" "${KP[@]}" --activate="probe=vfs_read"
-	expect_rc "activate again" 1 "$DT" "${KP[@]}" --activate="probe=vfs_write"
-	expect_one_line_error "activate again"
+	kp_refused "activate again" 1 --activate="probe=vfs_write"
 	expect_rc "deactivate" 0 "$DT" "${KP[@]}" --deactivate
-	expect_rc "deactivate again" 1 "$DT" "${KP[@]}" --deactivate
-	expect_one_line_error "deactivate again"
+	kp_refused "deactivate again" 1 --deactivate
 }
 register_test test_kp_bad_input
 
