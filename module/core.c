@@ -18,6 +18,8 @@
 
 static struct diag_function *diag_functions[] = {
 	&diag_migrate_image,
+	&diag_keytime_image,
+	&diag_resource_image,
 };
 
 void diag_msg_set(struct diag_msg *msg, const char *fmt, ...)

@@ -75,6 +75,8 @@ struct diag_function {
 
 /* Every function the module provides; one line per function in core.c. */
 extern struct diag_function diag_migrate_image;
+extern struct diag_function diag_keytime_image;
+extern struct diag_function diag_resource_image;
 
 int diag_core_init(void);
 void diag_core_exit(void);
