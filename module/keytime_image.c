@@ -414,10 +414,15 @@ static void record_offcpu(struct task_struct *p, bool preempt,
 		return;
 	/* an index into "RSDTtXZPI", as in /proc/PID/stat and tracefs */
 	r->state = __task_state_index(prev_state, p->exit_state);
-	if (preempt)
-		r->flags |= DIAG_KT_PREEMPTED | DIAG_KT_RUNNABLE;
-	else if (READ_ONCE(p->on_rq))
-		r->flags |= DIAG_KT_RUNNABLE;	/* yielded, still queued */
+	/*
+	 * The kernel's own split (nvcsw/nivcsw): a switch is voluntary only
+	 * when the task asked to sleep; preemption, and any switch of a task
+	 * still TASK_RUNNING (return to user with need_resched, yield), is not.
+	 */
+	if (preempt || !prev_state)
+		r->flags |= DIAG_KT_PREEMPTED;
+	if (READ_ONCE(p->on_rq))
+		r->flags |= DIAG_KT_RUNNABLE;	/* still queued to run */
 	r->sum_exec_ns = p->se.sum_exec_runtime;
 	if (data) {
 		/* p is current: the tracepoint runs in __schedule() of prev */

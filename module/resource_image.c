@@ -210,7 +210,7 @@ static void probe_runtime(void *data, struct task_struct *p, u64 runtime,
 		return;
 	s->cpus |= cpu_bit(smp_processor_id());
 	if (ri_due(s))
-		ri_sample(p, s, 0);
+		ri_sample(p, s, DIAG_RI_TICK);
 }
 
 static struct diag_tracepoint ri_tracepoints[] = {

@@ -25,6 +25,8 @@ int diag_task_table_alloc(struct diag_task_table *t, u32 entries,
 		return -ENOMEM;
 	t->nr = nr;
 	t->bits = ilog2(nr);
+	t->max = entries;
+	atomic_set(&t->used, 0);
 	return 0;
 }
 
@@ -62,6 +64,8 @@ void *diag_task_table_insert(struct diag_task_table *t, pid_t pid)
 {
 	u32 key = (u32)pid + 1, h = hash_32(key, t->bits), i;
 
+	if (atomic_inc_return(&t->used) > t->max)
+		goto full;
 	for (i = 0; i < DIAG_TASK_TABLE_PROBES; i++) {
 		struct diag_task_slot *s = slot_at(t, h + i);
 		u32 k = READ_ONCE(s->key);
@@ -80,6 +84,8 @@ void *diag_task_table_insert(struct diag_task_table *t, pid_t pid)
 		smp_store_release(&s->key, key);
 		return s;
 	}
+full:
+	atomic_dec(&t->used);
 	return NULL;
 }
 
@@ -88,4 +94,5 @@ void diag_task_table_remove(struct diag_task_table *t, void *slot)
 	struct diag_task_slot *s = slot;
 
 	smp_store_release(&s->key, KEY_GONE);
+	atomic_dec(&t->used);
 }

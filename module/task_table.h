@@ -19,6 +19,7 @@
 #define DIAG_TASK_TABLE_H
 
 #include <linux/types.h>
+#include <linux/atomic.h>
 
 #define DIAG_TASK_TABLE_PROBES	32
 
@@ -33,10 +34,12 @@ struct diag_task_table {
 	u32 nr;			/* power of two */
 	u32 slot_size;		/* bytes, header included, multiple of 8 */
 	u32 bits;
+	u32 max;		/* tasks held at once */
+	atomic_t used;
 };
 
 /*
- * Room for at least @entries tasks of @slot_size bytes each (header
+ * Room for @entries tasks of @slot_size bytes each (header
  * included); the table is twice that so that probing stays short.
  * Process context.  The slots are zeroed.
  */
@@ -49,7 +52,7 @@ void *diag_task_table_find(struct diag_task_table *t, pid_t pid);
 
 /*
  * A zeroed slot for @pid, which the caller has just failed to find; NULL
- * when the window is full.
+ * when @entries tasks are held already or the window is full.
  */
 void *diag_task_table_insert(struct diag_task_table *t, pid_t pid);
 

@@ -238,8 +238,8 @@ enum diag_keytime_event {
 };
 
 /* diag_keytime_record.flags */
-#define DIAG_KT_PREEMPTED	0x01	/* offcpu: preempted (involuntary) */
-#define DIAG_KT_RUNNABLE	0x02	/* offcpu: still runnable (preempted or yielded) */
+#define DIAG_KT_PREEMPTED	0x01	/* offcpu: involuntary (counts in nivcsw) */
+#define DIAG_KT_RUNNABLE	0x02	/* offcpu: still on the runqueue */
 #define DIAG_KT_FLAGS_UNKNOWN	0x04	/* clone start: the call's flags were not kept */
 #define DIAG_KT_TRUNCATED	0x08	/* exec: filename or argv cut to fit */
 #define DIAG_KT_UNREADABLE	0x10	/* exec: argv could not be read */
@@ -302,6 +302,8 @@ struct diag_resource_image_settings {
 #define DIAG_RI_KTHREAD		0x2	/* kernel thread: no memory of its own */
 #define DIAG_RI_TABLE_FULL	0x4	/* not a sample: max_tasks were tracked and
 					 * another task could not be; raise it */
+#define DIAG_RI_TICK		0x8	/* taken at the scheduler tick while the
+					 * task ran, not at one of its switches */
 
 struct diag_resource_record {
 	struct diag_record_header hdr;	/* ts_ns: end of the interval */

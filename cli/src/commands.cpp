@@ -1,12 +1,16 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
+#include "keytime_image.h"
 #include "migrate_image.h"
+#include "resource_image.h"
 
 namespace diag {
 
 std::vector<std::unique_ptr<Command>> make_commands() {
   std::vector<std::unique_ptr<Command>> commands;
   commands.push_back(make_migrate_image_command());
+  commands.push_back(make_keytime_image_command());
+  commands.push_back(make_resource_image_command());
   return commands;
 }
 
