@@ -6,7 +6,7 @@
 #
 #   ./test.sh              everything
 #   ./test.sh --unit       unit tests only
-#   DIAG_TESTS=regex ./test.sh   only the guest cases whose names match
+#   DIAG_TESTS=regex ./test.sh   only the guest and host cases whose names match
 set -uo pipefail
 cd "$(dirname "$0")"
 REPO=$(pwd)
@@ -40,20 +40,35 @@ unit_failed=${unit_failed:-1}
 passed=$((unit_total - unit_failed))
 failed=$unit_failed
 
+# add_summary LOG MESSAGE: adds LOG's closing "N passed, N failed" line to
+# the totals, or prints MESSAGE and counts a failure when there is none
+add_summary() {
+	local summary
+	summary=$(tail -n 1 "$1" 2>/dev/null)
+	if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+	else
+		echo "$2"
+		failed=$((failed + 1))
+	fi
+}
+
+if ((unit_only == 0)); then
+	# host-side tests (no kernel needed): the flame graph in headless Chromium
+	echo "== host tests (headless Chromium)"
+	BUILD=$BUILD tests/host/run-all.sh >"$BUILD/host.log" 2>&1
+	grep -E '^(=== |PASS |FAIL |  FAILED)' "$BUILD/host.log"
+	add_summary "$BUILD/host.log" "host tests did not finish; see $BUILD/host.log"
+fi
+
 if ((unit_only == 0)); then
 	echo "== guest tests (QEMU, software emulation)"
 	out=$BUILD/guest
 	scripts/guest/run.sh --smp 2 --timeout 1800 "$out" tests/guest/run-all.sh
 	guest_rc=$?
 	grep -E '^(=== |PASS |FAIL |  FAILED)' "$out/job.log"
-	summary=$(tail -n 1 "$out/job.log" 2>/dev/null)
-	if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
-		passed=$((passed + BASH_REMATCH[1]))
-		failed=$((failed + BASH_REMATCH[2]))
-	else
-		echo "guest run did not finish (exit $guest_rc); see $out/console.log"
-		failed=$((failed + 1))
-	fi
+	add_summary "$out/job.log" "guest run did not finish (exit $guest_rc); see $out/console.log"
 	# the guest scans its log after every case; scan the whole log once more
 	if [[ -s $out/dmesg.txt ]] && grep -qE 'BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|scheduling while atomic' "$out/dmesg.txt"; then
 		echo "FAIL guest kernel log has warnings:"

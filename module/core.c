@@ -12,6 +12,8 @@
 #include <linux/cpumask.h>
 #include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
+#include <linux/mm.h>
+#include <linux/math64.h>
 #include "core.h"
 #include "ksyms.h"
 #include "migrate_cause.h"
@@ -41,11 +43,20 @@ static struct diag_function *find_function(u32 id)
 	return NULL;
 }
 
+/* See DIAG_BUF_KIB_DEFAULT: large enough for minutes of a busy process. */
+static u32 default_buf_kib(void)
+{
+	u64 budget = ((u64)totalram_pages() << (PAGE_SHIFT - 10)) / 64;
+	u64 kib = div_u64(budget, num_possible_cpus());
+
+	return clamp_t(u64, kib, DIAG_BUF_KIB_DEFAULT_MIN, DIAG_BUF_KIB_DEFAULT);
+}
+
 static int validate_common(const struct diag_function *fn,
 			   const struct diag_common_settings *c,
 			   struct diag_msg *msg)
 {
-	u32 kib = c->buf_kib ?: DIAG_BUF_KIB_DEFAULT;
+	u32 kib = c->buf_kib;
 
 	if (c->tgid < 0 || c->pid < 0) {
 		diag_msg_set(msg, "tgid and pid must not be negative");
@@ -102,7 +113,7 @@ static int verb_activate(struct diag_function *fn, const struct diag_ioc *ioc,
 		return PTR_ERR(settings);
 	}
 	common = settings;
-	common->buf_kib = common->buf_kib ?: DIAG_BUF_KIB_DEFAULT;
+	common->buf_kib = common->buf_kib ?: default_buf_kib();
 	ret = validate_common(fn, common, msg);
 	if (!ret && fn->validate)
 		ret = fn->validate(settings, msg);

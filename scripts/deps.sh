@@ -14,6 +14,9 @@ packages=(
 	linux-image-amd64 qemu-system-x86 busybox-static cpio xz-utils
 	# guest tests and benchmarks: oracles and helpers
 	linux-perf python3 procps util-linux
+	# flame: browser test (headless Chromium driven from node), bench
+	# (/usr/bin/time; libdevel-nytprof-perl ships the reference flamegraph.pl)
+	chromium nodejs time libdevel-nytprof-perl
 )
 
 missing=()

@@ -88,7 +88,13 @@ struct diag_common_settings {
 	__u32 reserved;		/* must be 0 */
 };
 
-#define DIAG_BUF_KIB_DEFAULT	1024
+/*
+ * buf_kib 0 asks the module for its default: DIAG_BUF_KIB_DEFAULT per CPU,
+ * less on machines where that would take more than 1/64 of RAM in all,
+ * never less than DIAG_BUF_KIB_DEFAULT_MIN.  --settings shows the size used.
+ */
+#define DIAG_BUF_KIB_DEFAULT	4096
+#define DIAG_BUF_KIB_DEFAULT_MIN 256
 #define DIAG_BUF_KIB_MAX	262144	/* 256 MiB per CPU */
 
 struct diag_migrate_image_settings {

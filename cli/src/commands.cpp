@@ -1,5 +1,6 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
+#include "flame_command.h"
 #include "keytime_image.h"
 #include "migrate_image.h"
 #include "resource_image.h"
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_migrate_image_command());
   commands.push_back(make_keytime_image_command());
   commands.push_back(make_resource_image_command());
+  commands.push_back(make_flame_command());
   return commands;
 }
 

@@ -26,7 +26,8 @@ std::vector<KeySpec> common_keys() {
       {"pid", K::kInteger, 0, kPidMax, 0, "thread to watch"},
       {"comm", K::kString, 0, 0, DIAG_COMM_LEN - 1, "task name to watch"},
       {"buf-kib", K::kInteger, 1, DIAG_BUF_KIB_MAX, 0,
-       "per-CPU buffer in KiB (default " + std::to_string(DIAG_BUF_KIB_DEFAULT) + ")"},
+       "per-CPU buffer in KiB (default " + std::to_string(DIAG_BUF_KIB_DEFAULT) +
+           ", less on machines with little RAM per CPU)"},
   };
 }
 
@@ -248,6 +249,9 @@ void FunctionCommand::render_report(const DecodedReport &decoded, const ReportCo
     out << json_report_of(decoded, ctx).dump(2) << '\n';
     return;
   }
+  if (!decoded.lost_by_cpu.empty())
+    out << "WARNING: records were lost since the last report (buffer full); the counts below "
+           "are incomplete: raise buf-kib or report more often\n";
   write_text_report(decoded, ctx, out);
   write_lost_lines(decoded, out);
   out << "LOST TOTAL: " << decoded.lost_total << '\n';

@@ -1,6 +1,7 @@
 #include "records.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
 #include <stdexcept>
 #include <string>
@@ -39,8 +40,10 @@ DecodedReport decode_records(const ReportBytes &in) {
 
 std::string format_seed_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
   int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
-  return "[" + std::to_string(real / 1000000000) + ":" +
-         std::to_string((real % 1000000000) / 1000) + "]";
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "[%lld:%06lld]", static_cast<long long>(real / 1000000000),
+                static_cast<long long>((real % 1000000000) / 1000));
+  return buf;
 }
 
 std::string format_iso_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {

@@ -49,7 +49,7 @@ TEST_F(Fixture, GroupsPerThreadInFirstSeenOrder) {
 TEST_F(Fixture, TextHasTheSeedLayout) {
   std::string text = render(false);
   EXPECT_EQ(text.rfind("-----------------MIGRATE_IMAGE---------------------\n", 0), 0u) << text;
-  EXPECT_NE(text.find("PID: 10   TGID: 10   COMM: main   Time :[1700000000:0]"),
+  EXPECT_NE(text.find("PID: 10   TGID: 10   COMM: main   Time :[1700000000:000000]"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("PRIO: 120        COUNT: 2        FORK_PLACEMENTS: 0"), std::string::npos);

@@ -20,9 +20,11 @@ for m in $(cat /modules.order); do
 done
 
 out=""
+repo=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	diag_out=*) out="${arg#diag_out=}" ;;
+	diag_repo=*) repo="${arg#diag_repo=}" ;;
 	esac
 done
 
@@ -43,7 +45,13 @@ mount -t tmpfs tmpfs "$R/var/tmp"
 mount -t debugfs debugfs "$R/sys/kernel/debug"
 mount -t tracefs tracefs "$R/sys/kernel/tracing"
 mount -t cgroup2 cgroup2 "$R/sys/fs/cgroup" 2>/dev/null
-# last: the output directory may live below one of the tmpfs mounts above
+# The job's directory and the output directory come last: either may live
+# below one of the tmpfs mounts above (a checkout in /tmp, say).
+if [ -n "$repo" ]; then
+	mkdir -p "$R$repo" 2>/dev/null
+	mount -t 9p -o "$opts,ro" repodir "$R$repo" ||
+		echo "guest-init: cannot mount the job directory $repo"
+fi
 mkdir -p "$R$out" 2>/dev/null
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=524288 outdir "$R$out"; then
 	echo "guest-init: cannot mount the output directory $out"

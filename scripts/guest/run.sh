@@ -10,7 +10,9 @@
 # and do not depend on how busy the host is.  For benchmarks (bench/).
 #
 # The guest sees the host's root file system read-only, so every path is the
-# same inside and out, and OUTDIR read-write at the same absolute path.
+# same inside and out; the current directory is shared again on its own
+# (so it is visible even under the guest's tmpfs /tmp), and OUTDIR
+# read-write, each at the same absolute path.
 # JOB.sh runs as root in a chroot of the host root with DIAG_OUT=OUTDIR.
 # On return OUTDIR holds job.log (the job's output), job.rc (its exit
 # code), dmesg.txt (the guest kernel's log) and console.log (the serial
@@ -65,8 +67,13 @@ initrd=$cache/initramfs-$kver-$(cksum <"$here/init.sh" | cut -d' ' -f1).cpio.gz
 {
 	printf '#!/bin/bash\n'
 	printf 'cd %q || exit 125\n' "$PWD"
+	# DIAG_* settings of the caller (e.g. DIAG_TESTS) reach the job
+	while IFS='=' read -r name _; do
+		[[ $name == DIAG_OUT || $name == DIAG_IN_GUEST ]] && continue
+		printf 'export %s=%q\n' "$name" "${!name}"
+	done < <(env | grep -E '^DIAG_[A-Z_]+=' || true)
 	printf 'exec %q' "$job"
-	printf ' %q' "$@"
+	(($#)) && printf ' %q' "$@"
 	printf '\n'
 } >"$outdir/job.sh"
 chmod +x "$outdir/job.sh"
@@ -85,8 +92,9 @@ setsid qemu-system-x86_64 \
 	"${accel[@]}" -cpu max -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs local,path="$PWD",mount_tag=repodir,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$outdir",mount_tag=outdir,security_model=none,multidevs=remap \
 	</dev/null >"$outdir/qemu.log" 2>&1 &
 qemu_pid=$!

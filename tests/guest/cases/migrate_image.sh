@@ -248,3 +248,87 @@ test_mi_bad_ioctls_are_refused() {
 	expect_rc "module still serves after abuse" 0 "$DT" "${MI[@]}" --settings
 }
 register_test test_mi_bad_ioctls_are_refused
+
+# The cause column against the kernel's own stack traces: ftrace records
+# sched_migrate_task with a stack trace for the same tasks over the same
+# window, and every migration's cause must name the path on that stack.
+test_mi_causes_agree_with_ftrace_stacks() {
+	local d=$WORK/mi-causes T=/sys/kernel/tracing ev
+	ev=$T/events/sched/sched_migrate_task
+	start_migrator "$d" 12 1 3000 || return 1
+	echo 0 >"$T/tracing_on"
+	echo >"$T/trace"
+	echo 8192 >"$T/buffer_size_kb"
+	echo "comm == \"mig-worker\" || comm == \"exec_loop\"" >"$ev/filter"
+	echo stacktrace >"$ev/trigger"
+	echo 1 >"$ev/enable"
+	echo 1 >"$T/tracing_on"
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="comm=mig-worker"
+	kill -USR1 "$MIG_TGID"
+	wait_for "$d/done" 120
+	wait_all_asleep "$MIG_TGID"
+	"$DT" "${MI[@]}" --report --format json >"$d/worker.json"
+	"$DT" "${MI[@]}" --deactivate >/dev/null
+	# exec balancing and fork placement, under a name of their own
+	expect_rc "activate exec_loop" 0 "$DT" "${MI[@]}" --activate="comm=exec_loop"
+	taskset -c 0 sh -c 'while :; do :; done' &
+	local spinner=$!
+	"$PROGS/exec_loop" 200 /bin/true
+	kill "$spinner"
+	wait "$spinner" 2>/dev/null
+	"$DT" "${MI[@]}" --report --format json >"$d/exec.json"
+	"$DT" "${MI[@]}" --deactivate >/dev/null
+	echo 0 >"$T/tracing_on"
+	echo 0 >"$ev/enable"
+	echo '!stacktrace' >"$ev/trigger"
+	echo 0 >"$ev/filter"
+	cp "$T/trace" "$d/ftrace.txt"
+	echo >"$T/trace"
+
+	python3 - "$d" <<'PY'
+import json, subprocess, sys
+d = sys.argv[1]
+ftrace = [l.split() for l in subprocess.run(
+    ["python3", "tests/guest/ftrace_migrations.py", d + "/ftrace.txt"],
+    capture_output=True, text=True, check=True).stdout.splitlines()]
+ours = []
+for name in ("worker.json", "exec.json"):
+    for t in json.load(open(d + "/" + name))["tasks"]:
+        for e in t["events"]:
+            if not e["fork_placement"]:
+                ours.append((e["ts_ns"], str(t["pid"]), str(e["orig_cpu"]), str(e["dest_cpu"]), e["cause"]))
+ours.sort()
+by_pid = {}
+for _, pid, o, de, c in ours:
+    by_pid.setdefault(pid, []).append((o, de, c))
+ft_by_pid = {}
+for pid, o, de, c in ftrace:
+    ft_by_pid.setdefault(pid, []).append((o, de, c))
+bad = 0
+seen = set()
+for pid in sorted(set(by_pid) | set(ft_by_pid)):
+    a, b = by_pid.get(pid, []), ft_by_pid.get(pid, [])
+    if [x[:2] for x in a] != [x[:2] for x in b]:
+        print(f"  FAILED: pid {pid}: module saw {len(a)} moves, ftrace {len(b)}")
+        bad += 1
+        continue
+    for (o, de, ours_c), (_, _, ft_c) in zip(a, b):
+        seen.add(ours_c)
+        ok = ours_c == ft_c or (ft_c == "stopper" and ours_c in ("__migrate_task", "sched_exec", "migrate_task_to"))
+        if not ok:
+            print(f"  FAILED: pid {pid} {o}->{de}: module says {ours_c}, ftrace's stack says {ft_c}")
+            bad += 1
+total = sum(len(v) for v in by_pid.values())
+print(f"  {total} migrations compared over {len(by_pid)} tasks; causes seen: {sorted(seen)}")
+if total < 20:
+    print("  FAILED: too few migrations to compare")
+    bad += 1
+if len(seen) < 3:
+    print("  FAILED: expected at least three different causes")
+    bad += 1
+sys.exit(1 if bad else 0)
+PY
+	(($? == 0)) || fail "causes disagree with ftrace's stacks"
+	stop_migrator
+}
+register_test test_mi_causes_agree_with_ftrace_stacks
