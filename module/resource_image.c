@@ -188,9 +188,10 @@ static void probe_switch(void *data, bool preempt, struct task_struct *prev,
 }
 
 /*
- * update_curr() of a CFS task, with its runqueue locked.  Only when the
- * task is current: update_curr() also runs for tasks on other CPUs, whose
- * state their own CPU may be writing.
+ * update_curr() of a CFS task, with its runqueue locked: at every tick,
+ * at wakeups on its CPU, and as it leaves the CPU (just before
+ * sched_switch).  Only when the task is current: update_curr() also runs
+ * for tasks on other CPUs, whose state their own CPU may be writing.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static void probe_runtime(void *data, struct task_struct *p, u64 runtime)
@@ -209,8 +210,12 @@ static void probe_runtime(void *data, struct task_struct *p, u64 runtime,
 	if (!s)
 		return;
 	s->cpus |= cpu_bit(smp_processor_id());
+	/*
+	 * In __schedule() (the task leaving its CPU) update_curr() runs in
+	 * process context; from the tick or a wakeup, in an interrupt.
+	 */
 	if (ri_due(s))
-		ri_sample(p, s, DIAG_RI_TICK);
+		ri_sample(p, s, in_hardirq() ? DIAG_RI_RUNNING : 0);
 }
 
 static struct diag_tracepoint ri_tracepoints[] = {

@@ -308,8 +308,9 @@ struct diag_resource_image_settings {
 #define DIAG_RI_KTHREAD		0x2	/* kernel thread: no memory of its own */
 #define DIAG_RI_TABLE_FULL	0x4	/* not a sample: max_tasks were tracked and
 					 * another task could not be; raise it */
-#define DIAG_RI_TICK		0x8	/* taken at the scheduler tick while the
-					 * task ran, not at one of its switches */
+#define DIAG_RI_RUNNING		0x8	/* taken in an interrupt while the task
+					 * ran (the tick, or a wakeup it took),
+					 * not at one of its own switches */
 
 struct diag_resource_record {
 	struct diag_record_header hdr;	/* ts_ns: end of the interval */

@@ -79,7 +79,7 @@ nlohmann::json sample_json(const ResourceSample &s, int64_t real_minus_mono) {
       {"nvcsw", r.nvcsw},
       {"nivcsw", r.nivcsw},
       {"exited", (r.flags & DIAG_RI_EXITED) != 0},
-      {"at_tick", (r.flags & DIAG_RI_TICK) != 0},
+      {"while_running", (r.flags & DIAG_RI_RUNNING) != 0},
       {"kernel_thread", (r.flags & DIAG_RI_KTHREAD) != 0},
   };
 }

@@ -31,7 +31,7 @@ struct ResourceReportTest : ::testing::Test {
     append_record(bytes, b);
     auto c = resource(1500000000, 2500000000, 10, 10, 100000000);
     c.rss_bytes = 50ull << 20;
-    c.flags = DIAG_RI_TICK;
+    c.flags = DIAG_RI_RUNNING;
     append_record(bytes, c);
     decoded = decode_records(bytes);
   }
@@ -96,7 +96,7 @@ TEST_F(ResourceReportTest, JsonSamplesAndTasks) {
   EXPECT_EQ(j["samples"][0]["cpu_percent"], 50.0);
   EXPECT_EQ(j["samples"][0]["cpus"], nlohmann::json::array({0, 1}));
   EXPECT_EQ(j["samples"][1]["exited"], true);
-  EXPECT_EQ(j["samples"][2]["at_tick"], true);
+  EXPECT_EQ(j["samples"][2]["while_running"], true);
   EXPECT_EQ(j["tasks"][0]["rchar"], 1 << 20);
   EXPECT_EQ(j["table_full"], false);
 }

@@ -13,11 +13,11 @@ usage: image_check.py QUESTION ARGS...
                                 for each sample of PID inside the span of
                                 MARKS ("NS TICKS HZ" lines: CLOCK_MONOTONIC
                                 and /proc/PID/stat utime+stime, taken by the
-                                program): "OURS STAT NVCSW NIVCSW TICK", the CPU
+                                program): "OURS STAT NVCSW NIVCSW RUNNING", the CPU
                                 percent of the sample, that of utime+stime
                                 over the same interval (interpolated between
                                 marks), the sample's switch counts, and 1
-                                when it was taken at the tick
+                                when it was taken while the task ran
 """
 import json
 import re
@@ -171,7 +171,7 @@ def ri_vs_stat(path, pid, marks_path):
         secs = (s["ts_ns"] - s["start_ns"]) / 1e9
         stat = 100 * (ticks_at(s["ts_ns"]) - ticks_at(s["start_ns"])) / hz / secs
         print("%.2f %.2f %d %d %d" % (s["cpu_percent"], stat, s["nvcsw"], s["nivcsw"],
-                                      s["at_tick"]))
+                                      s["while_running"]))
 
 
 def main():

@@ -203,6 +203,16 @@ test_kt_text_report_is_stack_format() {
 	expect_eq "$(grep -c '^##$' <<<"$OUT")" "$(grep -c '^OFF-CPU: PID:' <<<"$OUT")" \
 		"one ## per stack block"
 	expect_grep "no losses" "^LOST TOTAL: 0$" "$OUT"
+	# flame reads it: an off-CPU flame graph weighted by microseconds off CPU
+	local weights folded
+	weights=$(awk '/^OFF-CPU: PID:/ {w = 1} /^#%/ {w = $2} /^##$/ {s += w} END {print s + 0}' \
+		"$d/report.txt")
+	expect_rc "flame --format folded" 0 "$DT" flame --format folded "$d/report.txt"
+	folded=$(awk '{s += $NF} END {print s + 0}' <<<"$OUT")
+	expect_eq "$folded" "$weights" "flame's total = the report's microseconds off CPU"
+	expect_grep "folded stacks end at __schedule" "^(lifecycle|exe);.*;schedule_\\[k\\];__schedule_\\[k\\] [0-9]+$" "$OUT"
+	expect_rc "flame SVG" 0 "$DT" flame --countname us -o "$d/offcpu.svg" "$d/report.txt"
+	expect_grep "an SVG with the frames" "__schedule" "$(cat "$d/offcpu.svg")"
 	"$DT" "${KT[@]}" --deactivate >/dev/null
 	kill -USR1 "$pid"
 	wait "$pid"

@@ -1,0 +1,92 @@
+#!/bin/bash
+# The real output in docs/keytime-image.md and docs/resource-image.md: run
+# in the guest with
+#   scripts/guest/run.sh build/docs-images scripts/docs-images-job.sh
+# and paste from build/docs-images/job.log.
+REPO=$(pwd)
+DT=$REPO/build/diagnose-tools
+P=$REPO/build/tests
+show() {
+	printf '\n$ %s\n' "$*" | sed "s|$REPO/build/||g"
+	"$@"
+}
+insmod "$REPO/module/diagnose.ko" || exit 1
+cd /tmp
+
+echo "######## keytime-image: tgid, oncpu=1"
+mkdir -p kt
+"$P/lifecycle" /tmp/kt 2 1 2 20 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e kt/ready ]]; do sleep 0.05; done
+sleep 0.2
+show "$DT" keytime-image --activate="tgid=$pid,oncpu=1"
+kill -USR1 $pid
+while [[ ! -e kt/stage2 ]]; do sleep 0.05; done
+sleep 0.3
+show "$DT" keytime-image --report
+show "$DT" keytime-image --report --format json
+kill -USR1 $pid
+wait $pid
+show "$DT" keytime-image --deactivate
+
+echo "######## keytime-image: pid, stack=1, follow"
+mkdir -p kt2
+"$P/lifecycle" /tmp/kt2 1 1 1 20 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e kt2/ready ]]; do sleep 0.05; done
+sleep 0.2
+show "$DT" keytime-image --activate="pid=$pid,stack=1"
+(sleep 1; kill -USR1 $pid; while [[ ! -e kt2/stage2 ]]; do sleep 0.05; done; sleep 0.5; kill -USR1 $pid) &
+show "$DT" keytime-image --report --follow --duration 4
+wait $pid
+show "$DT" keytime-image --deactivate
+
+echo "######## keytime-image: stack=1 report and flame"
+mkdir -p kt3
+"$P/lifecycle" /tmp/kt3 1 1 1 20 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e kt3/ready ]]; do sleep 0.05; done
+sleep 0.2
+"$DT" keytime-image --activate="tgid=$pid,stack=1" >/dev/null
+kill -USR1 $pid
+while [[ ! -e kt3/stage2 ]]; do sleep 0.05; done
+sleep 0.3
+printf "\n$ diagnose-tools keytime-image --report   # (the stacks part)\n"
+"$DT" keytime-image --report >/tmp/offcpu.txt
+sed -n '/OFF-CPU STACKS/,$p' /tmp/offcpu.txt
+show "$DT" flame --format folded /tmp/offcpu.txt
+kill -USR1 $pid
+wait $pid
+"$DT" keytime-image --deactivate >/dev/null
+
+echo "######## resource-image"
+mkdir -p ri
+"$P/resburn" /tmp/ri 500 cpu:2000:50 io:4096 mem:32 burst:1024:30 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e ri/ready ]]; do sleep 0.05; done
+sleep 0.2
+show "$DT" resource-image --activate="tgid=$pid,interval=500"
+show cat /proc/$pid/io
+kill -USR1 $pid
+while [[ ! -e ri/done ]]; do sleep 0.05; done
+sleep 3.5
+show cat /proc/$pid/io
+show grep VmRSS /proc/$pid/status
+show "$DT" resource-image --report
+show "$DT" resource-image --deactivate
+kill -USR1 $pid
+wait $pid
+
+echo "######## resource-image follow json"
+mkdir -p ri2
+"$P/resburn" /tmp/ri2 300 cpu:1000:30 io:512 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e ri2/ready ]]; do sleep 0.05; done
+sleep 0.2
+"$DT" resource-image --activate="pid=$pid,interval=300" >/dev/null
+(sleep 0.5; kill -USR1 $pid) &
+show "$DT" resource-image --report --follow --duration 3 --format json
+show "$DT" resource-image --deactivate
+kill -USR1 $pid
+wait $pid
+rmmod diagnose
