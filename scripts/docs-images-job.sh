@@ -24,10 +24,24 @@ kill -USR1 $pid
 while [[ ! -e kt/stage2 ]]; do sleep 0.05; done
 sleep 0.3
 show "$DT" keytime-image --report
-show "$DT" keytime-image --report --format json
 kill -USR1 $pid
 wait $pid
 show "$DT" keytime-image --deactivate
+
+echo "######## keytime-image: json, no oncpu"
+mkdir -p kt4
+"$P/lifecycle" /tmp/kt4 1 1 0 20 >/dev/null 2>&1 &
+pid=$!
+while [[ ! -e kt4/ready ]]; do sleep 0.05; done
+sleep 0.2
+"$DT" keytime-image --activate="tgid=$pid" >/dev/null
+kill -USR1 $pid
+while [[ ! -e kt4/stage2 ]]; do sleep 0.05; done
+sleep 0.3
+kill -USR1 $pid
+wait $pid
+show "$DT" keytime-image --report --format json
+"$DT" keytime-image --deactivate >/dev/null
 
 echo "######## keytime-image: pid, stack=1, follow"
 mkdir -p kt2
