@@ -101,6 +101,7 @@ static struct diag_keytime_record *kt_reserve(struct diag_ring_slot *slot,
 	r->comm[DIAG_COMM_LEN - 1] = '\0';
 	r->event = event;
 	r->prio = task->prio;
+	r->data_off = sizeof(*r);
 	if (task->flags & PF_KTHREAD)
 		r->flags |= DIAG_KT_KTHREAD;
 	return r;

@@ -258,8 +258,10 @@ enum diag_keytime_event {
 #define DIAG_KT_FILENAME_MAX	256
 
 /*
- * One event.  The record is followed by data_len bytes of data (the
- * record's size covers them, rounded up to 8):
+ * One event.  Variable data follows the fixed fields: data_len bytes at
+ * data_off from the start of the record (the record's size covers them,
+ * rounded up to 8; readers use data_off, so fields can be added before
+ * the data):
  *   exec: the filename, NUL, then argv strings each NUL-terminated;
  *   offcpu with DIAG_KT_STACK: a struct diag_kernel_stack.
  */
@@ -280,7 +282,8 @@ struct diag_keytime_record {
 	__u64 duration_ns;	/* clone end: time spent in the call */
 	__u64 sum_exec_ns;	/* on/off-CPU: the task's CPU time so far */
 	__s32 prio;		/* kernel prio at the event */
-	__u32 data_len;		/* valid bytes after the record */
+	__u16 data_off;		/* where the data starts, from the record's start */
+	__u16 data_len;		/* valid bytes of data */
 };
 
 /*

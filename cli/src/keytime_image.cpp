@@ -422,12 +422,13 @@ std::vector<KeytimeEvent> decode_keytime(const DecodedReport &report) {
     if (view.type() != DIAG_REC_KEYTIME) continue;
     KeytimeEvent e;
     e.rec = view.as<diag_keytime_record>();
-    size_t fixed = sizeof(diag_keytime_record);
-    if (e.rec.data_len && (view.bytes.size() < fixed || view.bytes.size() - fixed < e.rec.data_len))
+    size_t off = e.rec.data_off;
+    if (e.rec.data_len && (off < sizeof(diag_record_header) || off > view.bytes.size() ||
+                           view.bytes.size() - off < e.rec.data_len))
       throw std::runtime_error("keytime record with " + std::to_string(e.rec.data_len) +
-                               " bytes of data in " + std::to_string(view.bytes.size()) +
-                               " bytes");
-    const uint8_t *data = view.bytes.data() + fixed;
+                               " bytes of data at " + std::to_string(off) + " in " +
+                               std::to_string(view.bytes.size()) + " bytes");
+    const uint8_t *data = view.bytes.data() + off;
     if (e.rec.event == DIAG_KT_EXEC && e.rec.data_len) {
       // filename NUL argv0 NUL argv1 NUL ...
       const char *p = reinterpret_cast<const char *>(data);

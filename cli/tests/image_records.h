@@ -13,7 +13,8 @@ namespace diag::testing {
 // A keytime record followed by `data`, padded to 8 bytes as the module does.
 inline void append_keytime(ReportBytes &bytes, diag_keytime_record r,
                            const std::string &data = std::string()) {
-  r.data_len = static_cast<uint32_t>(data.size());
+  r.data_off = sizeof(r);
+  r.data_len = static_cast<uint16_t>(data.size());
   r.hdr.size = static_cast<uint32_t>((sizeof(r) + data.size() + 7) / 8 * 8);
   r.hdr.type = DIAG_REC_KEYTIME;
   std::vector<uint8_t> rec(r.hdr.size, 0);

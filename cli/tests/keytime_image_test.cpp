@@ -247,3 +247,26 @@ TEST(KeytimeSettings, StackImpliesOncpuAndAFilterIsNeeded) {
 
 }  // namespace
 }  // namespace diag
+
+namespace diag {
+namespace {
+
+TEST(KeytimeDecode, DataOutsideTheRecordIsRefused) {
+  ReportBytes bytes;
+  auto r = testing::keytime(1, 1, 1, DIAG_KT_EXEC);
+  testing::append_keytime(bytes, r, "abc");
+  auto *rec = reinterpret_cast<diag_keytime_record *>(bytes.data.data());
+  rec->data_len = 200;  // more than the record holds
+  auto decoded = decode_records(bytes);
+  EXPECT_THROW(decode_keytime(decoded), std::runtime_error);
+  rec->data_len = 3;
+  rec->data_off = 4;  // inside the header
+  decoded = decode_records(bytes);
+  EXPECT_THROW(decode_keytime(decoded), std::runtime_error);
+  rec->data_off = sizeof(diag_keytime_record);
+  decoded = decode_records(bytes);
+  EXPECT_EQ(decode_keytime(decoded).at(0).filename, "abc");
+}
+
+}  // namespace
+}  // namespace diag
