@@ -449,22 +449,16 @@ static void record_oncpu(struct task_struct *p)
 	diag_ring_commit(&slot);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
-static void probe_switch(void *data, bool preempt, struct task_struct *prev,
-			 struct task_struct *next, unsigned int prev_state)
+/* every context switch of the machine comes here: filter first */
+static inline void kt_switch(bool preempt, struct task_struct *prev,
+			     struct task_struct *next, unsigned int prev_state)
 {
-#else
-static void probe_switch(void *data, bool preempt, struct task_struct *prev,
-			 struct task_struct *next)
-{
-	unsigned int prev_state = READ_ONCE(prev->__state);
-#endif
-	/* every context switch of the machine comes here: filter first */
 	if (diag_filter_match(kt_filter(), prev))
 		record_offcpu(prev, preempt, prev_state);
 	if (diag_filter_match(kt_filter(), next))
 		record_oncpu(next);
 }
+DIAG_SCHED_SWITCH_PROBE(probe_switch, kt_switch)
 
 /* ---- activation ---- */
 
@@ -503,17 +497,12 @@ static void init_kretprobe(struct kretprobe *rp, const char *symbol,
 static int keytime_validate(const void *settings, struct diag_msg *msg)
 {
 	const struct diag_keytime_image_settings *s = settings;
-	const struct diag_common_settings *c = &s->common;
 
 	if (s->oncpu > 1 || s->stack > 1) {
 		diag_msg_set(msg, "oncpu and stack take 0 or 1");
 		return -EINVAL;
 	}
-	if (!c->pid && !c->tgid && !c->comm[0]) {
-		diag_msg_set(msg, "keytime-image needs a task to watch: pid, tgid or comm");
-		return -EINVAL;
-	}
-	return 0;
+	return diag_require_task_filter(&diag_keytime_image, &s->common, msg);
 }
 
 static int keytime_activate(struct diag_function *fn, const void *settings,

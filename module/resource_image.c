@@ -170,22 +170,16 @@ static void ri_switch_out(struct task_struct *p, unsigned int prev_state)
 		ri_sample(p, s, 0);
 }
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
-static void probe_switch(void *data, bool preempt, struct task_struct *prev,
-			 struct task_struct *next, unsigned int prev_state)
+/* every context switch of the machine comes here: filter first */
+static inline void ri_switch(bool preempt, struct task_struct *prev,
+			     struct task_struct *next, unsigned int prev_state)
 {
-#else
-static void probe_switch(void *data, bool preempt, struct task_struct *prev,
-			 struct task_struct *next)
-{
-	unsigned int prev_state = READ_ONCE(prev->__state);
-#endif
-	/* every context switch of the machine comes here: filter first */
 	if (diag_filter_match(&diag_resource_image.filter, prev))
 		ri_switch_out(prev, prev_state);
 	if (diag_filter_match(&diag_resource_image.filter, next))
 		ri_slot_of(next);	/* a baseline for a task seen first */
 }
+DIAG_SCHED_SWITCH_PROBE(probe_switch, ri_switch)
 
 /*
  * update_curr() of a CFS task, with its runqueue locked: at every tick,
@@ -226,7 +220,6 @@ static struct diag_tracepoint ri_tracepoints[] = {
 static int resource_validate(const void *settings, struct diag_msg *msg)
 {
 	const struct diag_resource_image_settings *s = settings;
-	const struct diag_common_settings *c = &s->common;
 	u32 interval = s->interval_ms ?: DIAG_RI_INTERVAL_MS_DEFAULT;
 	u32 tasks = s->max_tasks ?: DIAG_RI_TASKS_DEFAULT;
 
@@ -242,11 +235,7 @@ static int resource_validate(const void *settings, struct diag_msg *msg)
 			     tasks, DIAG_RI_TASKS_MAX);
 		return -EINVAL;
 	}
-	if (!c->pid && !c->tgid && !c->comm[0]) {
-		diag_msg_set(msg, "resource-image needs a task to watch: pid, tgid or comm");
-		return -EINVAL;
-	}
-	return 0;
+	return diag_require_task_filter(&diag_resource_image, &s->common, msg);
 }
 
 static int resource_activate(struct diag_function *fn, const void *settings,

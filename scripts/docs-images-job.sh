@@ -10,18 +10,25 @@ show() {
 	printf '\n$ %s\n' "$*" | sed "s|$REPO/build/||g"
 	"$@"
 }
+# start PROG DIR ARGS...: run a test program, wait until it waits for SIGUSR1
+start() {
+	local prog=$1 dir=$2
+	shift 2
+	mkdir -p "$dir"
+	"$P/$prog" "$dir" "$@" >/dev/null 2>&1 &
+	pid=$!
+	while [[ ! -e $dir/ready ]]; do sleep 0.05; done
+	sleep 0.2
+}
+wait_file() { while [[ ! -e $1 ]]; do sleep 0.05; done; }
 insmod "$REPO/module/diagnose.ko" || exit 1
 cd /tmp
 
 echo "######## keytime-image: tgid, oncpu=1"
-mkdir -p kt
-"$P/lifecycle" /tmp/kt 2 1 2 20 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e kt/ready ]]; do sleep 0.05; done
-sleep 0.2
+start lifecycle /tmp/kt 2 1 2 20
 show "$DT" keytime-image --activate="tgid=$pid,oncpu=1"
 kill -USR1 $pid
-while [[ ! -e kt/stage2 ]]; do sleep 0.05; done
+wait_file kt/stage2
 sleep 0.3
 show "$DT" keytime-image --report
 kill -USR1 $pid
@@ -29,14 +36,10 @@ wait $pid
 show "$DT" keytime-image --deactivate
 
 echo "######## keytime-image: json, no oncpu"
-mkdir -p kt4
-"$P/lifecycle" /tmp/kt4 1 1 0 20 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e kt4/ready ]]; do sleep 0.05; done
-sleep 0.2
+start lifecycle /tmp/kt4 1 1 0 20
 "$DT" keytime-image --activate="tgid=$pid" >/dev/null
 kill -USR1 $pid
-while [[ ! -e kt4/stage2 ]]; do sleep 0.05; done
+wait_file kt4/stage2
 sleep 0.3
 kill -USR1 $pid
 wait $pid
@@ -44,11 +47,7 @@ show "$DT" keytime-image --report --format json
 "$DT" keytime-image --deactivate >/dev/null
 
 echo "######## keytime-image: pid, stack=1, follow"
-mkdir -p kt2
-"$P/lifecycle" /tmp/kt2 1 1 1 20 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e kt2/ready ]]; do sleep 0.05; done
-sleep 0.2
+start lifecycle /tmp/kt2 1 1 1 20
 show "$DT" keytime-image --activate="pid=$pid,stack=1"
 (sleep 1; kill -USR1 $pid; while [[ ! -e kt2/stage2 ]]; do sleep 0.05; done; sleep 0.5; kill -USR1 $pid) &
 show "$DT" keytime-image --report --follow --duration 4
@@ -56,14 +55,10 @@ wait $pid
 show "$DT" keytime-image --deactivate
 
 echo "######## keytime-image: stack=1 report and flame"
-mkdir -p kt3
-"$P/lifecycle" /tmp/kt3 1 1 1 20 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e kt3/ready ]]; do sleep 0.05; done
-sleep 0.2
+start lifecycle /tmp/kt3 1 1 1 20
 "$DT" keytime-image --activate="tgid=$pid,stack=1" >/dev/null
 kill -USR1 $pid
-while [[ ! -e kt3/stage2 ]]; do sleep 0.05; done
+wait_file kt3/stage2
 sleep 0.3
 printf "\n$ diagnose-tools keytime-image --report   # (the stacks part)\n"
 "$DT" keytime-image --report >/tmp/offcpu.txt
@@ -74,15 +69,11 @@ wait $pid
 "$DT" keytime-image --deactivate >/dev/null
 
 echo "######## resource-image"
-mkdir -p ri
-"$P/resburn" /tmp/ri 500 cpu:2000:50 io:4096 mem:32 burst:1024:30 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e ri/ready ]]; do sleep 0.05; done
-sleep 0.2
+start resburn /tmp/ri 500 cpu:2000:50 io:4096 mem:32 burst:1024:30
 show "$DT" resource-image --activate="tgid=$pid,interval=500"
 show cat /proc/$pid/io
 kill -USR1 $pid
-while [[ ! -e ri/done ]]; do sleep 0.05; done
+wait_file ri/done
 sleep 3.5
 show cat /proc/$pid/io
 show grep VmRSS /proc/$pid/status
@@ -92,11 +83,7 @@ kill -USR1 $pid
 wait $pid
 
 echo "######## resource-image follow json"
-mkdir -p ri2
-"$P/resburn" /tmp/ri2 300 cpu:1000:30 io:512 >/dev/null 2>&1 &
-pid=$!
-while [[ ! -e ri2/ready ]]; do sleep 0.05; done
-sleep 0.2
+start resburn /tmp/ri2 300 cpu:1000:30 io:512
 "$DT" resource-image --activate="pid=$pid,interval=300" >/dev/null
 (sleep 0.5; kill -USR1 $pid) &
 show "$DT" resource-image --report --follow --duration 3 --format json

@@ -106,6 +106,27 @@ void write_lost_lines(const DecodedReport &report, std::ostream &out) {
         << " since the last report (buffer full; raise buf-kib)\n";
 }
 
+void RecordStream::write_losses(const DecodedReport &report) {
+  lost_total_ = report.lost_total;
+  if (report.lost_by_cpu.empty()) return;
+  if (json_) {
+    nlohmann::json j = lost_json(report);
+    j["type"] = "lost";
+    out_ << j.dump() << '\n';
+  } else {
+    write_lost_lines(report, out_);
+  }
+}
+
+void RecordStream::end() {
+  if (!json_) out_ << "LOST TOTAL: " << lost_total_ << '\n';
+}
+
+void FunctionCommand::require_task_filter(const ActivateArgs &args) const {
+  if (args.integer("pid", 0) == 0 && args.integer("tgid", 0) == 0 && !args.has("comm"))
+    throw UsageError(name_ + " needs a task to watch: pid=, tgid= or comm=");
+}
+
 nlohmann::json lost_json(const DecodedReport &report) {
   nlohmann::json by_cpu = nlohmann::json::object();
   for (const auto &[cpu, n] : report.lost_by_cpu) by_cpu[std::to_string(cpu)] = n;

@@ -61,6 +61,24 @@ class ReportStream {
 void write_lost_lines(const DecodedReport &report, std::ostream &out);
 nlohmann::json lost_json(const DecodedReport &report);
 
+// Base of streams that print record by record: after each batch its losses
+// as "LOST" lines (text) or a {"type": "lost"} line (JSON), and at the end
+// the "LOST TOTAL" line of every text report.
+class RecordStream : public ReportStream {
+ public:
+  void end() override;
+
+ protected:
+  RecordStream(bool json, std::ostream &out) : json_(json), out_(out) {}
+  void write_losses(const DecodedReport &report);
+
+  bool json_;
+  std::ostream &out_;
+
+ private:
+  uint64_t lost_total_ = 0;
+};
+
 class FunctionCommand : public Command {
  public:
   FunctionCommand(std::string name, uint32_t id, std::string description);
@@ -90,6 +108,8 @@ class FunctionCommand : public Command {
   // Called with the keys as given; throw UsageError for combinations that
   // are wrong (e.g. a required key missing).
   virtual void check_keys(const ActivateArgs &) const {}
+  // For check_keys of functions that must watch chosen tasks.
+  void require_task_filter(const ActivateArgs &args) const;
 
   virtual void write_text_report(const DecodedReport &, const ReportContext &,
                                  std::ostream &) const = 0;

@@ -249,43 +249,31 @@ void write_header(std::ostream &out) {
 
 // --report --follow: one line (text) or one JSON object per event, stacks
 // printed as each off-CPU period ends.
-class KeytimeStream : public ReportStream {
+class KeytimeStream : public RecordStream {
  public:
-  KeytimeStream(const ReportContext &ctx, bool json, std::ostream &out)
-      : json_(json), out_(out), ksyms_(KernelSymbols::load()) {
-    (void)ctx;
-  }
+  KeytimeStream(bool json, std::ostream &out)
+      : RecordStream(json, out), ksyms_(KernelSymbols::load()) {}
   void begin() override {
     if (!json_) write_header(out_);
   }
   void batch(const DecodedReport &report) override {
-    real_minus_mono_ = report.real_minus_mono_ns;
     for (const auto &e : decode_keytime(report)) {
       std::vector<KeytimeTimeline::OffcpuPeriod> ended;
       auto d = timeline_.observe(e, ended);
       if (json_) {
-        nlohmann::json j = event_json(e, d, real_minus_mono_);
+        nlohmann::json j = event_json(e, d, report.real_minus_mono_ns);
         j["type"] = "event";
         out_ << j.dump() << '\n';
       } else {
-        out_ << event_line(e, d, real_minus_mono_) << '\n';
+        out_ << event_line(e, d, report.real_minus_mono_ns) << '\n';
       }
       write_stacks(ended);
     }
-    if (!report.lost_by_cpu.empty()) {
-      if (json_) {
-        nlohmann::json j = lost_json(report);
-        j["type"] = "lost";
-        out_ << j.dump() << '\n';
-      } else {
-        write_lost_lines(report, out_);
-      }
-    }
-    lost_total_ = report.lost_total;
+    write_losses(report);
   }
   void end() override {
     write_stacks(timeline_.close(monotonic_now_ns()));
-    if (!json_) out_ << "LOST TOTAL: " << lost_total_ << '\n';
+    RecordStream::end();
   }
 
  private:
@@ -301,12 +289,8 @@ class KeytimeStream : public ReportStream {
     }
   }
 
-  bool json_;
-  std::ostream &out_;
   KernelSymbols ksyms_;
   KeytimeTimeline timeline_;
-  int64_t real_minus_mono_ = 0;
-  uint64_t lost_total_ = 0;
 };
 
 // Everything a one-shot report shows, computed once for text and JSON.
@@ -337,9 +321,9 @@ class KeytimeImageCommand : public FunctionCommand {
                         "exec, exit, and with oncpu=1 every switch on and off a CPU (stack=1: "
                         "off-CPU kernel stacks, for an off-CPU flame graph)") {}
 
-  std::unique_ptr<ReportStream> make_stream(const ReportContext &ctx, bool json,
+  std::unique_ptr<ReportStream> make_stream(const ReportContext &, bool json,
                                             std::ostream &out) const override {
-    return std::make_unique<KeytimeStream>(ctx, json, out);
+    return std::make_unique<KeytimeStream>(json, out);
   }
 
  protected:
@@ -355,8 +339,7 @@ class KeytimeImageCommand : public FunctionCommand {
   }
 
   void check_keys(const ActivateArgs &args) const override {
-    if (args.integer("pid", 0) == 0 && args.integer("tgid", 0) == 0 && !args.has("comm"))
-      throw UsageError("keytime-image needs a task to watch: pid=, tgid= or comm=");
+    require_task_filter(args);
     if (args.integer("stack", 0) && args.has("oncpu") && args.integer("oncpu", 0) == 0)
       throw UsageError("stack=1 records off-CPU events: it cannot go with oncpu=0");
   }

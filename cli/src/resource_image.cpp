@@ -89,9 +89,9 @@ void write_header(std::ostream &out) {
   out << fixed_columns(kHeaders, kWidths) << '\n';
 }
 
-class ResourceStream : public ReportStream {
+class ResourceStream : public RecordStream {
  public:
-  ResourceStream(bool json, std::ostream &out) : json_(json), out_(out) {}
+  ResourceStream(bool json, std::ostream &out) : RecordStream(json, out) {}
   void begin() override {
     if (!json_) write_header(out_);
   }
@@ -116,25 +116,8 @@ class ResourceStream : public ReportStream {
         out_ << sample_line(s, report.real_minus_mono_ns) << '\n';
       }
     }
-    if (!report.lost_by_cpu.empty()) {
-      if (json_) {
-        nlohmann::json j = lost_json(report);
-        j["type"] = "lost";
-        out_ << j.dump() << '\n';
-      } else {
-        write_lost_lines(report, out_);
-      }
-    }
-    lost_total_ = report.lost_total;
+    write_losses(report);
   }
-  void end() override {
-    if (!json_) out_ << "LOST TOTAL: " << lost_total_ << '\n';
-  }
-
- private:
-  bool json_;
-  std::ostream &out_;
-  uint64_t lost_total_ = 0;
 };
 
 class ResourceImageCommand : public FunctionCommand {
@@ -165,8 +148,7 @@ class ResourceImageCommand : public FunctionCommand {
   }
 
   void check_keys(const ActivateArgs &args) const override {
-    if (args.integer("pid", 0) == 0 && args.integer("tgid", 0) == 0 && !args.has("comm"))
-      throw UsageError("resource-image needs a task to watch: pid=, tgid= or comm=");
+    require_task_filter(args);
   }
 
   void encode_function_settings(const ActivateArgs &args, std::vector<uint8_t> &s,

@@ -5,10 +5,22 @@
 #include <string>
 #include <vector>
 
+#include <sstream>
+
 #include "device.h"
+#include "function_command.h"
 #include "uapi/diagnose.h"
 
 namespace diag::testing {
+
+// What `--report` prints for a decoded stream.
+inline std::string render(const FunctionCommand &cmd, const DecodedReport &decoded,
+                          const std::vector<uint8_t> &settings, bool json) {
+  diag_version version{};
+  std::ostringstream out;
+  cmd.render_report(decoded, ReportContext{settings, version}, json, out);
+  return out.str();
+}
 
 // A keytime record followed by `data`, padded to 8 bytes as the module does.
 inline void append_keytime(ReportBytes &bytes, diag_keytime_record r,

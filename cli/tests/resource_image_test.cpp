@@ -36,13 +36,9 @@ struct ResourceReportTest : ::testing::Test {
     decoded = decode_records(bytes);
   }
   std::string render(bool json) {
-    auto cmd = make_resource_image_command();
-    std::ostringstream out;
-    cmd->render_report(decoded, ReportContext{settings, version}, json, out);
-    return out.str();
+    return testing::render(*make_resource_image_command(), decoded, settings, json);
   }
   std::vector<uint8_t> settings;
-  diag_version version{};
   ReportBytes bytes;
   DecodedReport decoded;
 };

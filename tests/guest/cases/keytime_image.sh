@@ -33,15 +33,22 @@ kt_trace_stop() {
 	rmdir "$KT_INST"
 }
 
-# start_lifecycle DIR NFORK NVFORK NTHREAD [SPIN_MS]: sets LC_PID
-start_lifecycle() {
-	local dir=$1
-	shift
+# start_prog PROG DIR ARGS...: runs one of the image test programs (they
+# write DIR/ready, then wait for SIGUSR1 in sigwait); sets PROG_PID
+start_prog() {
+	local prog=$1 dir=$2
+	shift 2
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	"$PROGS/lifecycle" "$dir" "$@" >"$dir/log" 2>&1 &
-	LC_PID=$!
+	"$PROGS/$prog" "$dir" "$@" >"$dir/log" 2>&1 &
+	PROG_PID=$!
 	wait_for "$dir/ready" || return 1
+}
+
+# start_lifecycle DIR NFORK NVFORK NTHREAD [SPIN_MS]: sets LC_PID
+start_lifecycle() {
+	start_prog lifecycle "$@" || return 1
+	LC_PID=$PROG_PID
 }
 
 # Wait until PID sleeps in sigwait (rt_sigtimedwait is syscall 128) off

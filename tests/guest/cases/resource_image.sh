@@ -8,13 +8,8 @@ RI=(resource-image)
 
 # start_resburn DIR INTERVAL_MS PHASE...: sets RB_PID
 start_resburn() {
-	local dir=$1
-	shift
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	"$PROGS/resburn" "$dir" "$@" >"$dir/log" 2>&1 &
-	RB_PID=$!
-	wait_for "$dir/ready" || return 1
+	start_prog resburn "$@" || return 1
+	RB_PID=$PROG_PID
 	wait_sigwait "$RB_PID"
 }
 
