@@ -1,8 +1,10 @@
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
 #include "flame_command.h"
+#include "keytime_image.h"
 #include "migrate_image.h"
 #include "migration_trace.h"
+#include "resource_image.h"
 
 namespace diag {
 
@@ -11,6 +13,8 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_migrate_image_command());
   commands.push_back(make_migrate_stats_command());
   commands.push_back(make_migrate_extract_command());
+  commands.push_back(make_keytime_image_command());
+  commands.push_back(make_resource_image_command());
   commands.push_back(make_flame_command());
   return commands;
 }
