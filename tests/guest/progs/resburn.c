@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -295,6 +296,13 @@ int main(int argc, char **argv)
 	}
 	dir = argv[1];
 	interval_ms = atoi(argv[2]);
+	/*
+	 * The guest kernel has THP "always": khugepaged may collapse our
+	 * ranges at any time, changing RSS while we sleep and breaking the
+	 * comparison of our last sample with VmRSS read later.
+	 */
+	if (prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0))
+		perror("PR_SET_THP_DISABLE");
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &set, NULL);
