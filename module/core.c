@@ -21,6 +21,8 @@
 static struct diag_function *diag_functions[] = {
 	&diag_migrate_image,
 	&diag_kprobe,
+	&diag_keytime_image,
+	&diag_resource_image,
 };
 
 void diag_msg_set(struct diag_msg *msg, const char *fmt, ...)
@@ -81,6 +83,17 @@ static int validate_common(const struct diag_function *fn,
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int diag_require_task_filter(const struct diag_function *fn,
+			     const struct diag_common_settings *c,
+			     struct diag_msg *msg)
+{
+	if (c->pid || c->tgid || c->comm[0])
+		return 0;
+	diag_msg_set(msg, "%s needs a task to watch: pid, tgid or comm",
+		     fn->name);
+	return -EINVAL;
 }
 
 static void build_filter(struct diag_filter *f,

@@ -10,6 +10,7 @@
 #include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/string.h>
+#include <linux/version.h>
 #include "../uapi/diagnose.h"
 #include "ring.h"
 
@@ -85,6 +86,16 @@ struct diag_function {
 /* Every function the module provides; one line per function in core.c. */
 extern struct diag_function diag_migrate_image;
 extern struct diag_function diag_kprobe;
+extern struct diag_function diag_keytime_image;
+extern struct diag_function diag_resource_image;
+
+/*
+ * For functions that must watch chosen tasks, not the whole machine: 0
+ * when a pid, tgid or comm is set, else -EINVAL with a message.
+ */
+int diag_require_task_filter(const struct diag_function *fn,
+			     const struct diag_common_settings *c,
+			     struct diag_msg *msg);
 
 int diag_core_init(void);
 void diag_core_exit(void);
@@ -101,6 +112,27 @@ struct diag_tracepoint {
 	void *data;
 	struct tracepoint *tp;		/* set while registered */
 };
+
+/*
+ * A sched_switch probe for the running kernel: 5.18 added prev_state to
+ * the tracepoint; before, it is read from the task.  Defines @name, which
+ * calls @handler(preempt, prev, next, prev_state).
+ */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
+#define DIAG_SCHED_SWITCH_PROBE(name, handler)				\
+static void name(void *data, bool preempt, struct task_struct *prev,	\
+		 struct task_struct *next, unsigned int prev_state)	\
+{									\
+	handler(preempt, prev, next, prev_state);			\
+}
+#else
+#define DIAG_SCHED_SWITCH_PROBE(name, handler)				\
+static void name(void *data, bool preempt, struct task_struct *prev,	\
+		 struct task_struct *next)				\
+{									\
+	handler(preempt, prev, next, READ_ONCE(prev->__state));	\
+}
+#endif
 
 int diag_tracepoints_attach(struct diag_tracepoint *tps, unsigned int n,
 			    struct diag_msg *msg);

@@ -21,6 +21,27 @@ static inline u64 diag_task_rss_bytes(struct task_struct *p)
 	return (u64)get_mm_rss(mm) << PAGE_SHIFT;
 }
 
+/*
+ * RSS changes @p made that are not yet in its mm's counters, in pages.
+ * With SPLIT_RSS_COUNTING (up to 6.1) each thread caches its own page
+ * counts and folds them into the mm every 64 faults and at exit, so
+ * get_mm_rss() (and VmRSS, which reads the same counters) lags by up to
+ * that much per thread.  Exact only for current: other threads write
+ * their own caches.  Later kernels count per CPU instead and have none.
+ */
+static inline long diag_task_rss_unsynced_pages(struct task_struct *p)
+{
+#ifdef SPLIT_RSS_COUNTING
+	if (!p->mm || (p->flags & PF_KTHREAD))
+		return 0;
+	return (long)READ_ONCE(p->rss_stat.count[MM_FILEPAGES]) +
+	       READ_ONCE(p->rss_stat.count[MM_ANONPAGES]) +
+	       READ_ONCE(p->rss_stat.count[MM_SHMEMPAGES]);
+#else
+	return 0;
+#endif
+}
+
 struct diag_task_io {
 	u64 rchar, wchar, read_bytes, write_bytes;
 };

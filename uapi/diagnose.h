@@ -356,4 +356,124 @@ struct diag_kprobe_record {
 	struct diag_user_stack ustack;
 };
 
+/*
+ * ---- keytime-image: a process's life events ----
+ *
+ * Creations (fork, vfork, clone, threads) seen from the creating task, at
+ * the start (the child exists and has not run yet) and at the end of the
+ * call; exec (success and failure); exit; and with oncpu=1 every switch
+ * on and off a CPU, optionally with the kernel stack of each switch off.
+ */
+struct diag_keytime_image_settings {
+	struct diag_common_settings common;
+	__u32 oncpu;		/* 1: on-CPU / off-CPU events */
+	__u32 stack;		/* 1: kernel stack of each off-CPU event (implies oncpu) */
+};
+
+enum diag_keytime_event {
+	DIAG_KT_CLONE_START	= 1,	/* a watched task created a task */
+	DIAG_KT_CLONE_END	= 2,	/* its fork/vfork/clone call returned */
+	DIAG_KT_EXEC		= 3,	/* an exec succeeded (at sched_process_exec) or failed */
+	DIAG_KT_EXIT		= 4,	/* the task exits (at sched_process_exit) */
+	DIAG_KT_ONCPU		= 5,	/* switched onto hdr.cpu */
+	DIAG_KT_OFFCPU		= 6,	/* switched off hdr.cpu */
+};
+
+/* diag_keytime_record.flags */
+#define DIAG_KT_PREEMPTED	0x01	/* offcpu: involuntary (counts in nivcsw) */
+#define DIAG_KT_RUNNABLE	0x02	/* offcpu: still on the runqueue */
+#define DIAG_KT_FLAGS_UNKNOWN	0x04	/* clone start: the call's flags were not kept */
+#define DIAG_KT_TRUNCATED	0x08	/* exec: filename or argv cut to fit */
+#define DIAG_KT_UNREADABLE	0x10	/* exec: argv could not be read */
+#define DIAG_KT_STACK		0x20	/* data holds a struct diag_kernel_stack */
+#define DIAG_KT_GROUP_DEAD	0x40	/* exit: the last thread of its process */
+#define DIAG_KT_KTHREAD		0x80	/* the task is a kernel thread */
+
+/* Bytes of data an exec record may carry: filename NUL argv0 NUL argv1 ... */
+#define DIAG_KT_EXEC_DATA_MAX	1024
+#define DIAG_KT_FILENAME_MAX	256
+
+/*
+ * One event.  Variable data follows the fixed fields: data_len bytes at
+ * data_off from the start of the record (the record's size covers them,
+ * rounded up to 8; readers use data_off, so fields can be added before
+ * the data):
+ *   exec: the filename, NUL, then argv strings each NUL-terminated;
+ *   offcpu with DIAG_KT_STACK: a struct diag_kernel_stack.
+ */
+struct diag_keytime_record {
+	struct diag_record_header hdr;	/* hdr.cpu: the CPU of the event */
+	__s32 pid;
+	__s32 tgid;
+	char comm[DIAG_COMM_LEN];
+	__u32 event;		/* enum diag_keytime_event */
+	__u32 flags;		/* DIAG_KT_* */
+	__s32 child_pid;	/* clone: the new task; exec: pid before the exec */
+	__s32 child_tgid;	/* clone: the new task's process */
+	__u64 clone_flags;	/* clone: CLONE_* flags of the call */
+	__s32 exit_signal;	/* clone: signal the parent gets when the child exits */
+	__u32 state;		/* offcpu: task state when it left (TASK_* bits) */
+	__s64 ret;		/* clone end: child pid or -errno; exec: 0 or -errno;
+				 * exit: exit code (status << 8 | signal) */
+	__u64 duration_ns;	/* clone end: time spent in the call */
+	__u64 sum_exec_ns;	/* on/off-CPU: the task's CPU time so far */
+	__s32 prio;		/* kernel prio at the event */
+	__u16 data_off;		/* where the data starts, from the record's start */
+	__u16 data_len;		/* valid bytes of data */
+};
+
+/*
+ * ---- resource-image: a task's resource use per interval ----
+ *
+ * A task's CPU time, memory and I/O, measured from its own switches (and
+ * from the scheduler tick while it runs without switching): one sample
+ * per task when at least interval_ms has passed since its last one, and a
+ * last one when it exits.
+ */
+struct diag_resource_image_settings {
+	struct diag_common_settings common;
+	__u32 interval_ms;	/* 0 = DIAG_RI_INTERVAL_MS_DEFAULT */
+	__u32 max_tasks;	/* tasks tracked at once; 0 = DIAG_RI_TASKS_DEFAULT */
+};
+
+#define DIAG_RI_INTERVAL_MS_DEFAULT	1000
+#define DIAG_RI_INTERVAL_MS_MIN		10
+#define DIAG_RI_INTERVAL_MS_MAX		3600000
+#define DIAG_RI_TASKS_DEFAULT		1024
+#define DIAG_RI_TASKS_MAX		65536
+
+/* diag_resource_record.flags */
+#define DIAG_RI_EXITED		0x1	/* the task's last sample: it exited */
+#define DIAG_RI_KTHREAD		0x2	/* kernel thread: no memory of its own */
+#define DIAG_RI_TABLE_FULL	0x4	/* not a sample: max_tasks were tracked and
+					 * another task could not be; raise it */
+#define DIAG_RI_RUNNING		0x8	/* taken in an interrupt while the task
+					 * ran (the tick, or a wakeup it took),
+					 * not at one of its own switches */
+
+struct diag_resource_record {
+	struct diag_record_header hdr;	/* ts_ns: end of the interval */
+	__s32 pid;
+	__s32 tgid;
+	char comm[DIAG_COMM_LEN];
+	__u64 start_ns;		/* start of the interval (CLOCK_MONOTONIC) */
+	__u64 cpu_ns;		/* CPU time used in the interval */
+	__u64 cpu_total_ns;	/* CPU time since the task started */
+	__u64 cpus;		/* bit N: ran on CPU N in the interval (N < 64) */
+	__u32 cpu;		/* the CPU it last ran on */
+	__u32 flags;		/* DIAG_RI_* */
+	__u64 rss_bytes;	/* resident set of its mm at the end (as VmRSS) */
+	__s64 rss_unsynced_bytes;/* the task's own RSS changes not yet folded
+				 * into its mm's counters (SPLIT_RSS_COUNTING) */
+	__u64 total_ram_bytes;	/* RAM the kernel manages (MemTotal) */
+	__u64 rchar;		/* bytes read in the interval (read syscalls) */
+	__u64 wchar;		/* bytes written in the interval */
+	__u64 read_bytes;	/* storage bytes read in the interval */
+	__u64 write_bytes;	/* storage bytes written in the interval */
+	__u64 rchar_total;	/* cumulative, at the end */
+	__u64 wchar_total;
+	__u64 nvcsw;		/* voluntary switches in the interval */
+	__u64 nivcsw;		/* involuntary switches in the interval */
+};
+
 #endif /* _UAPI_DIAGNOSE_H */

@@ -2,8 +2,10 @@
 #include "command.h"
 #include "kprobe.h"
 #include "flame_command.h"
+#include "keytime_image.h"
 #include "migrate_image.h"
 #include "migration_trace.h"
+#include "resource_image.h"
 
 namespace diag {
 
@@ -13,6 +15,8 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_kprobe_command());
   commands.push_back(make_migrate_stats_command());
   commands.push_back(make_migrate_extract_command());
+  commands.push_back(make_keytime_image_command());
+  commands.push_back(make_resource_image_command());
   commands.push_back(make_flame_command());
   return commands;
 }

@@ -1,9 +1,14 @@
 #include "function_command.h"
 
 #include <algorithm>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <thread>
+
+#include <time.h>
 
 #include "errors.h"
 
@@ -61,7 +66,72 @@ std::string verb_name(uint32_t verb) {
   }
 }
 
+// Set by SIGINT/SIGTERM during --follow: finish the stream and exit 0.
+volatile std::sig_atomic_t g_stop_follow = 0;
+
+void on_stop_signal(int) { g_stop_follow = 1; }
+
+// How often --follow drains the module's buffers.
+constexpr auto kFollowPoll = std::chrono::milliseconds(200);
+
+// Every function's live output unless it streams finer: each batch with
+// something in it as a report of its own (text) or one JSON line.
+class BatchReportStream : public ReportStream {
+ public:
+  BatchReportStream(const FunctionCommand &cmd, const ReportContext &ctx, bool json,
+                    std::ostream &out)
+      : cmd_(cmd), ctx_(ctx), json_(json), out_(out) {}
+  void batch(const DecodedReport &report) override {
+    if (report.records.empty() && report.lost_by_cpu.empty()) return;
+    if (json_) {
+      nlohmann::json j = cmd_.json_report_of(report, ctx_);
+      out_ << j.dump() << '\n';
+    } else {
+      cmd_.render_report(report, ctx_, false, out_);
+    }
+  }
+
+ private:
+  const FunctionCommand &cmd_;
+  const ReportContext &ctx_;
+  bool json_;
+  std::ostream &out_;
+};
+
 }  // namespace
+
+void write_lost_lines(const DecodedReport &report, std::ostream &out) {
+  for (const auto &[cpu, n] : report.lost_by_cpu)
+    out << "LOST: " << n << " records on CPU " << cpu
+        << " since the last report (buffer full; raise buf-kib)\n";
+}
+
+void RecordStream::write_losses(const DecodedReport &report) {
+  lost_total_ = report.lost_total;
+  if (report.lost_by_cpu.empty()) return;
+  if (json_) {
+    nlohmann::json j = lost_json(report);
+    j["type"] = "lost";
+    out_ << j.dump() << '\n';
+  } else {
+    write_lost_lines(report, out_);
+  }
+}
+
+void RecordStream::end() {
+  if (!json_) out_ << "LOST TOTAL: " << lost_total_ << '\n';
+}
+
+void FunctionCommand::require_task_filter(const ActivateArgs &args) const {
+  if (args.integer("pid", 0) == 0 && args.integer("tgid", 0) == 0 && !args.has("comm"))
+    throw UsageError(name_ + " needs a task to watch: pid=, tgid= or comm=");
+}
+
+nlohmann::json lost_json(const DecodedReport &report) {
+  nlohmann::json by_cpu = nlohmann::json::object();
+  for (const auto &[cpu, n] : report.lost_by_cpu) by_cpu[std::to_string(cpu)] = n;
+  return {{"lost", report.lost_total}, {"lost_since_last_report", by_cpu}};
+}
 
 void SettingsView::add(const std::string &label, const std::string &key,
                        const nlohmann::json &value, const std::string &text) {
@@ -85,6 +155,22 @@ CLI::App *FunctionCommand::setup(CLI::App &app) {
   sub->add_flag("--deactivate", deactivate_, "stop the function and free its buffers");
   sub->add_flag("--settings", settings_, "print the current settings");
   sub->add_flag("--report", report_, "print and clear what was recorded");
+  sub->add_flag("--follow", follow_,
+                "with --report: keep printing records as they arrive, until interrupted");
+  duration_opt_ = sub->add_option("--duration", duration_,
+                                  "with --follow: stop after SEC seconds")
+                      ->type_name("SEC")
+                      ->check(CLI::Validator(
+                          [](std::string &v) -> std::string {
+                            try {
+                              size_t used = 0;
+                              double d = std::stod(v, &used);
+                              if (used == v.size() && d > 0 && d < 1e9) return "";
+                            } catch (const std::exception &) {
+                            }
+                            return "'" + v + "' is not a positive number of seconds";
+                          },
+                          "SEC"));
   sub->add_option("--format", format_, "output format of --report and --settings")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -181,23 +267,80 @@ int FunctionCommand::report(Device &dev) {
 void FunctionCommand::render_report(const DecodedReport &decoded, const ReportContext &ctx,
                                     bool json, std::ostream &out) const {
   if (json) {
-    nlohmann::json j = json_report(decoded, ctx);
-    j["function"] = name_;
-    j["lost"] = decoded.lost_total;
-    nlohmann::json by_cpu = nlohmann::json::object();
-    for (const auto &[cpu, n] : decoded.lost_by_cpu) by_cpu[std::to_string(cpu)] = n;
-    j["lost_since_last_report"] = by_cpu;
-    out << j.dump(2) << '\n';
+    out << json_report_of(decoded, ctx).dump(2) << '\n';
     return;
   }
   if (!decoded.lost_by_cpu.empty())
     out << "WARNING: records were lost since the last report (buffer full); the counts below "
            "are incomplete: raise buf-kib or report more often\n";
   write_text_report(decoded, ctx, out);
-  for (const auto &[cpu, n] : decoded.lost_by_cpu)
-    out << "LOST: " << n << " records on CPU " << cpu
-        << " since the last report (buffer full; raise buf-kib)\n";
+  write_lost_lines(decoded, out);
   out << "LOST TOTAL: " << decoded.lost_total << '\n';
+}
+
+nlohmann::json FunctionCommand::json_report_of(const DecodedReport &decoded,
+                                               const ReportContext &ctx) const {
+  nlohmann::json j = json_report(decoded, ctx);
+  j["function"] = name_;
+  j.update(lost_json(decoded));
+  return j;
+}
+
+std::unique_ptr<ReportStream> FunctionCommand::make_stream(const ReportContext &ctx, bool json,
+                                                           std::ostream &out) const {
+  return std::make_unique<BatchReportStream>(*this, ctx, json, out);
+}
+
+int FunctionCommand::follow(Device &dev) {
+  auto s = read_settings(dev);
+  ReportContext ctx{s, dev.version()};
+  auto stream = make_stream(ctx, format_ == "json", std::cout);
+
+  // A signal ends the loop at its next turn; no SA_RESTART, so it also
+  // cuts the wait short.
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  using Clock = std::chrono::steady_clock;
+  const bool timed = duration_opt_->count() > 0;
+  const auto deadline =
+      Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(duration_));
+  // the first drain also says at once when the function is not active
+  ReportBytes first = dev.report(id_);
+  stream->begin();
+  try {
+    for (bool have = true;; have = false) {
+      // decoded views point into bytes: keep them together
+      ReportBytes bytes = have ? std::move(first) : dev.report(id_);
+      stream->batch(decode_records(bytes));
+      std::cout.flush();
+      if (g_stop_follow || (timed && Clock::now() >= deadline)) break;
+      auto wait = kFollowPoll;
+      if (timed)
+        wait = std::min(wait, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  deadline - Clock::now()) +
+                                  std::chrono::milliseconds(1));
+      struct timespec ts = {0, static_cast<long>(wait.count()) * 1000000L};
+      nanosleep(&ts, nullptr);  // EINTR on a signal: checked above
+      if (g_stop_follow) {
+        // one more drain so that nothing recorded before the signal is left
+        ReportBytes last = dev.report(id_);
+        stream->batch(decode_records(last));
+        break;
+      }
+    }
+  } catch (...) {
+    stream->end();
+    std::cout.flush();
+    throw;
+  }
+  stream->end();
+  std::cout.flush();
+  return kExitOk;
 }
 
 int FunctionCommand::run() {
@@ -206,6 +349,8 @@ int FunctionCommand::run() {
   if (chosen != 1)
     throw UsageError("choose exactly one of --activate, --settings, --report, "
                      "--deactivate (see --help)");
+  if (follow_ && !report_) throw UsageError("--follow goes with --report");
+  if (duration_opt_->count() && !follow_) throw UsageError("--duration goes with --report --follow");
   uint32_t verb = activate_     ? DIAG_VERB_ACTIVATE
                   : deactivate_ ? DIAG_VERB_DEACTIVATE
                   : settings_   ? DIAG_VERB_SETTINGS
@@ -226,7 +371,7 @@ int FunctionCommand::run() {
       case DIAG_VERB_SETTINGS:
         return settings(dev);
       default:
-        return report(dev);
+        return follow_ ? follow(dev) : report(dev);
     }
   } catch (const KernelError &e) {
     // the seed tools' shape, with the reason: one line

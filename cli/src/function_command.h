@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -42,6 +43,42 @@ struct ReportContext {
   const diag_version &version;
 };
 
+// Live output of `--report --follow`: the records batch by batch as the
+// module's buffers are drained.  The default (every function gets it) writes
+// each batch that has something as a text report of its own, or as one JSON
+// object per line; functions with per-event output stream finer.
+class ReportStream {
+ public:
+  virtual ~ReportStream() = default;
+  virtual void begin() {}
+  // One drain of the module's buffers (records may be empty).
+  virtual void batch(const DecodedReport &report) = 0;
+  // After the last batch: interrupted, --duration over, or deactivated.
+  virtual void end() {}
+};
+
+// The "LOST" lines of a text report and the loss fields of a JSON one.
+void write_lost_lines(const DecodedReport &report, std::ostream &out);
+nlohmann::json lost_json(const DecodedReport &report);
+
+// Base of streams that print record by record: after each batch its losses
+// as "LOST" lines (text) or a {"type": "lost"} line (JSON), and at the end
+// the "LOST TOTAL" line of every text report.
+class RecordStream : public ReportStream {
+ public:
+  void end() override;
+
+ protected:
+  RecordStream(bool json, std::ostream &out) : json_(json), out_(out) {}
+  void write_losses(const DecodedReport &report);
+
+  bool json_;
+  std::ostream &out_;
+
+ private:
+  uint64_t lost_total_ = 0;
+};
+
 class FunctionCommand : public Command {
  public:
   FunctionCommand(std::string name, uint32_t id, std::string description);
@@ -55,6 +92,11 @@ class FunctionCommand : public Command {
   // Writes a decoded report as text or JSON (what --report prints).
   void render_report(const DecodedReport &decoded, const ReportContext &ctx, bool json,
                      std::ostream &out) const;
+  // The JSON document of a report: json_report() plus function and losses.
+  nlohmann::json json_report_of(const DecodedReport &decoded, const ReportContext &ctx) const;
+  // What --report --follow writes; ctx and out outlive the stream.
+  virtual std::unique_ptr<ReportStream> make_stream(const ReportContext &ctx, bool json,
+                                                    std::ostream &out) const;
 
  protected:
   virtual size_t settings_size() const = 0;
@@ -66,6 +108,8 @@ class FunctionCommand : public Command {
   // Called with the keys as given; throw UsageError for combinations that
   // are wrong (e.g. a required key missing).
   virtual void check_keys(const ActivateArgs &) const {}
+  // For check_keys of functions that must watch chosen tasks.
+  void require_task_filter(const ActivateArgs &args) const;
 
   virtual void write_text_report(const DecodedReport &, const ReportContext &,
                                  std::ostream &) const = 0;
@@ -78,6 +122,7 @@ class FunctionCommand : public Command {
   int deactivate(Device &dev);
   int settings(Device &dev);
   int report(Device &dev);
+  int follow(Device &dev);
   std::vector<uint8_t> read_settings(Device &dev);
 
   std::string name_;
@@ -87,6 +132,9 @@ class FunctionCommand : public Command {
   std::string activate_text_;
   CLI::Option *activate_opt_ = nullptr;
   bool activate_ = false, deactivate_ = false, settings_ = false, report_ = false;
+  bool follow_ = false;
+  double duration_ = 0;
+  CLI::Option *duration_opt_ = nullptr;
   std::string format_ = "text";
 };
 

@@ -2,7 +2,12 @@
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #
-# usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] OUTDIR JOB.sh [ARGS...]
+# usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]
+#
+# --icount runs the guest with QEMU's instruction counting (single-threaded
+# TCG, -icount shift=0): its clocks advance one nanosecond per instruction
+# executed, not with the host's time, so timings inside are deterministic
+# and do not depend on how busy the host is.  For benchmarks (bench/).
 #
 # The guest sees the host's root file system read-only, so every path is the
 # same inside and out; the current directory is shared again on its own
@@ -20,19 +25,21 @@ smp=2
 mem=1024
 timeout=900
 follow=0
+accel=(-accel tcg,thread=multi)
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--follow) follow=1; shift ;;
+	--icount) accel=(-accel tcg,thread=single -icount shift=0); shift ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 if [[ $# -lt 2 ]]; then
-	echo "usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] OUTDIR JOB.sh [ARGS...]" >&2
+	echo "usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]" >&2
 	exit 2
 fi
 outdir=$1
@@ -82,7 +89,7 @@ trap cleanup EXIT INT TERM
 
 # setsid + stdin from /dev/null: QEMU must not take the terminal (CI has none).
 setsid qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max -smp "$smp" -m "$mem" \
+	"${accel[@]}" -cpu max -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \

@@ -111,6 +111,9 @@ start_migrator() {
 	MIG_TGID=$(awk '$1 == "tgid" {print $2}' "$dir/pids")
 	MIG_WORKER=$(awk '$1 == "worker" {print $2}' "$dir/pids")
 	MIG_HOGS=$(awk '$1 == "hog" {print $2}' "$dir/pids" | tr '\n' ' ')
+	# every thread waits for SIGUSR1 asleep from here: none can migrate
+	# until the caller has read the kernel's counters
+	wait_all_asleep "$MIG_TGID"
 }
 
 # Per-thread se.nr_migrations of a process: "TID COUNT" lines.

@@ -1,0 +1,210 @@
+# resource-image guest cases: the module's samples against the kernel's own
+# accounting of the same task: /proc/PID/stat utime+stime (read by the
+# program itself at the edges of its work), /proc/PID/io rchar/wchar,
+# /proc/PID/status VmRSS, CLOCK_THREAD_CPUTIME_ID.  The workload is
+# tests/guest/progs/resburn.c.
+
+RI=(resource-image)
+
+# start_resburn DIR INTERVAL_MS PHASE...: sets RB_PID
+start_resburn() {
+	start_prog resburn "$@" || return 1
+	RB_PID=$PROG_PID
+	wait_sigwait "$RB_PID"
+}
+
+# "RCHAR WCHAR" of a process (live threads and dead ones)
+proc_io() { awk '$1 == "rchar:" {r = $2} $1 == "wchar:" {w = $2} END {print r, w}' "/proc/$1/io"; }
+
+vmrss_bytes() { awk '$1 == "VmRSS:" {print $2 * 1024}' "/proc/$1/status"; }
+
+# ri_round DIR ACTIVATE INTERVAL PHASE...: runs resburn's phases with
+# resource-image active; DIR gets io0, io1, rss, report.json.
+ri_round() {
+	local d=$1 activate=$2 interval=$3
+	shift 3
+	start_resburn "$d" "$interval" "$@" || return 1
+	activate=${activate//@PID@/$RB_PID}
+	expect_rc "activate $activate" 0 "$DT" "${RI[@]}" --activate="$activate,interval=$interval"
+	proc_io "$RB_PID" >"$d/io0"
+	kill -USR1 "$RB_PID"
+	wait_for "$d/done" 120 || return 1
+	# after the nap that closes its last interval, asleep for good
+	wait_sigwait "$RB_PID" || return 1
+	proc_io "$RB_PID" >"$d/io1"
+	vmrss_bytes "$RB_PID" >"$d/rss"
+	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+}
+
+stop_resburn() {
+	kill -USR1 "$RB_PID" 2>/dev/null
+	wait "$RB_PID" 2>/dev/null
+}
+
+# The CPU percent of every sample of PID inside the phase the program
+# marked in DIR/FILE must be within 5 points of what /proc/PID/stat
+# (utime + stime, read by the program every 10 ms) says over the same
+# interval.  At least MIN such samples.
+expect_cpu_matches_stat() {
+	local d=$1 file=$2 pid=$3 min=$4 n=0 ours stat nv niv tick
+	image_check ri-vs-stat "$d/report.json" "$pid" "$d/$file" >"$d/$file.vs"
+	while read -r ours stat nv niv tick; do
+		n=$((n + 1))
+		if awk -v a="$ours" -v b="$stat" 'BEGIN {d = a - b; exit !(d <= 5 && d >= -5)}'; then
+			echo "  ok: sample CPU $ours%, /proc/$pid/stat over its interval $stat%"
+		else
+			fail "sample CPU $ours% is not within 5 points of /proc/$pid/stat's $stat% over its interval"
+		fi
+	done <"$d/$file.vs"
+	((n >= min)) || fail "only $n samples inside the $file phase, expected at least $min"
+}
+
+test_ri_matches_proc_accounting() {
+	local d=$WORK/ri-all pid
+	ri_round "$d" "tgid=@PID@" 1000 cpu:4500:50 io:4096 mem:32 burst:1024:30 || return 1
+	pid=$RB_PID
+	image_check ri-ours "$d/report.json" >"$d/ours"
+	local r0 w0 r1 w1
+	read -r r0 w0 <"$d/io0"
+	read -r r1 w1 <"$d/io1"
+	expect_eq "$(kv rchar <"$d/ours")" "$((r1 - r0))" "bytes read (samples vs /proc/PID/io rchar)"
+	expect_eq "$(kv wchar <"$d/ours")" "$((w1 - w0))" "bytes written (samples vs /proc/PID/io wchar)"
+	expect_cpu_matches_stat "$d" cpu "$pid" 3
+	# memory: the last sample of the main thread against VmRSS now (asleep since)
+	local rss ours_rss
+	rss=$(cat "$d/rss")
+	ours_rss=$(kv "last_rss.$pid" <"$d/ours")
+	echo "  VmRSS $rss, last sample $ours_rss"
+	((rss > 32 * 1024 * 1024)) || fail "VmRSS $rss does not show the 32 MiB touched"
+	local diff=$((ours_rss - rss))
+	if ((diff <= 4096 && diff >= -4096)); then
+		echo "  ok: RSS of the last sample is VmRSS within a page"
+	else
+		fail "RSS of the last sample $ours_rss is not VmRSS $rss within a page"
+		python3 -c '
+import json, sys
+for s in json.load(open(sys.argv[1]))["samples"][-6:]:
+    print("   ", s["pid"], s["start_ns"], s["ts_ns"], s["rss_bytes"], s["rss_unsynced_bytes"],
+          s["nvcsw"], s["nivcsw"], s["exited"], s["while_running"])' "$d/report.json"
+	fi
+	# the short-lived thread: sampled at its exit with exactly its I/O and CPU
+	local tid cputime
+	read -r tid cputime <"$d/burst"
+	expect_eq "$(kv "exited.$tid" <"$d/ours")" 1 "exit sample of the short-lived thread"
+	expect_eq "$(kv "wchar.$tid" <"$d/ours")" 1048576 "bytes the short-lived thread wrote"
+	local total
+	total=$(kv "cpu_total.$tid" <"$d/ours")
+	if ((total >= cputime && total < cputime + 20000000)); then
+		echo "  ok: CPU of the short-lived thread $total ns, CLOCK_THREAD_CPUTIME_ID $cputime ns at its end"
+	else
+		fail "CPU of the short-lived thread $total ns, its CLOCK_THREAD_CPUTIME_ID said $cputime"
+	fi
+	expect_eq "$(kv pids <"$d/ours")" "$(printf '%s\n' "$pid" "$tid" | sort -n | paste -sd,)" \
+		"tasks in the report"
+	# intervals: no sample but a task's last is shorter than the interval
+	local short
+	short=$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print(sum(1 for s in r["samples"] if not s["exited"] and s["interval_ns"] < 1000e6))' "$d/report.json")
+	expect_eq "$short" 0 "samples shorter than the interval"
+	stop_resburn
+}
+register_test test_ri_matches_proc_accounting
+
+# A task that never sleeps still gets a sample per interval (from the
+# scheduler tick while it runs), and its CPU time is that of /proc/PID/stat.
+test_ri_busy_task_sampled_without_switches() {
+	local d=$WORK/ri-spin
+	ri_round "$d" "pid=@PID@" 1000 spin:4500 || return 1
+	expect_cpu_matches_stat "$d" spin "$RB_PID" 3
+	# it never slept; samples taken while it ran (the tick) show that it
+	# needs no switch of its own to be sampled
+	local voluntary running
+	voluntary=$(awk '{s += $3} END {print s + 0}' "$d/spin.vs")
+	running=$(awk '$5 == 1' "$d/spin.vs" | wc -l)
+	expect_eq "$voluntary" 0 "voluntary switches while spinning"
+	echo "  $running of $(wc -l <"$d/spin.vs") samples taken while it ran"
+	((running >= 1)) || fail "no sample was taken while the task ran"
+	stop_resburn
+}
+register_test test_ri_busy_task_sampled_without_switches
+
+test_ri_text_and_follow() {
+	local d=$WORK/ri-follow
+	start_resburn "$d" 200 cpu:800:30 io:1024 || return 1
+	local pid=$RB_PID
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="pid=$pid,interval=200"
+	expect_grep "settings show the interval" "Interval \(ms\): 200" "$OUT"
+	"$DT" "${RI[@]}" --report --follow --format json >"$d/follow.jsonl" 2>"$d/err" &
+	local f=$!
+	kill -USR1 "$pid"
+	wait_for "$d/done" 60 || return 1
+	wait_sigwait "$pid" || return 1
+	sleep 0.3
+	kill -TERM "$f"
+	wait "$f"
+	expect_eq "$?" 0 "--follow exit status after SIGTERM"
+	local summary
+	summary=$(python3 -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+s = [l for l in lines if l["type"] == "sample"]
+print(len(s), sorted({l["pid"] for l in s}), sum(l["wchar"] for l in s) >= 1048576)' "$d/follow.jsonl")
+	echo "  follow: $summary"
+	expect_grep "samples of the one task, with its writes" "^[0-9]+ \[$pid\] True$" "$summary"
+	# text: the columns, and a fresh run for rows
+	expect_rc "text report" 0 "$DT" "${RI[@]}" --report
+	expect_rc "settings" 0 "$DT" "${RI[@]}" --settings --format json
+	expect_grep "JSON settings" '"interval_ms": 200' "$OUT"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	stop_resburn
+
+	start_resburn "$d" 200 cpu:600:40 || return 1
+	pid=$RB_PID
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="pid=$pid,interval=200"
+	kill -USR1 "$pid"
+	wait_for "$d/done" 60 || return 1
+	wait_sigwait "$pid" || return 1
+	expect_rc "text report" 0 "$DT" "${RI[@]}" --report
+	expect_grep "columns" "^TIME +TGID +PID +COMM +INTERVAL +CPU% +CPU +RSS_KB +MEM% +READ_B +WRITE_B +READ/s +WRITE/s +NOTE$" "$OUT"
+	expect_grep "a sample row" "^[0-9:.]+ +$pid +$pid +resburn +[0-9.]+ms +[0-9.]+ +[0-9,-]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9.]+[KMG]?i?B/s +[0-9.]+[KMG]?i?B/s" "$OUT"
+	expect_grep "totals" "^TGID +PID +COMM +SAMPLES +SPAN +CPU_TIME +CPU% +MAX_RSS_KB" "$OUT"
+	expect_grep "no losses" "^LOST TOTAL: 0$" "$OUT"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	stop_resburn
+}
+register_test test_ri_text_and_follow
+
+test_ri_table_full_is_reported() {
+	local d=$WORK/ri-full
+	# two threads, room for one
+	ri_round "$d" "tgid=@PID@,max-tasks=1" 100 cpu:300:50 burst:64:20 || return 1
+	local full
+	full=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["table_full"])' "$d/report.json")
+	expect_eq "$full" True "report says the task table was full"
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="tgid=$RB_PID,max-tasks=1"
+	expect_rc "text report" 0 "$DT" "${RI[@]}" --report
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	stop_resburn
+}
+register_test test_ri_table_full_is_reported
+
+test_ri_refusals() {
+	expect_rc "no task to watch" 2 "$DT" "${RI[@]}" --activate="interval=100"
+	expect_one_line_error "no task to watch"
+	expect_rc "interval too short" 2 "$DT" "${RI[@]}" --activate="pid=1,interval=5"
+	expect_one_line_error "interval too short"
+	expect_rc "interval not a number" 2 "$DT" "${RI[@]}" --activate="pid=1,interval=fast"
+	expect_one_line_error "interval not a number"
+	expect_rc "max-tasks too big" 2 "$DT" "${RI[@]}" --activate="pid=1,max-tasks=99999999"
+	expect_one_line_error "max-tasks too big"
+	expect_rc "report while inactive" 1 "$DT" "${RI[@]}" --report
+	expect_one_line_error "report while inactive"
+	# raw ioctls bypass the CLI: the module checks again
+	expect_rc "the module refuses bad settings of both functions" 0 "$PROGS/image_abuse"
+	echo "$OUT" | sed 's/^/    /'
+}
+register_test test_ri_refusals
