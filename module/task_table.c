@@ -96,3 +96,12 @@ void diag_task_table_remove(struct diag_task_table *t, void *slot)
 	smp_store_release(&s->key, KEY_GONE);
 	atomic_dec(&t->used);
 }
+
+void *diag_task_table_slot(struct diag_task_table *t, u32 i)
+{
+	struct diag_task_slot *s = slot_at(t, i);
+	/* pairs with the release in insert: the slot is initialised */
+	u32 k = smp_load_acquire(&s->key);
+
+	return (k == KEY_FREE || k >= KEY_GONE - 1) ? NULL : s;
+}

@@ -59,4 +59,18 @@ void *diag_task_table_insert(struct diag_task_table *t, pid_t pid);
 /* Forget a slot returned by find or insert. */
 void diag_task_table_remove(struct diag_task_table *t, void *slot);
 
+/*
+ * Slot @i (0 <= @i < t->nr) when it holds a task, else NULL: for a reader
+ * in process context that visits every task.  Its owner may change or
+ * remove it at any time, so the reader must be able to tell (see
+ * resource_image.c).
+ */
+void *diag_task_table_slot(struct diag_task_table *t, u32 i);
+
+/* The pid a slot was made for. */
+static inline pid_t diag_task_table_pid(const void *slot)
+{
+	return (pid_t)(((const struct diag_task_slot *)slot)->key - 1);
+}
+
 #endif /* DIAG_TASK_TABLE_H */

@@ -450,6 +450,9 @@ struct diag_resource_image_settings {
 #define DIAG_RI_RUNNING		0x8	/* taken in an interrupt while the task
 					 * ran (the tick, or a wakeup it took),
 					 * not at one of its own switches */
+#define DIAG_RI_OFF_CPU		0x10	/* taken by a report while the task was
+					 * off CPU (asleep or waiting) since its
+					 * last switch: its counters as then */
 
 struct diag_resource_record {
 	struct diag_record_header hdr;	/* ts_ns: end of the interval */

@@ -1,6 +1,7 @@
 // diagnose-tools migrate-extract: header tags and per-second series of a
 // stat file (debugfs migration_stat/stat, or migrate-stats --period),
 // replacing the seed's perl script and its placeholder graphing program.
+#include <charconv>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
@@ -28,9 +29,10 @@ class MigrateExtractCommand : public Command {
     auto *min = sub->add_flag("--min_field", min_field_, "print the smallest data field number");
     auto *name = sub->add_option("--field_name", field_name_, "print the name of field N");
     auto *num = sub->add_option("--field_num", field_num_, "print the number of field NAME");
-    auto *ext = sub->add_option("--extract", extract_,
-                                "print 'TS VALUE' rows of field N: TS in seconds since the "
-                                "start, VALUE per second (repeat for more columns)")
+    auto *ext = sub->add_option("--extract", extract_args_,
+                                "print 'TS VALUE' rows of field N (or NAME, e.g. migrate): TS "
+                                "in seconds since the start, VALUE per second (repeat for more "
+                                "columns)")
                     ->allow_extra_args(false);
     for (CLI::Option *o : {max, min, name, num})
       for (CLI::Option *other : {max, min, name, num, ext})
@@ -50,7 +52,7 @@ class MigrateExtractCommand : public Command {
 
   int run() override {
     const bool query = max_field_ || min_field_ || field_name_ || !field_num_.empty();
-    if (!query && extract_.empty() && plot_.empty())
+    if (!query && extract_args_.empty() && plot_.empty())
       throw UsageError(
           "say what to extract: --max_field, --min_field, --field_name N, --field_num NAME, "
           "--extract N or --plot FILE");
@@ -60,7 +62,7 @@ class MigrateExtractCommand : public Command {
     } catch (const FormatError &e) {
       throw UsageError(std::string("not a stat file: ") + e.what());
     }
-    for (uint32_t f : extract_) check_field(s, f);
+    for (const std::string &arg : extract_args_) extract_.push_back(resolve_field(s, arg));
     const bool json = format_ == "json";
 
     if (max_field_ || min_field_) {
@@ -89,6 +91,19 @@ class MigrateExtractCommand : public Command {
       throw UsageError("no field " + std::to_string(f) + " in the stat file (fields " +
                        std::to_string(s.min_field()) + ".." + std::to_string(s.max_field()) +
                        ")");
+  }
+
+  // A field given by number or by name, checked to be a data field.
+  static uint32_t resolve_field(const StatFile &s, const std::string &arg) {
+    uint32_t f = 0;
+    auto [end, ec] = std::from_chars(arg.data(), arg.data() + arg.size(), f);
+    if (ec != std::errc() || end != arg.data() + arg.size()) {
+      auto named = s.field_num(arg);
+      if (!named) throw UsageError("no field named '" + arg + "' in the stat file");
+      f = *named;
+    }
+    check_field(s, f);
+    return f;
   }
 
   template <typename T>
@@ -151,6 +166,7 @@ class MigrateExtractCommand : public Command {
   std::string file_, format_ = "text", plot_, field_num_;
   bool max_field_ = false, min_field_ = false;
   std::optional<uint32_t> field_name_;
+  std::vector<std::string> extract_args_;
   std::vector<uint32_t> extract_;
 };
 

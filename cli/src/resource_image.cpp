@@ -45,7 +45,7 @@ std::string sample_line(const ResourceSample &s, int64_t real_minus_mono) {
        fixed(s.cpu_percent, 1), cpu, std::to_string(r.rss_bytes / 1024),
        fixed(s.mem_percent, 1), std::to_string(r.rchar), std::to_string(r.wchar),
        format_rate(s.rchar_per_sec), format_rate(s.wchar_per_sec),
-       (r.flags & DIAG_RI_EXITED) ? "exited" : ""},
+       (r.flags & DIAG_RI_EXITED) ? "exited" : (r.flags & DIAG_RI_OFF_CPU) ? "off-cpu" : ""},
       kWidths);
 }
 
@@ -80,6 +80,7 @@ nlohmann::json sample_json(const ResourceSample &s, int64_t real_minus_mono) {
       {"nivcsw", r.nivcsw},
       {"exited", (r.flags & DIAG_RI_EXITED) != 0},
       {"while_running", (r.flags & DIAG_RI_RUNNING) != 0},
+      {"off_cpu", (r.flags & DIAG_RI_OFF_CPU) != 0},
       {"kernel_thread", (r.flags & DIAG_RI_KTHREAD) != 0},
   };
 }

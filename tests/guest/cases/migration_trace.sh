@@ -480,6 +480,8 @@ PY
 	extracted=$("$DT" migrate-extract --extract "$mig" "$d/period.stat" | awk '{s += $2 * 0.2} END {printf "%d", s + 0.5}')
 	counted=$(grep -v '^#' "$d/period.stat" | awk '{s += $2} END {print s}')
 	expect_eq "$extracted" "$counted" "--extract per second x period = counts"
+	expect_eq "$("$DT" migrate-extract --extract migrate "$d/period.stat")" \
+		"$("$DT" migrate-extract --extract "$mig" "$d/period.stat")" "--extract by name = by number"
 	expect_rc "--extract json" 0 "$DT" migrate-extract --extract "$mig" --format json "$d/period.stat"
 	expect_grep "json rows" '"per_sec"' "$OUT"
 	# the kernel's stat file too

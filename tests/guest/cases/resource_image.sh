@@ -132,6 +132,74 @@ test_ri_busy_task_sampled_without_switches() {
 }
 register_test test_ri_busy_task_sampled_without_switches
 
+# A thread that works for less than an interval and then sleeps is sampled
+# by the next report (off-cpu), with exactly the I/O of /proc/PID/io and
+# the CPU time of /proc/PID/stat, instead of showing nothing until it runs
+# again; a later report gives it an idle sample of its own.
+test_ri_sleeper_sampled_by_report() {
+	local d=$WORK/ri-sleeper pid
+	rm -rf "$d"
+	mkdir -p "$d"
+	mkfifo "$d/go" "$d/end"
+	python3 - "$d" <<'PY' &
+import os, sys, time
+d = sys.argv[1]
+open(d + "/ready", "w").close()
+open(d + "/go").read()
+with open(d + "/out", "wb") as f:
+    for _ in range(48):
+        f.write(b"x" * 65536)
+t = time.process_time()
+while time.process_time() - t < 0.2:
+    pass
+open(d + "/done", "w").close()
+open(d + "/end").read()
+PY
+	pid=$!
+	wait_for "$d/ready" 60 || return 1
+	sleep 0.5
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="pid=$pid,interval=1000"
+	local r0 w0 r1 w1 t0 t1
+	read -r r0 w0 <<<"$(proc_io "$pid")"
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	echo go >"$d/go"
+	wait_for "$d/done" 60 || return 1
+	sleep 1.5
+	read -r r1 w1 <<<"$(proc_io "$pid")"
+	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+	"$DT" "${RI[@]}" --report --format json >"$d/r1.json" || fail "report failed"
+	sleep 1.2
+	"$DT" "${RI[@]}" --report --format json >"$d/r2.json" || fail "second report failed"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	echo end >"$d/end"
+	wait "$pid"
+	local sums
+	sums=$(python3 -c '
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["samples"] if x["pid"] == int(sys.argv[2])]
+print(sum(x["wchar"] for x in s), sum(x["cpu_ns"] for x in s), sum(x["off_cpu"] for x in s), len(s))' \
+		"$d/r1.json" "$pid")
+	local wchar cpu_ns off n
+	read -r wchar cpu_ns off n <<<"$sums"
+	expect_eq "$wchar" "$((w1 - w0))" "bytes written by the sleeper (samples vs /proc/PID/io)"
+	((off >= 1)) || fail "no off-cpu sample of the sleeper in the report ($n samples)"
+	local hz stat_ns
+	hz=$(getconf CLK_TCK)
+	stat_ns=$(((t1 - t0) * 1000000000 / hz))
+	if ((cpu_ns - stat_ns <= 2 * 1000000000 / hz && stat_ns - cpu_ns <= 2 * 1000000000 / hz)); then
+		echo "  ok: CPU of the sleeper's samples $cpu_ns ns, /proc/PID/stat $stat_ns ns"
+	else
+		fail "CPU of the sleeper's samples $cpu_ns ns is not /proc/PID/stat's $stat_ns ns within 2 ticks"
+	fi
+	sums=$(python3 -c '
+import json, sys
+s = [x for x in json.load(open(sys.argv[1]))["samples"] if x["pid"] == int(sys.argv[2])]
+print(len(s), sum(x["off_cpu"] for x in s), sum(x["cpu_ns"] + x["wchar"] + x["rchar"] for x in s))' \
+		"$d/r2.json" "$pid")
+	expect_eq "$sums" "1 1 0" "second report: one idle off-cpu sample, nothing used"
+}
+register_test test_ri_sleeper_sampled_by_report
+
 test_ri_text_and_follow() {
 	local d=$WORK/ri-follow
 	start_resburn "$d" 200 cpu:800:30 io:1024 || return 1
