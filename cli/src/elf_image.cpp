@@ -445,8 +445,17 @@ std::vector<SourceFrame> ElfImage::source(uint64_t vaddr) {
   size_t nfiles = 0;
   bool have_files = dwarf_getsrcfiles(&cu, &files, &nfiles) == 0;
 
+  // dwarf_getscopes() finds the innermost scope at the address, but past an
+  // inlined instance it continues with the scopes of the instance's abstract
+  // definition (where the inlined function was written), not with the
+  // function it was inlined into; dwarf_getscopes_die() on the innermost
+  // scope gives the physical nesting: inlined instances out to the real
+  // function, as eu-addr2line -i walks them.
+  Dwarf_Die *pc_scopes = nullptr;
+  int n = dwarf_getscopes(&cu, vaddr, &pc_scopes);
   Dwarf_Die *scopes = nullptr;
-  int n = dwarf_getscopes(&cu, vaddr, &scopes);
+  if (n > 0) n = dwarf_getscopes_die(&pc_scopes[0], &scopes);
+  std::free(pc_scopes);
   for (int i = 0; i < n; ++i) {
     int tag = dwarf_tag(&scopes[i]);
     if (tag == DW_TAG_inlined_subroutine) {

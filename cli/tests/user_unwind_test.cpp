@@ -32,6 +32,20 @@ __attribute__((noinline)) void chain_outer(Captured &c, size_t max_bytes) {
   sink = sink + 3;
 }
 
+// A template at namespace scope inlined into a real function: its
+// abstract definition is not inside inl_host, so only the physical nesting
+// of the inlined instance leads from it to inl_host.
+template <int N>
+__attribute__((always_inline)) inline void inl_step(Captured &c) {
+  chain_inner(c, 16384);
+  sink = sink + N;
+}
+
+__attribute__((noinline)) void inl_host(Captured &c) {
+  inl_step<7>(c);
+  sink = sink + 1;
+}
+
 #pragma GCC push_options
 #pragma GCC optimize("no-omit-frame-pointer")
 __attribute__((noinline)) void fp_capture(Captured &c) {
@@ -160,6 +174,25 @@ TEST(Symbolizer, LinesGiveFileAndLineOfThisTest) {
         f.file->find("user_unwind_test.cpp") != std::string::npos && f.line && *f.line > 0)
       found = true;
   EXPECT_TRUE(found) << ::testing::PrintToString(names(frames));
+}
+
+TEST(Symbolizer, InlinedFrameIsFollowedByTheFunctionItWasInlinedInto) {
+  Captured c;
+  inl_host(c);
+  ElfCache cache;
+  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
+  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
+  Symbolizer sym(SymbolizeOptions{true});
+  auto frames = sym.symbolize_stack(space, u.ips);
+  auto v = names(frames);
+  int step = find(v, "inl_step<7>");
+  ASSERT_GE(step, 0) << ::testing::PrintToString(v);
+  EXPECT_TRUE(frames[step].inlined);
+  ASSERT_LT(step + 1, static_cast<int>(frames.size())) << ::testing::PrintToString(v);
+  EXPECT_NE(frames[step + 1].symbol.find("inl_host("), std::string::npos)
+      << ::testing::PrintToString(v);
+  EXPECT_FALSE(frames[step + 1].inlined);
+  EXPECT_EQ(frames[step].addr, frames[step + 1].addr);
 }
 
 }  // namespace
