@@ -248,6 +248,48 @@ print(f"eu-addr2line vs ours: of {n} distinct addresses eu-addr2line names, {sam
 PY
 cat agree.txt
 
+# do the inline chains agree?  Per distinct address, the file:line of every
+# level (innermost first) from eu-addr2line -i against ours with --lines.
+for d in ./*.dso; do
+	echo "== $(cat "$d")"
+	eu-addr2line -e "$(cat "$d")" -a -i -f <"${d%.dso}.addrs"
+done >a2l_chains.txt
+python3 - <<'PY'
+import os, re
+def loc(s):
+    f, _, rest = s.partition(":")
+    return os.path.basename(f) + ":" + rest.split(":")[0]
+ours = {}
+for line in open("ours_unique.txt"):
+    f = line.rstrip("\n").split("\t")
+    ours.setdefault(int(f[0], 16), []).append(loc(f[3]) if len(f) > 3 else "??:0")
+abss, chains, cur = {}, [], None
+for line in open("a2l_chains.txt"):
+    line = line.rstrip("\n")
+    if line.startswith("== "):
+        mod = line[3:]
+    elif re.fullmatch(r"0x[0-9a-f]+", line):
+        cur = [mod, int(line, 16), []]
+        chains.append(cur)
+    else:
+        cur[2].append(line)
+vaddr_to_abs = {}
+for d in sorted(os.listdir(".")):
+    if d.endswith(".dso"):
+        mod = open(d).read().strip()
+        for v, a in zip(open(d[:-4] + ".addrs"), open(d[:-4] + ".abs")):
+            vaddr_to_abs[(mod, int(v, 16))] = int(a, 16)
+n = same = 0
+for mod, vaddr, lines in chains:
+    theirs = [loc(l) for l in lines[1::2]]
+    if not theirs or theirs[0].startswith("??"):
+        continue
+    n += 1
+    same += ours.get(vaddr_to_abs.get((mod, vaddr)), []) == theirs
+print(f"inline chains (file:line of every level) agree with eu-addr2line -i for {same}/{n} "
+      f"addresses ({100.0 * same / max(n, 1):.2f}%)")
+PY
+
 python3 - "$nframes" "$nunique" $t_perf_names $t_ours_names $t_perf_lines $t_ours_lines \
 	$t_a2l $t_ours_unique <<'PY'
 import sys

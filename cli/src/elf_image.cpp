@@ -1,5 +1,7 @@
 #include "elf_image.h"
 
+#include "dwarf_scopes.h"
+
 #include <cxxabi.h>
 #include <dwarf.h>
 #include <elfutils/libdw.h>
@@ -445,18 +447,22 @@ std::vector<SourceFrame> ElfImage::source(uint64_t vaddr) {
   size_t nfiles = 0;
   bool have_files = dwarf_getsrcfiles(&cu, &files, &nfiles) == 0;
 
-  // dwarf_getscopes() finds the innermost scope at the address, but past an
-  // inlined instance it continues with the scopes of the instance's abstract
-  // definition (where the inlined function was written), not with the
-  // function it was inlined into; dwarf_getscopes_die() on the innermost
-  // scope gives the physical nesting: inlined instances out to the real
-  // function, as eu-addr2line -i walks them.
-  Dwarf_Die *pc_scopes = nullptr;
-  int n = dwarf_getscopes(&cu, vaddr, &pc_scopes);
-  Dwarf_Die *scopes = nullptr;
-  if (n > 0) n = dwarf_getscopes_die(&pc_scopes[0], &scopes);
-  std::free(pc_scopes);
-  for (int i = 0; i < n; ++i) {
+  // The physical nesting at the address: inlined instances out to the
+  // function they were inlined into (not the scopes of an instance's
+  // abstract definition, where the inlined function was written).
+  if (!scopes_) scopes_ = std::make_unique<DwarfScopes>(dbg);
+  std::vector<Dwarf_Die> scopes = scopes_->chain(&cu, vaddr);
+  if (scopes.empty()) {
+    // code in a place the index does not look (an imported unit, say):
+    // libdw's two walks, as eu-addr2line -i does them
+    Dwarf_Die *pc_scopes = nullptr, *nested = nullptr;
+    int n = dwarf_getscopes(&cu, vaddr, &pc_scopes);
+    if (n > 0) n = dwarf_getscopes_die(&pc_scopes[0], &nested);
+    if (n > 0) scopes.assign(nested, nested + n);
+    std::free(pc_scopes);
+    std::free(nested);
+  }
+  for (size_t i = 0; i < scopes.size(); ++i) {
     int tag = dwarf_tag(&scopes[i]);
     if (tag == DW_TAG_inlined_subroutine) {
       out.push_back({die_name(&scopes[i]), file, line, true});
@@ -474,7 +480,6 @@ std::vector<SourceFrame> ElfImage::source(uint64_t vaddr) {
       break;
     }
   }
-  std::free(scopes);
   if (out.empty() && !file.empty()) out.push_back({"", file, line, false});
   return out;
 }

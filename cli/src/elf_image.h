@@ -22,6 +22,8 @@ struct Dwarf;
 
 namespace diag {
 
+class DwarfScopes;
+
 // One frame of the inline chain at an address, innermost first.
 struct SourceFrame {
   std::string function;  // demangled; empty when DWARF has no name
@@ -108,6 +110,7 @@ class ElfImage {
   bool dwarf_tried_ = false;
   Dwarf *dwarf_ = nullptr;
   ElfImage *dwarf_owner_ = nullptr;  // this or debug_
+  std::unique_ptr<DwarfScopes> scopes_;  // inline chains, per compile unit
 };
 
 // Images by path, opened once per run; also the vDSO.
