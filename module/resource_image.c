@@ -248,9 +248,15 @@ DIAG_SCHED_SWITCH_PROBE(probe_switch, ri_switch)
 
 /*
  * update_curr() of a CFS task, with its runqueue locked: at every tick,
- * at wakeups on its CPU, and as it leaves the CPU (just before
- * sched_switch).  Only when the task is current: update_curr() also runs
- * for tasks on other CPUs, whose state their own CPU may be writing.
+ * at wakeups, as it leaves the CPU (just before sched_switch), and when
+ * anyone reads its runtime (/proc/PID/stat, its CPU-time clock).  Only
+ * the hard-interrupt callers (the tick, a wakeup from an interrupt) are
+ * needed: they sample a task that runs for seconds without switching,
+ * and the sample says it was taken while the task ran.  Its switches are
+ * sampled at sched_switch; the process-context callers would only take
+ * the same sample a tick sooner.  Only when the task is current:
+ * update_curr() also runs for tasks on other CPUs, whose state their own
+ * CPU may be writing.
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static void probe_runtime(void *data, struct task_struct *p, u64 runtime)
@@ -263,18 +269,14 @@ static void probe_runtime(void *data, struct task_struct *p, u64 runtime,
 
 	if (!diag_filter_match(&diag_resource_image.filter, p))
 		return;
-	if (p != current)
+	if (p != current || !in_hardirq())
 		return;
 	s = ri_slot_of(p);
 	if (!s)
 		return;
 	s->cpus |= cpu_bit(smp_processor_id());
-	/*
-	 * In __schedule() (the task leaving its CPU) update_curr() runs in
-	 * process context; from the tick or a wakeup, in an interrupt.
-	 */
 	if (ri_due(s))
-		ri_sample(p, s, in_hardirq() ? DIAG_RI_RUNNING : 0);
+		ri_sample(p, s, DIAG_RI_RUNNING);
 }
 
 /*
@@ -310,6 +312,13 @@ static bool ri_off_cpu_sample(struct ri_slot *s, struct task_struct *p,
 	off = atomic64_read_acquire(&s->off);
 	if (!off)
 		return true;	/* on a CPU: its own probes sample it */
+	/*
+	 * @p was looked up by the key read before: if the slot has since been
+	 * freed and taken by another task (whose insert published the key
+	 * before that task stored ->off), this is not @p's state.
+	 */
+	if (diag_task_table_pid(s) != p->pid)
+		return true;
 	if (off & RI_CUT) {	/* sampled off CPU already and still off */
 		start = off & ~RI_CUT;
 		from = &s->at_off;

@@ -70,7 +70,7 @@ void *diag_task_table_slot(struct diag_task_table *t, u32 i);
 /* The pid a slot was made for. */
 static inline pid_t diag_task_table_pid(const void *slot)
 {
-	return (pid_t)(((const struct diag_task_slot *)slot)->key - 1);
+	return (pid_t)(READ_ONCE(((const struct diag_task_slot *)slot)->key) - 1);
 }
 
 #endif /* DIAG_TASK_TABLE_H */
