@@ -336,3 +336,54 @@ PY
 	stop_migrator
 }
 register_test test_mi_causes_agree_with_ftrace_stacks
+
+# CPU hotplug under migrate-image and the migration trace: a busy task
+# pinned to the CPU that goes down is pushed off it by the scheduler's
+# hotplug path (cause balance_push in both), the report still counts
+# exactly se.nr_migrations, and the CPU, back online, takes the task again.
+# No kernel warning either (every test checks the log).
+test_mi_cpu_hotplug() {
+	local online=/sys/devices/system/cpu/cpu1/online mt=/sys/kernel/debug/migration_trace
+	local pid before after d=$WORK/mi-hotplug
+	if [[ ! -w $online ]]; then
+		echo "  skipped: CPU 1 cannot be taken offline here"
+		return 0
+	fi
+	mkdir -p "$d"
+	sh -c 'while :; do :; done' &
+	pid=$!
+	taskset -p -c 1 "$pid" >/dev/null
+	echo 0 >"$mt/reset"
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$pid"
+	echo 1 >"$mt/enable" || fail "migration_trace would not start"
+	before=$(nr_migrations "$pid" "$pid")
+	echo 0 >"$online" || fail "CPU 1 would not go offline"
+	sleep 0.3
+	echo 1 >"$online" || fail "CPU 1 would not come back"
+	taskset -p -c 1 "$pid" >/dev/null || fail "the task cannot be put back on CPU 1"
+	sleep 0.3
+	# stopped, it cannot migrate: the kernel's count is final
+	kill -STOP "$pid"
+	while [[ $(awk '{print $3}' "/proc/$pid/stat") != T ]]; do sleep 0.05; done
+	after=$(nr_migrations "$pid" "$pid")
+	echo 0 >"$mt/enable"
+	"$DT" "${MI[@]}" --report --format json >"$d/report.json" || fail "report failed"
+	"$DT" "${MI[@]}" --deactivate >/dev/null
+	expect_eq "$(report_query counts "$d/report.json" | awk '{print $2}')" "$((after - before))" \
+		"migrations across the hotplug (report vs se.nr_migrations)"
+	expect_eq "$(report_query window "$d/report.json" "$pid" 0 18446744073709551615 | head -1)" \
+		"1 0 balance_push" "pushed off the CPU going down"
+	# back by the affinity change, or by the load balancer before it
+	expect_eq "$(report_query window "$d/report.json" "$pid" 0 18446744073709551615 | tail -1 |
+		cut -d' ' -f1,2)" "0 1" "back on CPU 1 once it is online"
+	cat "$mt/trace" >"$d/trace"
+	local cause
+	cause=$(awk '$1 == "#" && $2 == "cause" && $4 == "balance_push" {print $3}' "$d/trace")
+	expect_eq "$(awk -v p="$pid" -v c="$cause" '$1 !~ /^#/ && $5 == p && $6 == c' "$d/trace" | wc -l)" 1 \
+		"the trace's balance_push migration of the task"
+	echo 0 >"$mt/reset"
+	kill -KILL "$pid"
+	wait "$pid" 2>/dev/null
+	[[ $(cat "$online") == 1 ]] || echo 1 >"$online"
+}
+register_test test_mi_cpu_hotplug
