@@ -264,7 +264,7 @@ ours = {}
 for line in open("ours_unique.txt"):
     f = line.rstrip("\n").split("\t")
     ours.setdefault(int(f[0], 16), []).append(loc(f[3]) if len(f) > 3 else "??:0")
-abss, chains, cur = {}, [], None
+chains, cur = [], None
 for line in open("a2l_chains.txt"):
     line = line.rstrip("\n")
     if line.startswith("== "):

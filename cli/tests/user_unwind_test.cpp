@@ -75,21 +75,24 @@ int find(const std::vector<std::string> &v, const std::string &what) {
   return -1;
 }
 
-// A captured stack of this process, unwound and named against its own maps.
+// A captured stack of this process, unwound and symbolized against its own
+// maps (with lines: file:line and inlined frames).
 struct Unwound {
   UnwindResult u;
-  std::vector<std::string> frames;
+  std::vector<StackFrame> stack;
+  std::vector<std::string> frames;  // the stack's names
 };
 
-Unwound unwind_self(const Captured &c, bool frame_pointers_only = false) {
+Unwound unwind_self(const Captured &c, bool frame_pointers_only = false, bool lines = false) {
   ElfCache cache;
   AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
   UnwindOptions opts;
   opts.frame_pointers_only = frame_pointers_only;
   Unwound out;
   out.u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack}, opts);
-  Symbolizer sym;
-  out.frames = names(sym.symbolize_stack(space, out.u.ips));
+  Symbolizer sym(SymbolizeOptions{lines});
+  out.stack = sym.symbolize_stack(space, out.u.ips);
+  out.frames = names(out.stack);
   return out;
 }
 
@@ -163,28 +166,21 @@ TEST(Symbolizer, UnknownAddressesNeverCrash) {
 TEST(Symbolizer, LinesGiveFileAndLineOfThisTest) {
   Captured c;
   chain_outer(c, 16384);
-  ElfCache cache;
-  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
-  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
-  Symbolizer sym(SymbolizeOptions{true});
-  auto frames = sym.symbolize_stack(space, u.ips);
+  Unwound w = unwind_self(c, false, true);
   bool found = false;
-  for (const auto &f : frames)
+  for (const auto &f : w.stack)
     if (f.symbol.find("chain_inner(") != std::string::npos && f.file &&
         f.file->find("user_unwind_test.cpp") != std::string::npos && f.line && *f.line > 0)
       found = true;
-  EXPECT_TRUE(found) << ::testing::PrintToString(names(frames));
+  EXPECT_TRUE(found) << ::testing::PrintToString(w.frames);
 }
 
 TEST(Symbolizer, InlinedFrameIsFollowedByTheFunctionItWasInlinedInto) {
   Captured c;
   inl_host(c);
-  ElfCache cache;
-  AddressSpace space(ProcessMaps::from_proc(getpid()), cache);
-  UnwindResult u = unwind_user_stack(space, UserStackCopy{c.regs, c.sp, c.stack});
-  Symbolizer sym(SymbolizeOptions{true});
-  auto frames = sym.symbolize_stack(space, u.ips);
-  auto v = names(frames);
+  Unwound w = unwind_self(c, false, true);
+  const auto &frames = w.stack;
+  const auto &v = w.frames;
   int step = find(v, "inl_step<7>");
   ASSERT_GE(step, 0) << ::testing::PrintToString(v);
   EXPECT_TRUE(frames[step].inlined);
