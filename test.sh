@@ -72,9 +72,10 @@ if ((unit_only == 0)); then
 	grep -E '^(=== |PASS |FAIL |  FAILED)' "$out/job.log"
 	add_summary "$out/job.log" "guest run did not finish (exit $guest_rc); see $out/console.log"
 	# the guest scans its log after every case; scan the whole log once more
-	if [[ -s $out/dmesg.txt ]] && grep -qE 'BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|scheduling while atomic' "$out/dmesg.txt"; then
+	kernel_bad=$(<tests/kernel-bad.re)
+	if [[ -s $out/dmesg.txt ]] && grep -qE "$kernel_bad" "$out/dmesg.txt"; then
 		echo "FAIL guest kernel log has warnings:"
-		grep -E -A5 'BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|scheduling while atomic' "$out/dmesg.txt" | head -40
+		grep -E -A5 "$kernel_bad" "$out/dmesg.txt" | head -40
 		failed=$((failed + 1))
 	fi
 fi
