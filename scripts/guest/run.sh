@@ -2,7 +2,11 @@
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #
-# usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]
+# usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]
+#
+# --kernel boots kernel NAME of the test matrix (kernels.sh: 6.1, 6.12,
+# 6.12-rt, debug) from the cache; without it, the Debian kernel installed on
+# the host (guest-kernel.sh).
 #
 # --icount runs the guest with QEMU's instruction counting (single-threaded
 # TCG, -icount shift=0): its clocks advance one nanosecond per instruction
@@ -25,9 +29,11 @@ smp=2
 mem=1024
 timeout=900
 follow=0
+kname=""
 accel=(-accel tcg,thread=multi)
 while [[ $# -gt 0 ]]; do
 	case "$1" in
+	--kernel) kname=$2; shift 2 ;;
 	--smp) smp=$2; shift 2 ;;
 	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
@@ -39,7 +45,7 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 if [[ $# -lt 2 ]]; then
-	echo "usage: run.sh [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]" >&2
+	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]" >&2
 	exit 2
 fi
 outdir=$1
@@ -48,8 +54,17 @@ shift 2
 
 command -v qemu-system-x86_64 >/dev/null ||
 	{ echo "qemu-system-x86_64 missing (run: make deps)" >&2; exit 1; }
-kver=$("$here/guest-kernel.sh")
-kernel=/boot/vmlinuz-$kver
+if [[ -n $kname ]]; then
+	kvars=$("$here/kernels.sh" prepare "$kname") || exit 1
+	eval "$kvars"
+	kver=$KVER
+	kernel=$KIMAGE
+	modroot=$KMODROOT
+else
+	kver=$("$here/guest-kernel.sh")
+	kernel=/boot/vmlinuz-$kver
+	modroot=/
+fi
 [[ -r $kernel ]] || { echo "cannot read $kernel (run as root)" >&2; exit 1; }
 
 mkdir -p "$outdir"
@@ -60,8 +75,9 @@ rm -f "$outdir"/{job.log,job.rc,dmesg.txt,console.log}
 # The initramfs depends only on the kernel version and on init.sh: cache it.
 cache=${DIAG_GUEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/diagnose-tools}
 mkdir -p "$cache"
-initrd=$cache/initramfs-$kver-$(cksum <"$here/init.sh" | cut -d' ' -f1).cpio.gz
-[[ -s $initrd ]] || "$here/mkinitramfs.sh" "$kver" "$initrd"
+initrd=$cache/initramfs-$kver-$(cat "$here/init.sh" "$here/mkinitramfs.sh" |
+	cksum | cut -d' ' -f1)-$(cksum <<<"$modroot" | cut -d' ' -f1).cpio.gz
+[[ -s $initrd ]] || "$here/mkinitramfs.sh" "$kver" "$initrd" "$modroot"
 
 # The job wrapper: run the job from the directory it was started in.
 {
