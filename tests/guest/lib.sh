@@ -3,26 +3,44 @@
 # A case file registers its tests with `register_test NAME`; each test is a
 # shell function that calls the check helpers below.  A test passes when no
 # check failed, it returned 0, and the kernel log gained no warning while
-# it ran.
+# it ran.  A test that cannot run here calls `skip REASON` and returns: it
+# is counted as skipped, never as passed.
 
 REPO=${REPO:-$(pwd)}
 DT=${DT:-$REPO/build/diagnose-tools}
 PROGS=${PROGS:-$REPO/build/tests}
-MODULE=${MODULE:-$REPO/module/diagnose.ko}
+# the module and the test module built for the kernel the guest runs
+# (test.sh builds one tree per kernel of the matrix)
+MODULE=${DIAG_MODULE:-$REPO/module/diagnose.ko}
+MT_API_KO=${DIAG_MT_API_KO:-$REPO/tests/kmod/mt_api_test.ko}
 WORK=${WORK:-/tmp/diag-tests}
 mkdir -p "$WORK"
 
 TESTS=()
 PASSED=0
 FAILED=0
+SKIPPED=0
 FAILED_NAMES=()
 CHECK_FAILS=0
+SKIP_REASON=""
 
 # What must never appear in the kernel log (../shared/vm-notes.md); one
 # list, also read by test.sh for its last look at the whole log.
 KERNEL_BAD=$(<"$REPO/tests/kernel-bad.re")
 
 register_test() { TESTS+=("$1"); }
+
+# skip REASON: this test cannot run here (then return from the test)
+skip() {
+	SKIP_REASON=$*
+}
+
+# reap PID: wait for a child that may not have been started; a bare `wait`
+# on an empty variable would wait for every child
+reap() {
+	[[ -n ${1:-} ]] && wait "$1" 2>/dev/null
+	return 0
+}
 
 fail() {
 	echo "  FAILED: $*"
@@ -129,14 +147,21 @@ report_query() { python3 "$REPO/tests/guest/report_query.py" "$@"; }
 
 kernel_log_lines() { dmesg | wc -l; }
 
+# The registered tests that DIAG_TESTS selects, one a line.
+selected_tests() {
+	local t
+	for t in "${TESTS[@]}"; do
+		[[ -n ${DIAG_TESTS:-} && ! $t =~ $DIAG_TESTS ]] && continue
+		echo "$t"
+	done
+}
+
 run_tests() {
 	local t before bad rc
-	for t in "${TESTS[@]}"; do
-		if [[ -n ${DIAG_TESTS:-} && ! $t =~ $DIAG_TESTS ]]; then
-			continue
-		fi
+	for t in $(selected_tests); do
 		echo "=== $t"
 		CHECK_FAILS=0
+		SKIP_REASON=""
 		before=$(kernel_log_lines)
 		"$t"
 		rc=$?
@@ -144,7 +169,10 @@ run_tests() {
 		if [[ -n $bad ]]; then
 			fail "kernel log: $bad"
 		fi
-		if ((rc == 0 && CHECK_FAILS == 0)); then
+		if ((rc == 0 && CHECK_FAILS == 0)) && [[ -n $SKIP_REASON ]]; then
+			echo "SKIP $t: $SKIP_REASON"
+			SKIPPED=$((SKIPPED + 1))
+		elif ((rc == 0 && CHECK_FAILS == 0)); then
 			echo "PASS $t"
 			PASSED=$((PASSED + 1))
 		else

@@ -2,7 +2,10 @@
 # The guest side of ./test.sh: runs inside the QEMU guest (as PID 1's job,
 # root, in a chroot of the host's root file system), from the repository.
 # Loads diagnose.ko, runs every registered case (DIAG_TESTS: a regex to
-# pick some), and ends with an "N passed, N failed" line.
+# pick some), and ends with an "N passed, N failed, N skipped" line.
+#
+#   run-all.sh --list   only print the names of the selected cases (on the
+#                       host too: nothing is loaded or run)
 set -u
 REPO=$(pwd)
 export REPO
@@ -11,10 +14,20 @@ for c in "$REPO"/tests/guest/cases/*.sh; do
 	. "$c"
 done
 
+if [[ ${1:-} == --list ]]; then
+	selected_tests
+	exit 0
+fi
+if [[ -z $(selected_tests) ]]; then
+	echo "FAIL DIAG_TESTS='${DIAG_TESTS:-}' selects no guest case"
+	echo "0 passed, 1 failed, 0 skipped"
+	exit 1
+fi
+
 echo "guest: $(uname -r), $(nproc) CPUs"
 if ! insmod "$MODULE"; then
 	echo "FAIL insmod $MODULE"
-	echo "0 passed, 1 failed"
+	echo "0 passed, 1 failed, 0 skipped"
 	exit 1
 fi
 run_tests
@@ -25,5 +38,5 @@ if [[ -n $bad ]]; then
 	FAILED=$((FAILED + 1))
 fi
 ((FAILED)) && echo "failed: ${FAILED_NAMES[*]}"
-echo "$PASSED passed, $FAILED failed"
+echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 ((FAILED == 0))

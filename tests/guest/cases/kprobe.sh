@@ -137,7 +137,7 @@ kp_compare_run() {
 	expect_rc "activate probe=vfs_read,tgid=$kp_pid" 0 \
 		"$DT" "${KP[@]}" --activate="probe=vfs_read,tgid=$kp_pid,buf-kib=8192"
 	kp_run "$KPD" || return 1
-	wait $perf_pid
+	reap "$perf_pid"
 	kp_report
 	kp_deactivate
 	kp_ftrace_off "$KPD/trace"

@@ -346,7 +346,7 @@ test_mi_cpu_hotplug() {
 	local online=/sys/devices/system/cpu/cpu1/online mt=/sys/kernel/debug/migration_trace
 	local pid before after d=$WORK/mi-hotplug
 	if [[ ! -w $online ]]; then
-		echo "  skipped: CPU 1 cannot be taken offline here"
+		skip "CPU 1 cannot be taken offline here"
 		return 0
 	fi
 	mkdir -p "$d"

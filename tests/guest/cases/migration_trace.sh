@@ -7,7 +7,7 @@ MT=/sys/kernel/debug/migration_trace
 MS=/sys/kernel/debug/migration_stat
 TRACEFS=/sys/kernel/tracing
 MT_PARAMS=/sys/module/diagnose/parameters
-MT_API_KO=$REPO/tests/kmod/mt_api_test.ko
+
 MT_API=/sys/kernel/debug/mt_api_test/cmd
 
 mt_check() { python3 "$REPO/tests/guest/mt_check.py" "$@"; }
