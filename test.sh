@@ -44,9 +44,10 @@ while (($#)); do
 done
 ((${#kernels[@]})) || mapfile -t kernels < <(scripts/guest/kernels.sh names)
 [[ ${kernels[0]} == none ]] && kernels=()
+matrix=" $(scripts/guest/kernels.sh names | tr '\n' ' ')"
 for k in "${kernels[@]}"; do
-	scripts/guest/kernels.sh names | grep -qx -- "$k" ||
-		{ echo "test.sh: unknown kernel '$k' (one of: $(scripts/guest/kernels.sh names | tr '\n' ' '))" >&2; exit 2; }
+	[[ $matrix == *" $k "* ]] ||
+		{ echo "test.sh: unknown kernel '$k' (one of:$matrix)" >&2; exit 2; }
 done
 
 # installs what is missing (as root); one line naming the step otherwise

@@ -14,9 +14,11 @@
 #include <linux/tracepoint.h>
 #include <linux/mm.h>
 #include <linux/math64.h>
+#include <linux/security.h>
 #include "core.h"
 #include "ksyms.h"
 #include "migrate_cause.h"
+#include "mem.h"
 
 static struct diag_function *diag_functions[] = {
 	&diag_migrate_image,
@@ -78,11 +80,35 @@ static int validate_common(const struct diag_function *fn,
 			     kib, fn->name, fn->max_record);
 		return -EINVAL;
 	}
+	if (c->verbose > DIAG_VERBOSE_MAX) {
+		diag_msg_set(msg, "verbose %u is over the limit of %u",
+			     c->verbose, DIAG_VERBOSE_MAX);
+		return -EINVAL;
+	}
 	if (c->reserved) {
 		diag_msg_set(msg, "reserved settings field is not zero");
 		return -EINVAL;
 	}
 	return 0;
+}
+
+int diag_mem_refused(struct diag_msg *msg, const char *what, u64 bytes)
+{
+	diag_msg_set(msg, "%s of %llu KiB is over the memory limit: %llu of %llu MiB in use (mem_limit_mib)",
+		     what, bytes >> 10, diag_mem_used() >> 20,
+		     diag_mem_limit() >> 20);
+	return -ENOMEM;
+}
+
+int diag_locked_down(enum lockdown_reason what,
+		     const struct diag_function *fn, struct diag_msg *msg)
+{
+	int ret = security_locked_down(what);
+
+	if (ret)
+		diag_msg_set(msg, "%s needs kprobes, which the kernel's lockdown forbids",
+			     fn->name);
+	return ret;
 }
 
 int diag_require_task_filter(const struct diag_function *fn,
@@ -141,7 +167,12 @@ static int verb_activate(struct diag_function *fn, const struct diag_ioc *ioc,
 	}
 	build_filter(&fn->filter, common);
 	ret = diag_ring_alloc(&fn->ring, common->buf_kib, 2 * fn->max_record);
-	if (ret) {
+	if (ret == -E2BIG) {
+		ret = diag_mem_refused(msg, "the buffer",
+				       (u64)common->buf_kib * 1024 *
+				       num_possible_cpus());
+		goto unlock;
+	} else if (ret) {
 		diag_msg_set(msg, "cannot allocate %u KiB per CPU for the buffer",
 			     common->buf_kib);
 		goto unlock;
@@ -173,10 +204,16 @@ static void deactivate_locked(struct diag_function *fn)
 	fn->active = false;
 }
 
-static int verb_deactivate(struct diag_function *fn, struct diag_msg *msg)
+static int verb_deactivate(struct diag_function *fn, const struct diag_ioc *ioc,
+			   struct diag_msg *msg)
 {
 	int ret = 0;
 
+	if (ioc->arg_size || ioc->arg) {
+		diag_msg_set(msg, "deactivate takes no argument (size %u given)",
+			     ioc->arg_size);
+		return -EINVAL;
+	}
 	mutex_lock(&fn->lock);
 	if (fn->active) {
 		deactivate_locked(fn);
@@ -214,6 +251,7 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 		       struct diag_msg *msg)
 {
 	void __user *urep = u64_to_user_ptr(ioc->arg);
+	struct diag_ring_iter *drained;
 	struct diag_report rep;
 	bool pending;
 	int ret;
@@ -240,19 +278,29 @@ static int verb_report(struct diag_function *fn, const struct diag_ioc *ioc,
 	}
 	pending = fn->sync && fn->sync(fn);
 	ret = diag_ring_drain(&fn->ring, u64_to_user_ptr(rep.buf), rep.buf_len,
-			      &rep);
-	if (ret == -EFAULT)
+			      &rep, &drained);
+	if (ret == -EFAULT) {
 		diag_msg_set(msg, "cannot write the report to user memory");
-	else if (ret == -ENOSPC)
+		goto unlock;
+	} else if (ret == -ENOSPC) {
 		diag_msg_set(msg, "report buffer of %u bytes is too small",
 			     rep.buf_len);
+		goto unlock;
+	} else if (ret) {
+		diag_msg_set(msg, "cannot allocate the report state");
+		goto unlock;
+	}
 	if (pending)
 		rep.more = 1;
 	rep.real_minus_mono_ns = ktime_get_real_ns() - ktime_get_ns();
-	if (!ret && copy_to_user(urep, &rep, sizeof(rep))) {
+	/* all or nothing: the records are consumed once the caller has both */
+	if (copy_to_user(urep, &rep, sizeof(rep))) {
 		diag_msg_set(msg, "cannot write the report request to user memory");
+		diag_ring_drain_abort(drained);
 		ret = -EFAULT;
+		goto unlock;
 	}
+	diag_ring_drain_commit(drained);
 unlock:
 	mutex_unlock(&fn->lock);
 	return ret;
@@ -308,7 +356,7 @@ long diag_core_ioctl(unsigned int cmd, unsigned long arg)
 		ret = verb_activate(fn, &ioc, &msg);
 		break;
 	case DIAG_VERB_DEACTIVATE:
-		ret = verb_deactivate(fn, &msg);
+		ret = verb_deactivate(fn, &ioc, &msg);
 		break;
 	case DIAG_VERB_SETTINGS:
 		ret = verb_settings(fn, &ioc, &msg);
@@ -395,7 +443,7 @@ int diag_core_init(void)
 {
 	unsigned int i;
 
-	diag_ksyms_init();
+	diag_mem_init();
 	diag_migrate_cause_init();
 	for (i = 0; i < ARRAY_SIZE(diag_functions); i++) {
 		struct diag_function *fn = diag_functions[i];

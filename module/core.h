@@ -11,6 +11,10 @@
 #include <linux/sched.h>
 #include <linux/string.h>
 #include <linux/version.h>
+#include <linux/security.h>
+#include <linux/tracepoint.h>
+#include <trace/events/sched.h>
+#include <trace/events/task.h>
 #include "../uapi/diagnose.h"
 #include "ring.h"
 
@@ -90,6 +94,19 @@ extern struct diag_function diag_keytime_image;
 extern struct diag_function diag_resource_image;
 
 /*
+ * 0 when the kernel's lockdown allows @what (LOCKDOWN_KPROBES, ...), else
+ * its error (-EPERM) with a message naming @fn.
+ */
+int diag_locked_down(enum lockdown_reason what,
+		     const struct diag_function *fn, struct diag_msg *msg);
+
+/*
+ * The message for a buffer of @bytes that the memory budget refused
+ * (mem.h); returns -ENOMEM for the caller to pass on.
+ */
+int diag_mem_refused(struct diag_msg *msg, const char *what, u64 bytes);
+
+/*
  * For functions that must watch chosen tasks, not the whole machine: 0
  * when a pid, tgid or comm is set, else -EINVAL with a message.
  */
@@ -114,9 +131,24 @@ struct diag_tracepoint {
 };
 
 /*
+ * An entry of a struct diag_tracepoint table: tracepoint @tp, probe @fn.
+ * The kernel's headers declare every tracepoint's callback type (the
+ * symbols themselves are not exported, so only the declarations are
+ * used): check_trace_callback_type_<tp>() makes the compiler check @fn
+ * against it, so a probe whose arguments do not match the kernel it is
+ * built for fails to build instead of reading the wrong registers.
+ * sizeof() type-checks the call without making it.
+ */
+#define DIAG_TRACEPOINT(tp, fn)						\
+	{ .name = #tp, .probe = (void *)(fn) +				\
+	  0 * sizeof((check_trace_callback_type_##tp(fn), 0)) }
+
+/*
  * A sched_switch probe for the running kernel: 5.18 added prev_state to
- * the tracepoint; before, it is read from the task.  Defines @name, which
- * calls @handler(preempt, prev, next, prev_state).
+ * the tracepoint (commit fa2c3254d7cf, "sched/tracing: Don't re-read
+ * p->state when emitting sched_switch event"); before, it is read from the
+ * task.  Defines @name, which calls @handler(preempt, prev, next,
+ * prev_state).
  */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(5, 18, 0)
 #define DIAG_SCHED_SWITCH_PROBE(name, handler)				\

@@ -364,19 +364,97 @@ static int exec_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 
 /* ---- exit ---- */
 
+/*
+ * Which exit ends its process.  do_exit() decrements signal->live before
+ * the tracepoint, so when threads exit together, several of them can find
+ * it 0 there; the one whose decrement made it 0 is not known to a probe.
+ * The first exit that finds it 0 claims the process's death, here, and
+ * the others see the claim.  A claim lives until the group leader is
+ * freed (sched_process_free), which comes after every thread of the
+ * group has passed do_exit(); until then its tgid cannot be reused.
+ * Exits are rare next to the other events: one lock and a scan of a small
+ * array are cheap enough.
+ */
+#define KT_DEAD_GROUPS	1024
+
+struct kt_dead_group {
+	pid_t tgid;			/* 0: free */
+	const struct signal_struct *signal;
+};
+
+static DEFINE_RAW_SPINLOCK(kt_dead_lock);
+static struct kt_dead_group kt_dead[KT_DEAD_GROUPS];
+static int kt_dead_used;	/* claims held; under kt_dead_lock */
+
+/* true for the first exit of @p's process to find no thread alive */
+static bool claim_group_death(struct task_struct *p)
+{
+	struct kt_dead_group *free = NULL;
+	unsigned long flags;
+	bool first = true;
+	unsigned int i;
+
+	if (atomic_read(&p->signal->live))
+		return false;
+	raw_spin_lock_irqsave(&kt_dead_lock, flags);
+	for (i = 0; i < KT_DEAD_GROUPS; i++) {
+		struct kt_dead_group *g = &kt_dead[i];
+
+		if (g->tgid == p->tgid && g->signal == p->signal) {
+			first = false;
+			break;
+		}
+		if (!g->tgid && !free)
+			free = g;
+	}
+	/* with no room the claim is not kept: a later thread may claim too */
+	if (first && free) {
+		free->tgid = p->tgid;
+		free->signal = p->signal;
+		WRITE_ONCE(kt_dead_used, kt_dead_used + 1);
+	}
+	raw_spin_unlock_irqrestore(&kt_dead_lock, flags);
+	return first;
+}
+
+/* In an RCU callback: every thread of a freed leader's group is gone. */
+static void probe_free(void *data, struct task_struct *p)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	/* every leader of the machine comes here: most often, nothing held */
+	if (!thread_group_leader(p) || !READ_ONCE(kt_dead_used))
+		return;
+	raw_spin_lock_irqsave(&kt_dead_lock, flags);
+	for (i = 0; i < KT_DEAD_GROUPS; i++) {
+		if (kt_dead[i].tgid == p->tgid &&
+		    kt_dead[i].signal == p->signal) {
+			kt_dead[i].tgid = 0;
+			kt_dead[i].signal = NULL;
+			WRITE_ONCE(kt_dead_used, kt_dead_used - 1);
+			break;
+		}
+	}
+	raw_spin_unlock_irqrestore(&kt_dead_lock, flags);
+}
+
 static void probe_exit(void *data, struct task_struct *p)
 {
 	struct diag_keytime_record *r;
 	struct diag_ring_slot slot;
+	bool group_dead;
 
 	if (!diag_filter_match(kt_filter(), p))
 		return;
+	/* claimed before the record: a lost record still ends the process */
+	group_dead = claim_group_death(p);
 	r = kt_reserve(&slot, p, DIAG_KT_EXIT, 0);
 	if (!r)
 		return;
 	/* do_exit() stored the code before firing the tracepoint */
 	r->ret = p->exit_code;
-	if (!atomic_read(&p->signal->live))
+	if (group_dead)
 		r->flags |= DIAG_KT_GROUP_DEAD;
 	diag_ring_commit(&slot);
 }
@@ -464,10 +542,11 @@ DIAG_SCHED_SWITCH_PROBE(probe_switch, kt_switch)
 
 /* sched_switch last: it is attached only with oncpu=1 */
 static struct diag_tracepoint kt_tracepoints[] = {
-	{ .name = "sched_process_fork", .probe = probe_fork },
-	{ .name = "sched_process_exec", .probe = probe_exec },
-	{ .name = "sched_process_exit", .probe = probe_exit },
-	{ .name = "sched_switch", .probe = probe_switch },
+	DIAG_TRACEPOINT(sched_process_fork, probe_fork),
+	DIAG_TRACEPOINT(sched_process_exec, probe_exec),
+	DIAG_TRACEPOINT(sched_process_exit, probe_exit),
+	DIAG_TRACEPOINT(sched_process_free, probe_free),
+	DIAG_TRACEPOINT(sched_switch, probe_switch),
 };
 static unsigned int kt_nr_tracepoints;
 
@@ -515,7 +594,13 @@ static int keytime_activate(struct diag_function *fn, const void *settings,
 	int ret;
 
 	BUILD_BUG_ON(sizeof(struct diag_kernel_stack) > DIAG_KT_EXEC_DATA_MAX);
+	/* kretprobes on kernel_clone() and exec, and reads of user memory */
+	ret = diag_locked_down(LOCKDOWN_KPROBES, fn, msg);
+	if (ret)
+		return ret;
 	kt.stack = s->stack;
+	memset(kt_dead, 0, sizeof(kt_dead));
+	kt_dead_used = 0;
 	addr = diag_ksym_addr("__schedule");
 	kt.sched_start = addr;
 	kt.sched_end = addr + (addr ? diag_ksym_size(addr) : 0);
@@ -524,6 +609,9 @@ static int keytime_activate(struct diag_function *fn, const void *settings,
 
 	ret = diag_task_table_alloc(&kt.clones, KT_CALLS_IN_FLIGHT,
 				    sizeof(struct kt_clone_slot));
+	if (ret == -E2BIG)
+		return diag_mem_refused(msg, "the table of calls in flight",
+					kt.clones.bytes);
 	if (ret) {
 		diag_msg_set(msg, "cannot allocate the table of calls in flight");
 		return ret;

@@ -30,6 +30,7 @@
 #include "ksyms.h"
 #include "stack.h"
 #include "task_maps.h"
+#include "mem.h"
 
 #define KP_MAPS_SLOTS	2048	/* address spaces tracked per activation */
 #define KP_DUMP_QUEUE	16	/* kernel-log lines waiting per CPU */
@@ -53,11 +54,26 @@ struct kp_dump_queue {
 	struct kp_dump lines[KP_DUMP_QUEUE];
 };
 
+/*
+ * A hit is composed here, with interrupts on, and copied into the ring
+ * whole: the user-stack copy and the kernel-stack walk are the slow part
+ * of a hit and must not run inside a ring reservation, which holds
+ * interrupts off.  One per CPU: the kprobe core runs at most one handler
+ * per CPU at a time (a nested hit is counted as missed), and ->busy
+ * checks it.
+ */
+struct kp_scratch {
+	local_t busy;
+	struct diag_kprobe_record rec;	/* followed by the user stack */
+};
+
 static struct {
 	struct kprobe kp;
 	char probe[DIAG_KPROBE_SYM_LEN];
 	unsigned long func, func_size;	/* the probed function */
 	u32 ustack_bytes;
+	struct kp_scratch **scratch;	/* per CPU id */
+	u64 scratch_charged;
 	bool cpus_set;
 	cpumask_var_t cpus;
 	bool dump;
@@ -136,20 +152,24 @@ static bool probed_in_interrupt(void)
 static int kp_pre_handler(struct kprobe *p, struct pt_regs *regs)
 {
 	struct task_struct *tsk = current;
-	struct diag_kprobe_record *r;
+	struct diag_kprobe_record *r, *out;
+	struct kp_scratch *scratch;
 	struct diag_ring_slot slot;
 	bool user_stack;
-	u32 want;
+	u32 want, size;
 
 	if (!diag_filter_match(&diag_kprobe.filter, tsk))
 		return 0;
 	if (kp.cpus_set && !cpumask_test_cpu(smp_processor_id(), kp.cpus))
 		return 0;
+	scratch = kp.scratch[smp_processor_id()];
+	if (local_cmpxchg(&scratch->busy, 0, 1) != 0) {
+		/* cannot happen (see struct kp_scratch); if it does, count it */
+		diag_ring_count_lost(&diag_kprobe.ring);
+		return 0;
+	}
+	r = &scratch->rec;
 	want = (tsk->mm && !(tsk->flags & PF_KTHREAD)) ? kp.ustack_bytes : 0;
-	r = diag_ring_reserve(&diag_kprobe.ring, &slot, DIAG_REC_KPROBE,
-			      sizeof(*r) + want);
-	if (!r)
-		return 0;	/* counted as lost */
 	r->pid = tsk->pid;
 	r->tgid = tsk->tgid;
 	memcpy(r->comm, tsk->comm, DIAG_COMM_LEN);
@@ -171,13 +191,63 @@ static int kp_pre_handler(struct kprobe *p, struct pt_regs *regs)
 	diag_capture_user_stack(&r->ustack, r + 1, want);
 	user_stack = (r->ustack.flags & DIAG_USTACK_VALID) &&
 		     !(r->ustack.flags & DIAG_USTACK_COMPAT);
-	diag_ring_trim(&slot, r, sizeof(*r) + r->ustack.len);
-	if (kp.dump)
-		dump_hit(r);
-	diag_ring_commit(&slot);
 
+	size = sizeof(*r) + r->ustack.len;
+	out = diag_ring_reserve(&diag_kprobe.ring, &slot, DIAG_REC_KPROBE, size);
+	if (out) {
+		/* everything but the header, which the reservation wrote */
+		memcpy((void *)out + sizeof(out->hdr), (void *)r + sizeof(r->hdr),
+		       size - sizeof(r->hdr));
+		/* the record's alignment padding: no stale bytes */
+		memset((void *)out + size, 0, out->hdr.size - size);
+		if (kp.dump)
+			dump_hit(out);
+		diag_ring_commit(&slot);
+	}
+	local_set(&scratch->busy, 0);
+
+	/* a stack that was lost still asks for its maps: later ones need them */
 	if (user_stack)
 		diag_maps_request(&kp.maps, tsk->mm, tsk->tgid);
+	return 0;
+}
+
+static void free_scratch(void)
+{
+	unsigned int cpu;
+
+	if (!kp.scratch)
+		return;
+	for_each_possible_cpu(cpu)
+		diag_mem_free(kp.scratch[cpu]);
+	kfree(kp.scratch);
+	kp.scratch = NULL;
+	diag_mem_uncharge(kp.scratch_charged);
+	kp.scratch_charged = 0;
+}
+
+/* 0, -E2BIG over the memory budget, or -ENOMEM */
+static int alloc_scratch(void)
+{
+	size_t size = sizeof(struct kp_scratch) + kp.ustack_bytes;
+	unsigned int cpu;
+
+	if (diag_mem_charge((u64)size * num_possible_cpus()))
+		return -E2BIG;
+	kp.scratch_charged = (u64)size * num_possible_cpus();
+	kp.scratch = kcalloc(nr_cpu_ids, sizeof(*kp.scratch), GFP_KERNEL);
+	if (!kp.scratch) {
+		diag_mem_uncharge(kp.scratch_charged);
+		kp.scratch_charged = 0;
+		return -ENOMEM;
+	}
+	for_each_possible_cpu(cpu) {
+		kp.scratch[cpu] = diag_mem_alloc_node(size, cpu_to_node(cpu));
+		if (!kp.scratch[cpu]) {
+			free_scratch();
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -235,11 +305,10 @@ static int kprobe_validate(const void *settings, struct diag_msg *msg)
 
 static int register_probe(struct diag_msg *msg)
 {
-	unsigned long addr = diag_ksym_addr(kp.probe);
 	int ret;
 
 	/* our own code would recurse or deadlock: refuse before arming */
-	if (addr && within_module(addr, THIS_MODULE)) {
+	if (kp.func && within_module(kp.func, THIS_MODULE)) {
 		diag_msg_set(msg, "%s is in diagnose.ko itself; it cannot be probed",
 			     kp.probe);
 		return -EINVAL;
@@ -256,12 +325,9 @@ static int register_probe(struct diag_msg *msg)
 			     kp.probe);
 		return ret;
 	case -EINVAL:
-		if (addr)
-			diag_msg_set(msg, "the kernel refuses to probe %s (kprobe blacklist or not probeable)",
-				     kp.probe);
-		else
-			diag_msg_set(msg, "the kernel refuses to probe %s: no such function, or not probeable",
-				     kp.probe);
+		/* a name the kernel does not know is -ENOENT, above */
+		diag_msg_set(msg, "the kernel refuses to probe %s (kprobe blacklist or not probeable)",
+			     kp.probe);
 		return ret;
 	case -EADDRNOTAVAIL:
 		diag_msg_set(msg, "%s names more than one kernel function; ambiguous",
@@ -292,6 +358,9 @@ static int kprobe_activate(struct diag_function *fn, const void *settings,
 	const struct diag_kprobe_settings *s = settings;
 	int cpu, ret;
 
+	ret = diag_locked_down(LOCKDOWN_KPROBES, fn, msg);
+	if (ret)
+		return ret;
 	strscpy(kp.probe, s->probe, sizeof(kp.probe));
 	kp.ustack_bytes = (s->ustack_kib ?: DIAG_USTACK_KIB_DEFAULT) * 1024;
 	kp.dump = s->dump_style == 1;
@@ -308,9 +377,19 @@ static int kprobe_activate(struct diag_function *fn, const void *settings,
 		init_irq_work(&per_cpu_ptr(kp.dumps, cpu)->work, dump_work);
 	/* 10 lines every 5 s, like printk_ratelimit() */
 	ratelimit_state_init(&kp.dump_rs, 5 * HZ, 10);
-	ret = diag_maps_init(&kp.maps, &fn->ring, KP_MAPS_SLOTS);
+	ret = alloc_scratch();
+	if (ret == -E2BIG) {
+		ret = diag_mem_refused(msg, "the per-CPU hit buffers",
+				       (u64)(sizeof(struct kp_scratch) +
+					     kp.ustack_bytes) *
+				       num_possible_cpus());
+		goto fail_dumps;
+	}
 	if (ret)
 		goto nomem_dumps;
+	ret = diag_maps_init(&kp.maps, &fn->ring, KP_MAPS_SLOTS);
+	if (ret)
+		goto nomem_scratch;
 
 	/* where the probed function lies, to start stacks there */
 	diag_stack_init();
@@ -326,6 +405,8 @@ static int kprobe_activate(struct diag_function *fn, const void *settings,
 	}
 	return 0;
 
+nomem_scratch:
+	free_scratch();
 nomem_dumps:
 	free_percpu(kp.dumps);
 nomem_cpus:
@@ -335,6 +416,8 @@ nomem:
 	return -ENOMEM;
 fail:
 	diag_maps_destroy(&kp.maps);
+	free_scratch();
+fail_dumps:
 	free_percpu(kp.dumps);
 	free_cpumask_var(kp.cpus);
 	return ret;
@@ -362,6 +445,7 @@ static void kprobe_deactivate(struct diag_function *fn)
 	for_each_possible_cpu(cpu)
 		irq_work_sync(&per_cpu_ptr(kp.dumps, cpu)->work);
 	diag_maps_destroy(&kp.maps);
+	free_scratch();
 	free_percpu(kp.dumps);
 	kp.dumps = NULL;
 	free_cpumask_var(kp.cpus);

@@ -1,58 +1,145 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Since 5.7, kallsyms_lookup_name() is no longer exported.  A kprobe can
- * still be placed on it by name (the kprobe core resolves names itself),
- * and the registered probe tells us its address; we unregister at once and
- * call it directly.  kallsyms_lookup_size_offset() is then found the same
- * way.  Everything else in the module uses exported interfaces.
+ * Unexported kernel symbols.  See ksyms.h.
+ *
+ * kallsyms_lookup_name() has not been exported since 5.7, and calling it
+ * through a pointer found some other way is an indirect call into a
+ * function that nothing else calls indirectly: on a kernel with IBT its
+ * ENDBR is sealed at boot and the call faults.  So names are resolved by
+ * the kprobe core instead: registering a kprobe by name, disabled, runs
+ * the kernel's own lookup and patches nothing; its address is the
+ * function's entry (after the ENDBR on IBT kernels), and sprint_symbol()
+ * (exported) gives the offset back to the start and the size.
  */
+#include <linux/kernel.h>
 #include <linux/kprobes.h>
-#include <linux/printk.h>
-#ifdef CONFIG_X86_KERNEL_IBT
-#include <asm/ibt.h>
-#endif
+#include <linux/kallsyms.h>
+#include <linux/moduleparam.h>
+#include <linux/uaccess.h>
+#include <linux/mutex.h>
+#include <linux/string.h>
+#include <linux/slab.h>
+#include <asm/cpufeature.h>
 #include "ksyms.h"
 
-typedef unsigned long (*lookup_name_fn)(const char *name);
-typedef int (*lookup_size_offset_fn)(unsigned long addr, unsigned long *size,
-				     unsigned long *offset);
+static bool unexported_calls = true;
+module_param(unexported_calls, bool, 0444);
+MODULE_PARM_DESC(unexported_calls,
+		 "call unexported kernel functions where it is safe (default 1); 0 takes the fallback paths");
 
-static lookup_name_fn lookup_name;
-static lookup_size_offset_fn lookup_size_offset;
+/* sprint_symbol()'s buffer; lookups happen at load and activation only */
+static DEFINE_MUTEX(ksym_buf_lock);
+static char ksym_buf[KSYM_SYMBOL_LEN];
 
-void diag_ksyms_init(void)
+/*
+ * Parse "name+0xOFF/0xSIZE [module]" as sprint_symbol() writes it.
+ * Returns false when @addr is in no symbol.
+ */
+static bool symbol_extent(unsigned long addr, unsigned long *offset,
+			  unsigned long *size)
+{
+	const char *plus, *slash;
+	bool ok = false;
+
+	mutex_lock(&ksym_buf_lock);
+	sprint_symbol(ksym_buf, addr);
+	plus = strrchr(ksym_buf, '+');
+	slash = plus ? strchr(plus, '/') : NULL;
+	if (plus && slash && sscanf(plus + 1, "0x%lx", offset) == 1 &&
+	    sscanf(slash + 1, "0x%lx", size) == 1)
+		ok = *size != 0;
+	mutex_unlock(&ksym_buf_lock);
+	return ok;
+}
+
+int diag_ksym_addrs(const char *const *names, unsigned long *addrs,
+		    unsigned int n)
 {
 #ifdef CONFIG_KPROBES
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-	unsigned long addr;
+	struct kprobe *kps, **regd;
+	unsigned long offset, size;
+	unsigned int i, nr = 0;
 
-	if (register_kprobe(&kp)) {
-		pr_warn("diagnose: cannot resolve kallsyms_lookup_name; migration causes and kprobe checks are degraded\n");
-		return;
+	kps = kcalloc(n, sizeof(*kps), GFP_KERNEL);
+	regd = kcalloc(n, sizeof(*regd), GFP_KERNEL);
+	if (!kps || !regd) {
+		kfree(kps);
+		kfree(regd);
+		return -ENOMEM;
 	}
-	addr = (unsigned long)kp.addr;
-	unregister_kprobe(&kp);
-#ifdef CONFIG_X86_KERNEL_IBT
-	/* the probe sits after the ENDBR; an indirect call must land on it */
-	if (is_endbr(*(u32 *)(addr - ENDBR_INSN_SIZE)))
-		addr -= ENDBR_INSN_SIZE;
-#endif
-	lookup_name = (lookup_name_fn)addr;
-	lookup_size_offset = (lookup_size_offset_fn)
-		lookup_name("kallsyms_lookup_size_offset");
+	for (i = 0; i < n; i++) {
+		addrs[i] = 0;
+		kps[i].symbol_name = names[i];
+		/* registered disabled: resolved and checked, never armed */
+		kps[i].flags = KPROBE_FLAG_DISABLED;
+		if (register_kprobe(&kps[i]))
+			continue;
+		regd[nr++] = &kps[i];
+		addrs[i] = (unsigned long)kps[i].addr;
+	}
+	/* one grace period for all of them */
+	if (nr)
+		unregister_kprobes(regd, nr);
+	for (i = 0; i < n; i++) {
+		if (!addrs[i])
+			continue;
+		if (!symbol_extent(addrs[i], &offset, &size) || offset >= size)
+			addrs[i] = 0;
+		else
+			addrs[i] -= offset;
+	}
+	kfree(regd);
+	kfree(kps);
+	return 0;
+#else
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		addrs[i] = 0;
+	return 0;
 #endif
 }
 
 unsigned long diag_ksym_addr(const char *name)
 {
-	return lookup_name ? lookup_name(name) : 0;
+	unsigned long addr = 0;
+
+	diag_ksym_addrs(&name, &addr, 1);
+	return addr;
 }
 
 unsigned long diag_ksym_size(unsigned long addr)
 {
-	unsigned long size, offset;
+	unsigned long offset, size;
 
-	if (!lookup_size_offset || !lookup_size_offset(addr, &size, &offset))
-		return 0;
-	return size;
+	return symbol_extent(addr, &offset, &size) ? size : 0;
+}
+
+/* f3 0f 1e fa, read as a little-endian u32 */
+#define ENDBR64_INSN	0xfa1e0ff3U
+
+#ifdef CONFIG_X86_KERNEL_IBT
+/* An indirect call must land on a live ENDBR64 when IBT is enforced. */
+static bool indirect_target_ok(unsigned long addr)
+{
+	u32 insn;
+
+	if (!cpu_feature_enabled(X86_FEATURE_IBT))
+		return true;
+	if (copy_from_kernel_nofault(&insn, (void *)addr, sizeof(insn)))
+		return false;
+	return insn == ENDBR64_INSN;
+}
+#else
+static bool indirect_target_ok(unsigned long addr)
+{
+	return true;
+}
+#endif
+
+bool diag_ksym_callable(unsigned long addr)
+{
+	if (!READ_ONCE(unexported_calls) || !addr)
+		return false;
+	return indirect_target_ok(addr);
 }

@@ -30,6 +30,7 @@
 #include <linux/stacktrace.h>
 #include <linux/cpumask.h>
 #include <linux/printk.h>
+#include <linux/percpu.h>
 #include "migrate_cause.h"
 #include "ksyms.h"
 
@@ -84,17 +85,22 @@ const char *diag_migrate_cause_name(u32 cause)
 
 void diag_migrate_cause_init(void)
 {
+	const char *names[ARRAY_SIZE(cause_sites)];
+	unsigned long addrs[ARRAY_SIZE(cause_sites)];
 	unsigned int i, found = 0;
 
+	for (i = 0; i < ARRAY_SIZE(cause_sites); i++)
+		names[i] = cause_sites[i].sym;
+	if (diag_ksym_addrs(names, addrs, ARRAY_SIZE(cause_sites)))
+		return;
 	for (i = 0; i < ARRAY_SIZE(cause_sites); i++) {
 		struct cause_site *s = &cause_sites[i];
-		unsigned long addr = diag_ksym_addr(s->sym);
-		unsigned long size = addr ? diag_ksym_size(addr) : 0;
+		unsigned long size = addrs[i] ? diag_ksym_size(addrs[i]) : 0;
 
 		if (!size)
 			continue;
-		s->start = addr;
-		s->end = addr + size;
+		s->start = addrs[i];
+		s->end = addrs[i] + size;
 		found++;
 	}
 	pr_debug("diagnose: %u of %zu migration cause sites resolved\n",
@@ -124,7 +130,7 @@ static u32 refine_stopper_cause(struct task_struct *p)
 	return DIAG_CAUSE_MIGRATE_TASK_TO;
 }
 
-u32 diag_migrate_cause(struct task_struct *p, unsigned long *caller)
+static u32 classify(struct task_struct *p, unsigned long *caller)
 {
 	unsigned long entries[CAUSE_WALK_DEPTH];
 	unsigned int nr, i;
@@ -152,6 +158,45 @@ u32 diag_migrate_cause(struct task_struct *p, unsigned long *caller)
 		return s->cause;
 	}
 	return DIAG_CAUSE_UNKNOWN;
+}
+
+/*
+ * migrate-image and the migration trace both probe sched_migrate_task and
+ * both want the cause: the first probe of a migration walks the stack,
+ * the second finds the answer here.  Both run in the same tracepoint
+ * call, on this CPU, with interrupts off (the runqueue lock is held), so
+ * nothing can come in between.  set_task_cpu() counts the migration in
+ * se.nr_migrations only after the tracepoint, so (task, count, CPUs)
+ * names one migration.
+ */
+struct cause_memo {
+	struct task_struct *p;
+	u64 nr_migrations;
+	u32 orig_cpu, dest_cpu;
+	u32 cause;
+	unsigned long caller;
+};
+static DEFINE_PER_CPU(struct cause_memo, cause_memo);
+
+u32 diag_migrate_cause(struct task_struct *p, u32 dest_cpu,
+		       unsigned long *caller)
+{
+	struct cause_memo *m = this_cpu_ptr(&cause_memo);
+	u64 nr = READ_ONCE(p->se.nr_migrations);
+	u32 orig = task_cpu(p);
+
+	if (m->p == p && m->nr_migrations == nr && m->orig_cpu == orig &&
+	    m->dest_cpu == dest_cpu) {
+		*caller = m->caller;
+		return m->cause;
+	}
+	m->cause = classify(p, &m->caller);
+	m->p = p;
+	m->nr_migrations = nr;
+	m->orig_cpu = orig;
+	m->dest_cpu = dest_cpu;
+	*caller = m->caller;
+	return m->cause;
 }
 
 u32 diag_migrate_flags(struct task_struct *p)

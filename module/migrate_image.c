@@ -69,7 +69,7 @@ static void probe_migrate_task(void *data, struct task_struct *p, int dest_cpu)
 		return;
 	if (orig_cpu == dest_cpu)
 		return;
-	cause = diag_migrate_cause(p, &caller);
+	cause = diag_migrate_cause(p, dest_cpu, &caller);
 	record_move(p, orig_cpu, dest_cpu, cause, caller,
 		    diag_migrate_flags(p));
 }
@@ -88,8 +88,8 @@ static void probe_wakeup_new(void *data, struct task_struct *p)
 }
 
 static struct diag_tracepoint migrate_image_tracepoints[] = {
-	{ .name = "sched_migrate_task", .probe = probe_migrate_task },
-	{ .name = "sched_wakeup_new", .probe = probe_wakeup_new },
+	DIAG_TRACEPOINT(sched_migrate_task, probe_migrate_task),
+	DIAG_TRACEPOINT(sched_wakeup_new, probe_wakeup_new),
 };
 
 static int migrate_image_activate(struct diag_function *fn,

@@ -46,7 +46,7 @@ static void mlite_move(struct task_struct *p, u32 orig_cpu, u32 dest_cpu,
 	if (!trace && !stat)
 		return;
 	ts = ktime_get_mono_fast_ns();
-	kind = fork ? DIAG_MT_FORK_PLACEMENT : diag_migrate_cause(p, &caller);
+	kind = fork ? DIAG_MT_FORK_PLACEMENT : diag_migrate_cause(p, dest_cpu, &caller);
 	if (trace)
 		mtrace_record_move(p, orig_cpu, dest_cpu, kind, ts);
 	if (stat)
@@ -86,10 +86,10 @@ static void probe_task_rename(void *data, struct task_struct *task,
 }
 
 static struct diag_tracepoint mlite_tracepoints[] = {
-	{ .name = "sched_migrate_task", .probe = probe_migrate_task },
-	{ .name = "sched_wakeup_new", .probe = probe_wakeup_new },
-	{ .name = "sched_process_fork", .probe = probe_process_fork },
-	{ .name = "task_rename", .probe = probe_task_rename },
+	DIAG_TRACEPOINT(sched_migrate_task, probe_migrate_task),
+	DIAG_TRACEPOINT(sched_wakeup_new, probe_wakeup_new),
+	DIAG_TRACEPOINT(sched_process_fork, probe_process_fork),
+	DIAG_TRACEPOINT(task_rename, probe_task_rename),
 };
 
 static DEFINE_MUTEX(mlite_probe_lock);

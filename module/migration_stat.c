@@ -32,6 +32,7 @@
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include "mem.h"
 #include <linux/math64.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
@@ -100,6 +101,8 @@ void mstat_count(u32 field, u64 ts_ns)
 
 /* ---- control (process context, mstat_mutex held) ---- */
 
+static u64 mstat_charged;		/* bytes charged to the memory budget */
+
 static void mstat_free(void)
 {
 	int cpu;
@@ -107,23 +110,36 @@ static void mstat_free(void)
 	if (!mstat_cpu)
 		return;
 	for_each_possible_cpu(cpu)
-		vfree(mstat_cpu[cpu]);
+		diag_mem_free(mstat_cpu[cpu]);
 	kfree(mstat_cpu);
 	mstat_cpu = NULL;
+	diag_mem_uncharge(mstat_charged);
+	mstat_charged = 0;
 }
 
 static int mstat_alloc(void)
 {
 	u64 periods = (u64)READ_ONCE(mstat_hours) * 3600;
 	size_t bytes = periods * MSTAT_NR_FIELDS * sizeof(u32);
+	u64 total = (u64)bytes * num_possible_cpus();
 	int cpu;
 
-	mstat_cpu = kcalloc(nr_cpu_ids, sizeof(*mstat_cpu), GFP_KERNEL);
-	if (!mstat_cpu)
+	if (diag_mem_charge(total)) {
+		pr_warn_ratelimited("diagnose: migration_stat of %llu MiB (%u h x %u CPUs) is over the memory limit: %llu of %llu MiB in use (mem_limit_mib)\n",
+				    total >> 20, READ_ONCE(mstat_hours),
+				    num_possible_cpus(), diag_mem_used() >> 20,
+				    diag_mem_limit() >> 20);
 		return -ENOMEM;
+	}
+	mstat_cpu = kcalloc(nr_cpu_ids, sizeof(*mstat_cpu), GFP_KERNEL);
+	if (!mstat_cpu) {
+		diag_mem_uncharge(total);
+		return -ENOMEM;
+	}
+	mstat_charged = total;
 	for_each_possible_cpu(cpu) {
 		/* the counting CPU is the only one that writes them */
-		mstat_cpu[cpu] = vzalloc_node(bytes, cpu_to_node(cpu));
+		mstat_cpu[cpu] = diag_mem_alloc_node(bytes, cpu_to_node(cpu));
 		if (!mstat_cpu[cpu]) {
 			mstat_free();
 			return -ENOMEM;

@@ -43,6 +43,7 @@
 #include <linux/bitops.h>
 #include <linux/migrate_trace_lite.h>
 #include "ring.h"
+#include "mem.h"
 #include "migrate_cause.h"
 #include "migration_lite.h"
 
@@ -283,8 +284,16 @@ static int mtrace_start(bool allow_restart)
 	if (atomic_read(&mtrace_full_cpu) >= 0)
 		return -ENOSPC;	/* a restart of a full trace */
 	if (!mtrace_allocated()) {
-		ret = diag_ring_alloc(&mtrace_ring, READ_ONCE(mtrace_buf_kib),
-				      2 * MTRACE_MAX_REC);
+		u32 kib = READ_ONCE(mtrace_buf_kib);
+
+		ret = diag_ring_alloc(&mtrace_ring, kib, 2 * MTRACE_MAX_REC);
+		if (ret == -E2BIG) {
+			pr_warn_ratelimited("diagnose: migration_trace of %u KiB x %u CPUs is over the memory limit: %llu of %llu MiB in use (mem_limit_mib)\n",
+					    kib, num_possible_cpus(),
+					    diag_mem_used() >> 20,
+					    diag_mem_limit() >> 20);
+			return -ENOMEM;
+		}
 		if (ret)
 			return ret;
 		mtrace_starts = 0;

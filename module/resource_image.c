@@ -428,6 +428,8 @@ static int resource_activate(struct diag_function *fn, const void *settings,
 			 NSEC_PER_MSEC;
 	atomic_set(&ri.full_reported, 0);
 	ret = diag_task_table_alloc(&ri.tasks, tasks, sizeof(struct ri_slot));
+	if (ret == -E2BIG)
+		return diag_mem_refused(msg, "the task table", ri.tasks.bytes);
 	if (ret) {
 		diag_msg_set(msg, "cannot allocate a table of %u tasks", tasks);
 		return ret;

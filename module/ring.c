@@ -5,9 +5,17 @@
  * Layout: head and tail count bytes ever written and consumed, so
  * head - tail is the fill level and (pos % size) the offset in the buffer.
  * A record never wraps: when it does not fit before the end of the buffer,
- * the producer fills the gap with a PAD record and starts again at 0.
- * Every record size is a multiple of 8, so a gap is always big enough for
- * a PAD header.
+ * the producer skips the gap and starts again at 0.  Record sizes and the
+ * buffer size are multiples of REC_ALIGN (8), but a header is 16 bytes, so
+ * a gap is either big enough for a PAD record, which the producer writes
+ * there, or exactly 8 bytes, which hold no header at all.  Both sides keep
+ * the same rule: an offset with less than a header's room before the end
+ * of the buffer is padding (see gap_is_implicit()).
+ *
+ * Accounting: every reservation either becomes a record that a drain
+ * delivers, or is counted in ->lost of its CPU, which a drain delivers as
+ * a LOST record.  A drain consumes (moves tail, and ->lost_reported)
+ * only once everything it delivers has reached user space.
  */
 #include <linux/slab.h>
 #include <linux/overflow.h>
@@ -18,8 +26,16 @@
 #include <linux/irqflags.h>
 #include <linux/printk.h>
 #include "ring.h"
+#include "mem.h"
 
 #define REC_ALIGN	8
+#define HDR_SIZE	sizeof(struct diag_record_header)
+
+/* The tail of the buffer from @off on is too short to hold a header. */
+static inline bool gap_is_implicit(u32 size, u32 off)
+{
+	return size - off < HDR_SIZE;
+}
 
 int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes)
 {
@@ -29,11 +45,18 @@ int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes)
 	if (!kib || kib > DIAG_RING_KIB_MAX || size < min_bytes)
 		return -EINVAL;
 	size = round_down(size, REC_ALIGN);
+	ring->charged = size * num_possible_cpus();
+	if (diag_mem_charge(ring->charged)) {
+		ring->charged = 0;
+		return -E2BIG;
+	}
 
 	ring->size = size;
 	ring->cpu = alloc_percpu(struct diag_ring_cpu);
-	if (!ring->cpu)
+	if (!ring->cpu) {
+		diag_ring_free(ring);
 		return -ENOMEM;
+	}
 	for_each_possible_cpu(cpu) {
 		struct diag_ring_cpu *rc = per_cpu_ptr(ring->cpu, cpu);
 
@@ -42,7 +65,7 @@ int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes)
 		 * touches the buffer on every record.  Zeroed so that no stale
 		 * kernel memory can ever reach user space.
 		 */
-		rc->data = vzalloc_node(size, cpu_to_node(cpu));
+		rc->data = diag_mem_alloc_node(size, cpu_to_node(cpu));
 		if (!rc->data) {
 			diag_ring_free(ring);
 			return -ENOMEM;
@@ -58,12 +81,14 @@ void diag_ring_free(struct diag_ring *ring)
 {
 	int cpu;
 
-	if (!ring->cpu)
-		return;
-	for_each_possible_cpu(cpu)
-		vfree(per_cpu_ptr(ring->cpu, cpu)->data);
-	free_percpu(ring->cpu);
-	ring->cpu = NULL;
+	if (ring->cpu) {
+		for_each_possible_cpu(cpu)
+			diag_mem_free(per_cpu_ptr(ring->cpu, cpu)->data);
+		free_percpu(ring->cpu);
+		ring->cpu = NULL;
+	}
+	diag_mem_uncharge(ring->charged);
+	ring->charged = 0;
 }
 
 /* @ts_ns 0: read the clock once interrupts are off. */
@@ -94,10 +119,12 @@ static void *reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	if (gap < size) {
 		if (room < (u64)gap + size)
 			goto lost_busy;
-		hdr = rc->data + off;
-		hdr->size = gap;
-		hdr->type = DIAG_REC_PAD;
-		/* the pad is published with the record, by diag_ring_commit() */
+		if (!gap_is_implicit(rc->size, off)) {
+			hdr = rc->data + off;
+			hdr->size = gap;
+			hdr->type = DIAG_REC_PAD;
+		}
+		/* the gap is published with the record, by diag_ring_commit() */
 		head += gap;
 		room -= gap;
 		off = 0;
@@ -141,6 +168,12 @@ void *diag_ring_try_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 	return reserve(ring, slot, type, size, 0, false);
 }
 
+void diag_ring_count_lost(struct diag_ring *ring)
+{
+	/* local64_inc() is one instruction: safe against any nesting */
+	local64_inc(&this_cpu_ptr(ring->cpu)->lost);
+}
+
 void diag_ring_commit(struct diag_ring_slot *slot)
 {
 	struct diag_ring_cpu *rc = slot->rc;
@@ -170,6 +203,8 @@ struct ring_cursor {
 	u64 head;
 	u32 off;				/* pos % rc->size */
 	struct diag_record_header *next;	/* record at pos, or NULL */
+	u64 lost;		/* drain: ->lost as delivered, for the commit */
+	unsigned int cpu;
 };
 
 struct diag_ring_iter {
@@ -196,6 +231,10 @@ static void cursor_load(struct ring_cursor *c)
 	while (c->pos < c->head) {
 		struct diag_record_header *hdr = rc->data + c->off;
 
+		if (gap_is_implicit(rc->size, c->off)) {
+			cursor_skip(c, rc->size - c->off);
+			continue;
+		}
 		if (unlikely(hdr->size < sizeof(*hdr) ||
 			     hdr->size % REC_ALIGN ||
 			     hdr->size > rc->size - c->off)) {
@@ -218,7 +257,7 @@ struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring)
 	struct diag_ring_iter *it;
 	int cpu;
 
-	it = kmalloc(struct_size(it, cur, num_possible_cpus()), GFP_KERNEL);
+	it = kvmalloc(struct_size(it, cur, num_possible_cpus()), GFP_KERNEL);
 	if (!it)
 		return NULL;
 	it->nr = 0;
@@ -227,6 +266,8 @@ struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring)
 		struct ring_cursor *c = &it->cur[it->nr++];
 
 		c->rc = per_cpu_ptr(ring->cpu, cpu);
+		c->cpu = cpu;
+		c->lost = c->rc->lost_reported;
 		c->pos = c->rc->tail;
 		c->off = c->pos % c->rc->size;
 		/* pairs with diag_ring_commit(): records up to head are whole */
@@ -268,33 +309,40 @@ void diag_ring_iter_next(struct diag_ring_iter *it)
 
 void diag_ring_iter_end(struct diag_ring_iter *it)
 {
-	kfree(it);
+	kvfree(it);
 }
 
-static int put_lost_records(struct diag_ring *ring, void __user *buf, u32 len,
-			    struct diag_report *rep)
+/*
+ * The LOST records of the CPUs that lost records since the last drain,
+ * into @buf.  Each cursor keeps the count it delivered, committed with
+ * the tails.
+ */
+static int put_lost_records(struct diag_ring_iter *it, void __user *buf,
+			    u32 len, struct diag_report *rep)
 {
-	int cpu;
+	unsigned int i;
 
-	for_each_possible_cpu(cpu) {
-		struct diag_ring_cpu *rc = per_cpu_ptr(ring->cpu, cpu);
-		u64 lost = local64_read(&rc->lost);
+	for (i = 0; i < it->nr; i++) {
+		struct ring_cursor *c = &it->cur[i];
+		struct diag_ring_cpu *rc = c->rc;
 		struct diag_lost_record rec = {};
 
-		if (lost == rc->lost_reported)
+		c->lost = local64_read(&rc->lost);
+		if (c->lost == rc->lost_reported)
 			continue;
 		if (len - rep->bytes < sizeof(rec)) {
+			/* delivered by the next drain */
+			c->lost = rc->lost_reported;
 			rep->more = 1;
-			return 0;
+			continue;
 		}
 		rec.hdr.size = sizeof(rec);
 		rec.hdr.type = DIAG_REC_LOST;
-		rec.hdr.cpu = cpu;
+		rec.hdr.cpu = c->cpu;
 		rec.hdr.ts_ns = ktime_get_ns();
-		rec.count = lost - rc->lost_reported;
+		rec.count = c->lost - rc->lost_reported;
 		if (copy_to_user(buf + rep->bytes, &rec, sizeof(rec)))
 			return -EFAULT;
-		rc->lost_reported = lost;
 		rep->bytes += sizeof(rec);
 		rep->records++;
 	}
@@ -302,35 +350,32 @@ static int put_lost_records(struct diag_ring *ring, void __user *buf, u32 len,
 }
 
 int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
-		    struct diag_report *rep)
+		    struct diag_report *rep, struct diag_ring_iter **pending)
 {
 	struct diag_record_header *hdr;
 	struct diag_ring_iter *it;
-	unsigned int i;
 	int ret;
 
+	*pending = NULL;
 	rep->bytes = 0;
 	rep->records = 0;
 	rep->more = 0;
 	rep->nr_cpus = num_possible_cpus();
 
-	ret = put_lost_records(ring, buf, len, rep);
-	if (ret)
-		return ret;
-
 	it = diag_ring_iter_start(ring);
 	if (!it)
 		return -ENOMEM;
+	ret = put_lost_records(it, buf, len, rep);
+	if (ret)
+		goto abort;
 	while ((hdr = diag_ring_iter_peek(it))) {
 		if (len - rep->bytes < hdr->size) {
 			rep->more = 1;
-			if (!rep->records)
-				ret = -ENOSPC;	/* not even one record fits */
 			break;
 		}
 		if (copy_to_user(buf + rep->bytes, hdr, hdr->size)) {
 			ret = -EFAULT;
-			break;
+			goto abort;
 		}
 		rep->bytes += hdr->size;
 		rep->records++;
@@ -338,13 +383,36 @@ int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
 		if (need_resched())
 			cond_resched();
 	}
-
-	/* pairs with the producer's acquire of tail: the space is free */
-	for (i = 0; i < it->nr; i++)
-		smp_store_release(&it->cur[i].rc->tail, it->cur[i].pos);
-	diag_ring_iter_end(it);
+	if (rep->more && !rep->records) {
+		ret = -ENOSPC;	/* not even one record fits */
+		goto abort;
+	}
 	rep->lost = diag_ring_lost(ring);
+	*pending = it;
+	return 0;
+
+abort:
+	diag_ring_iter_end(it);
 	return ret;
+}
+
+void diag_ring_drain_commit(struct diag_ring_iter *it)
+{
+	unsigned int i;
+
+	for (i = 0; i < it->nr; i++) {
+		struct ring_cursor *c = &it->cur[i];
+
+		c->rc->lost_reported = c->lost;
+		/* pairs with the producer's acquire of tail: the space is free */
+		smp_store_release(&c->rc->tail, c->pos);
+	}
+	diag_ring_iter_end(it);
+}
+
+void diag_ring_drain_abort(struct diag_ring_iter *it)
+{
+	diag_ring_iter_end(it);
 }
 
 u64 diag_ring_lost(struct diag_ring *ring)

@@ -28,6 +28,8 @@
 #include <asm/local64.h>
 #include "../uapi/diagnose.h"
 
+struct diag_ring_iter;
+
 struct diag_ring_cpu {
 	u64 head;		/* bytes ever written, incl. padding; producer */
 	u64 tail;		/* bytes ever consumed; consumer */
@@ -41,6 +43,7 @@ struct diag_ring_cpu {
 struct diag_ring {
 	struct diag_ring_cpu __percpu *cpu;
 	u32 size;		/* per-CPU bytes */
+	u64 charged;		/* bytes charged to the memory budget (mem.h) */
 };
 
 /* The largest per-CPU ring: record offsets are u32. */
@@ -53,6 +56,11 @@ struct diag_ring_slot {
 	u64 head;		/* head once the record is committed */
 };
 
+/*
+ * @kib per possible CPU, at least @min_bytes: 0, -EINVAL for a size out of
+ * range, -E2BIG when the module's memory budget (mem.h) has no room for it,
+ * -ENOMEM when the allocation fails.  Process context.
+ */
 int diag_ring_alloc(struct diag_ring *ring, u32 kib, u32 min_bytes);
 void diag_ring_free(struct diag_ring *ring);
 
@@ -82,6 +90,12 @@ void *diag_ring_try_reserve(struct diag_ring *ring, struct diag_ring_slot *slot,
 void diag_ring_commit(struct diag_ring_slot *slot);
 
 /*
+ * Count a record as lost on this CPU without reserving: for a producer
+ * that gives up before it reserves.  Any context; preemption off.
+ */
+void diag_ring_count_lost(struct diag_ring *ring);
+
+/*
  * Shrink the reserved record @rec to @size bytes before committing it,
  * for records whose length is known only once filled (a stack copy that
  * stopped early).  The space given back is reused by the next record.
@@ -89,11 +103,19 @@ void diag_ring_commit(struct diag_ring_slot *slot);
 void diag_ring_trim(struct diag_ring_slot *slot, void *rec, u32 size);
 
 /*
- * Copy buffered records to user space in timestamp order, at most
- * @len bytes.  Sets *@more when records remain.  Process context only.
+ * Copy buffered records to user space in timestamp order, at most @len
+ * bytes, LOST records first; fills in @rep (more, when records remain).
+ * Nothing is consumed yet: on success *@pending holds the drain, which
+ * the caller ends with diag_ring_drain_commit() once the caller's own
+ * results have reached user space too, or with diag_ring_drain_abort(),
+ * which leaves every record and loss count for the next drain.  On error
+ * nothing was consumed either.  Process context only; one drain at a
+ * time per ring (the caller's lock), producers may run.
  */
 int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
-		    struct diag_report *rep);
+		    struct diag_report *rep, struct diag_ring_iter **pending);
+void diag_ring_drain_commit(struct diag_ring_iter *pending);
+void diag_ring_drain_abort(struct diag_ring_iter *pending);
 
 /*
  * Reading without consuming: an iterator over the records buffered when it
@@ -101,7 +123,6 @@ int diag_ring_drain(struct diag_ring *ring, void __user *buf, u32 len,
  * the caller keeps the ring alive and, if producers may run, accepts that
  * records committed after the start are not seen.
  */
-struct diag_ring_iter;
 struct diag_ring_iter *diag_ring_iter_start(struct diag_ring *ring);
 /* The oldest record not yet passed, or NULL at the end. */
 struct diag_record_header *diag_ring_iter_peek(struct diag_ring_iter *it);

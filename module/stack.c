@@ -35,9 +35,14 @@ static save_regs_fn save_regs;
 
 void diag_stack_init(void)
 {
-	if (!READ_ONCE(save_regs))
-		WRITE_ONCE(save_regs, (save_regs_fn)
-			   diag_ksym_addr("stack_trace_save_regs"));
+	unsigned long addr;
+
+	if (READ_ONCE(save_regs))
+		return;
+	addr = diag_ksym_addr("stack_trace_save_regs");
+	/* called indirectly: only where that cannot fault (IBT) */
+	if (diag_ksym_callable(addr))
+		WRITE_ONCE(save_regs, (save_regs_fn)addr);
 }
 
 static void capture_at(struct diag_kernel_stack *stack, unsigned long func,

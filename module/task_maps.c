@@ -52,6 +52,7 @@ struct maps_snapshot {
 	pid_t tgid;
 	u32 seq;
 	u32 count;
+	u32 emitted;			/* records written to the ring so far */
 	struct maps_vma vmas[];
 };
 
@@ -168,6 +169,7 @@ static struct maps_snapshot *snapshot(struct diag_maps *m,
 		s->tgid = tgid;
 		s->seq = m->seq++;
 		s->count = 0;
+		s->emitted = 0;
 		for_each_vma(vmi, vma) {
 			struct maps_vma *v;
 
@@ -292,14 +294,20 @@ bool diag_maps_emit(struct diag_maps *m)
 {
 	struct maps_snapshot *s, *next;
 	bool full = false;
-	u32 i;
 
 	mutex_lock(&m->lock);
 	take_pending(m);
 	list_for_each_entry_safe(s, next, &m->snapshots, list) {
-		/* a snapshot is written whole; the reader drops duplicates */
-		for (i = 0; i < s->count && !full; i++)
-			full = !write_map(m, s, i);
+		/*
+		 * Each record names its snapshot and index, so a snapshot
+		 * larger than the ring's free space is written over several
+		 * drains, each going on where the last one stopped.
+		 */
+		while (s->emitted < s->count && !full) {
+			full = !write_map(m, s, s->emitted);
+			if (!full)
+				s->emitted++;
+		}
 		if (full)
 			break;
 		list_del(&s->list);

@@ -9,6 +9,7 @@
 #include <linux/vmalloc.h>
 #include <linux/atomic.h>
 #include "task_table.h"
+#include "mem.h"
 
 #define KEY_FREE	0U		/* never used: ends a probe sequence */
 #define KEY_GONE	(~0U)		/* freed: probing continues past it */
@@ -20,9 +21,14 @@ int diag_task_table_alloc(struct diag_task_table *t, u32 entries,
 					  DIAG_TASK_TABLE_PROBES));
 
 	t->slot_size = ALIGN(slot_size, 8);
-	t->slots = vzalloc(array_size(nr, t->slot_size));
-	if (!t->slots)
+	t->bytes = array_size(nr, t->slot_size);
+	if (diag_mem_charge(t->bytes))
+		return -E2BIG;
+	t->slots = diag_mem_alloc_node(t->bytes, NUMA_NO_NODE);
+	if (!t->slots) {
+		diag_mem_uncharge(t->bytes);
 		return -ENOMEM;
+	}
 	t->nr = nr;
 	t->bits = ilog2(nr);
 	t->max = entries;
@@ -32,7 +38,10 @@ int diag_task_table_alloc(struct diag_task_table *t, u32 entries,
 
 void diag_task_table_free(struct diag_task_table *t)
 {
-	vfree(t->slots);
+	if (!t->slots)
+		return;
+	diag_mem_free(t->slots);
+	diag_mem_uncharge(t->bytes);
 	t->slots = NULL;
 	t->nr = 0;
 }

@@ -35,13 +35,15 @@ struct diag_task_table {
 	u32 slot_size;		/* bytes, header included, multiple of 8 */
 	u32 bits;
 	u32 max;		/* tasks held at once */
+	size_t bytes;		/* charged to the memory budget (mem.h) */
 	atomic_t used;
 };
 
 /*
  * Room for @entries tasks of @slot_size bytes each (header
  * included); the table is twice that so that probing stays short.
- * Process context.  The slots are zeroed.
+ * Process context.  The slots are zeroed.  -E2BIG when the module's memory
+ * budget (mem.h) has no room, -ENOMEM when the allocation fails.
  */
 int diag_task_table_alloc(struct diag_task_table *t, u32 entries,
 			  u32 slot_size);

@@ -78,9 +78,11 @@ struct diag_version {
  * starts with it.  Zero means "not set" for the filters: a task is watched
  * when it matches every filter that is set.
  */
+#define DIAG_VERBOSE_MAX	9
+
 struct diag_common_settings {
 	__u32 activated;	/* out: 1 while the function is active */
-	__u32 verbose;
+	__u32 verbose;		/* 0..DIAG_VERBOSE_MAX */
 	__s32 tgid;		/* process (thread group) id */
 	__s32 pid;		/* thread id */
 	char comm[DIAG_COMM_LEN];/* task name, NUL-padded */

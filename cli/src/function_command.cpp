@@ -21,7 +21,7 @@ constexpr int64_t kPidMax = 4194304;  // PID_MAX_LIMIT on 64-bit
 std::vector<KeySpec> common_keys() {
   using K = KeySpec::Kind;
   return {
-      {"verbose", K::kInteger, 0, 9, 0, "output level: 1 adds detail columns"},
+      {"verbose", K::kInteger, 0, DIAG_VERBOSE_MAX, 0, "output level: 1 adds detail columns"},
       {"tgid", K::kInteger, 0, kPidMax, 0, "process (thread group) to watch"},
       {"pid", K::kInteger, 0, kPidMax, 0, "thread to watch"},
       {"comm", K::kString, 0, 0, DIAG_COMM_LEN - 1, "task name to watch"},

@@ -13,6 +13,7 @@ PROGS=${PROGS:-$REPO/build/tests}
 # (test.sh builds one tree per kernel of the matrix)
 MODULE=${DIAG_MODULE:-$REPO/module/diagnose.ko}
 MT_API_KO=${DIAG_MT_API_KO:-$REPO/tests/kmod/mt_api_test.ko}
+RING_TEST_KO=$(dirname "$MT_API_KO")/ring_test.ko
 WORK=${WORK:-/tmp/diag-tests}
 mkdir -p "$WORK"
 
@@ -29,6 +30,19 @@ SKIP_REASON=""
 KERNEL_BAD=$(<"$REPO/tests/kernel-bad.re")
 
 register_test() { TESTS+=("$1"); }
+
+# Tests that change the machine for good (kernel lockdown cannot be undone):
+# they run last, after every other check that needs the machine as it was.
+FINAL_TESTS=()
+register_final_test() { TESTS+=("$1"); FINAL_TESTS+=("$1"); }
+
+is_final_test() {
+	local f
+	for f in "${FINAL_TESTS[@]+"${FINAL_TESTS[@]}"}"; do
+		[[ $f == "$1" ]] && return 0
+	done
+	return 1
+}
 
 # skip REASON: this test cannot run here (then return from the test)
 skip() {
@@ -156,9 +170,15 @@ selected_tests() {
 	done
 }
 
+# run_tests [final]: the selected tests, or with "final" only the final ones
 run_tests() {
 	local t before bad rc
 	for t in $(selected_tests); do
+		if [[ ${1:-} == final ]]; then
+			is_final_test "$t" || continue
+		else
+			is_final_test "$t" && continue
+		fi
 		echo "=== $t"
 		CHECK_FAILS=0
 		SKIP_REASON=""

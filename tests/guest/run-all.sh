@@ -32,6 +32,7 @@ if ! insmod "$MODULE"; then
 fi
 run_tests
 lsmod | grep -q '^diagnose ' && rmmod diagnose
+run_tests final
 bad=$(dmesg | grep -E "$KERNEL_BAD")
 if [[ -n $bad ]]; then
 	echo "FAIL kernel log: $bad"

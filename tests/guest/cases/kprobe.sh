@@ -442,3 +442,52 @@ test_kp_rmmod_while_active_under_load() {
 	kp_reset
 }
 register_test test_kp_rmmod_while_active_under_load
+
+# With unexported_calls=0 the module calls no unexported kernel function
+# (the path an IBT kernel takes when stack_trace_save_regs() has a sealed
+# ENDBR): kernel stacks still start in the probed function, and hits still
+# agree with the kernel's own count.
+test_kp_stacks_without_unexported_calls() {
+	local d=$WORK/kp-noexp
+	rmmod diagnose || { fail "rmmod"; return 1; }
+	expect_rc "insmod unexported_calls=0" 0 insmod "$MODULE" unexported_calls=0
+	expect_eq "$(cat /sys/module/diagnose/parameters/unexported_calls)" N "the parameter"
+	mkdir -p "$d"
+	expect_rc "activate probe=vfs_read on ourselves" 0 \
+		"$DT" "${KP[@]}" --activate="probe=vfs_read,pid=$BASHPID,buf-kib=4096"
+	for _ in 1 2 3 4 5; do read -r _ </proc/self/stat; done
+	"$DT" "${KP[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${KP[@]}" --deactivate >/dev/null
+	kp_facts "$d/report.json"
+	((${KPF[hits]:-0} >= 5)) || fail "expected at least 5 hits, got ${KPF[hits]:-0}"
+	expect_eq "${KPF[kernel.first]}" vfs_read "innermost kernel frames"
+	rmmod diagnose || fail "rmmod"
+	expect_rc "insmod again" 0 insmod "$MODULE"
+}
+register_test test_kp_stacks_without_unexported_calls
+
+# Kernel lockdown (confidentiality) forbids kprobes: kprobe and
+# keytime-image are refused with EPERM and a line saying why; migrate-image
+# still works.  Lockdown cannot be lifted, so this runs last.
+test_lockdown_refuses_kprobes() {
+	local lk=/sys/kernel/security/lockdown
+	mountpoint -q /sys/kernel/security || mount -t securityfs none /sys/kernel/security
+	if [[ ! -w $lk ]]; then
+		skip "this kernel has no lockdown LSM"
+		return 0
+	fi
+	lsmod | grep -q '^diagnose ' || insmod "$MODULE" || { fail "insmod"; return 1; }
+	echo confidentiality >"$lk" || { fail "cannot lock the kernel down"; return 1; }
+	expect_grep "locked down" '\[confidentiality\]' "$(cat "$lk")"
+	expect_rc "kprobe refused" 1 "$DT" "${KP[@]}" --activate="probe=vfs_read,pid=1"
+	expect_grep "says lockdown" "lockdown" "$ERR"
+	expect_one_line_error "kprobe under lockdown"
+	expect_rc "keytime-image refused" 1 "$DT" keytime-image --activate="pid=1"
+	expect_grep "says lockdown" "lockdown" "$ERR"
+	expect_rc "migrate-image still works" 0 "$DT" migrate-image --activate="pid=1"
+	expect_rc "report" 0 "$DT" migrate-image --report
+	expect_rc "deactivate" 0 "$DT" migrate-image --deactivate
+	rmmod diagnose || fail "rmmod under lockdown"
+}
+register_final_test test_lockdown_refuses_kprobes

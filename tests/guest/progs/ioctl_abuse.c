@@ -10,7 +10,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../../uapi/diagnose.h"
@@ -58,6 +60,21 @@ static int count_own_moves(const char *buf, unsigned int len)
 		    ((const struct diag_migrate_record *)h)->pid == getpid())
 			n++;
 	}
+	return n;
+}
+
+/* The kernel's own count of our migrations: se.nr_migrations. */
+static long nr_migrations(void)
+{
+	char line[256];
+	long n = -1;
+	FILE *f = fopen("/proc/self/sched", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "se.nr_migrations : %ld", &n) == 1)
+			break;
+	if (f)
+		fclose(f);
 	return n;
 }
 
@@ -198,6 +215,64 @@ int main(void)
 	} else {
 		printf("ok: all our moves kept through the refused reports\n");
 	}
+
+	/*
+	 * A report that faults part-way, or whose request cannot be written
+	 * back, consumes nothing: every move arrives in the next report, as
+	 * many as the kernel counted.
+	 */
+	{
+		long page = sysconf(_SC_PAGESIZE), before, after;
+		char *win = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		struct diag_report *ro = mmap(NULL, page, PROT_READ | PROT_WRITE,
+					      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		int own;
+
+		if (win == MAP_FAILED || ro == MAP_FAILED || mprotect(win + page, page, PROT_NONE)) {
+			perror("mmap");
+			return 1;
+		}
+		before = nr_migrations();
+		move_self(40);
+		after = nr_migrations();
+
+		/* room for a record or two, then a page that faults */
+		memset(&rep, 0, sizeof(rep));
+		rep.buf = (unsigned long)(win + page - 3 * sizeof(struct diag_migrate_record) / 2);
+		rep.buf_len = 1 << 20;
+		ioc = ioc_for(&rep, sizeof(rep));
+		ret = call(fd, DIAG_FN_MIGRATE_IMAGE, DIAG_VERB_REPORT, &ioc);
+		expect("report into a buffer that faults part-way", ret, EFAULT, ioc.msg);
+
+		/* the request itself read-only: the answer cannot be written */
+		memset(ro, 0, sizeof(*ro));
+		ro->buf = (unsigned long)big;
+		ro->buf_len = sizeof(big);
+		mprotect(ro, page, PROT_READ);
+		ioc = ioc_for(ro, sizeof(*ro));
+		ret = call(fd, DIAG_FN_MIGRATE_IMAGE, DIAG_VERB_REPORT, &ioc);
+		expect("report whose request is read-only", ret, EFAULT, ioc.msg);
+
+		memset(&rep, 0, sizeof(rep));
+		rep.buf = (unsigned long)big;
+		rep.buf_len = sizeof(big);
+		ioc = ioc_for(&rep, sizeof(rep));
+		expect("report", call(fd, DIAG_FN_MIGRATE_IMAGE, DIAG_VERB_REPORT, &ioc), 0, NULL);
+		own = count_own_moves(big, rep.bytes);
+		if (own != after - before || rep.lost) {
+			printf("FAIL: after the faulted reports: %d moves reported, the kernel counted %ld (lost %llu)\n",
+			       own, after - before, (unsigned long long)rep.lost);
+			failures++;
+		} else {
+			printf("ok: after the faulted reports: %d moves reported = se.nr_migrations %ld\n",
+			       own, after - before);
+		}
+	}
+
+	ioc = ioc_for(&rep, sizeof(rep));
+	ret = call(fd, DIAG_FN_MIGRATE_IMAGE, DIAG_VERB_DEACTIVATE, &ioc);
+	expect("deactivate with an argument", ret, EINVAL, ioc.msg);
 
 	ioc = ioc_for(NULL, 0);
 	expect("deactivate", call(fd, DIAG_FN_MIGRATE_IMAGE, DIAG_VERB_DEACTIVATE, &ioc), 0,
