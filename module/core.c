@@ -106,7 +106,7 @@ int diag_locked_down(enum lockdown_reason what,
 	int ret = security_locked_down(what);
 
 	if (ret)
-		diag_msg_set(msg, "%s needs kprobes, which the kernel's lockdown forbids",
+		diag_msg_set(msg, "the kernel is locked down: its lockdown forbids the kprobes %s needs",
 			     fn->name);
 	return ret;
 }
