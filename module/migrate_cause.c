@@ -50,6 +50,8 @@ static struct cause_site cause_sites[] = {
 	{ "set_task_cpu",		CAUSE_MARK_SET_TASK_CPU },
 	{ "try_to_wake_up",		DIAG_CAUSE_TRY_TO_WAKE_UP },
 	{ "load_balance",		DIAG_CAUSE_PULL_TASK },
+	/* 6.10 renamed load_balance() ("sched/balancing: Rename load_balance() => sched_balance_rq()") */
+	{ "sched_balance_rq",		DIAG_CAUSE_PULL_TASK },
 	{ "detach_tasks",		DIAG_CAUSE_PULL_TASK },
 	{ "active_load_balance_cpu_stop", DIAG_CAUSE_PULL_ONE_TASK },
 	{ "detach_one_task",		DIAG_CAUSE_PULL_ONE_TASK },

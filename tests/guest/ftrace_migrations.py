@@ -15,6 +15,7 @@ import sys
 DECIDERS = {
     "try_to_wake_up": "try_to_wake_up",
     "load_balance": "pull_task",
+    "sched_balance_rq": "pull_task",  # load_balance() since 6.10
     "active_load_balance_cpu_stop": "pull_one_task",
     "migration_cpu_stop": "stopper",  # affinity, exec or NUMA: see below
     "affine_move_task": "__migrate_task",
