@@ -39,8 +39,10 @@
  *     no probe saw still has its slot; it gets its last sample there;
  *   - when the task renames itself (task_rename: prctl(PR_SET_NAME), a
  *     write to its own /proc comm, and every exec) to a name the filter
- *     does not match: a last sample, under its old name, then the slot is
- *     freed.  A task renamed by another thread is handled by the report;
+ *     does not match: a last sample, under its old name, and the slot is
+ *     marked left (see RI_LEFT), then freed by the task's next exec or
+ *     exit, or a report.  A task renamed by another thread is handled by
+ *     its last switch or a report;
  *   - at exec (sched_process_exec), where a non-leader thread has taken
  *     its leader's pid (de_thread()), so that pid= may stop matching it;
  *     a task that matches only from this exec on starts there, at a clean
@@ -91,9 +93,18 @@ struct ri_counters {
  * with RI_RETIRED instead; the task's probes, finding that, leave the slot
  * alone (it is the report's to free) and do not make another for the
  * task until the report has retired it from the table.
+ *
+ * RI_LEFT is set by the task itself when it renames itself out of the
+ * filter: the rename probe runs just before the new name is stored, so
+ * the task's tick or (on PREEMPT_RT, where task_lock() sleeps) a switch
+ * in between still sees the old name; finding RI_LEFT they neither use
+ * the slot nor make another.  The task's exec or exit frees it, a rename
+ * back into the filter starts it again, and a report that finds the task
+ * unwatched retires it (taking RI_LEFT with cmpxchg, as the task does).
  */
 #define RI_CUT		(1ULL << 63)
 #define RI_RETIRED	(~0ULL)		/* no time is that late */
+#define RI_LEFT		(~0ULL - 1)
 
 struct ri_slot {
 	struct diag_task_slot hdr;
@@ -179,25 +190,46 @@ static void ri_table_full(struct task_struct *p)
 	diag_ring_commit(&slot);
 }
 
+/* What ri_find() found. */
+enum ri_found {
+	RI_NO_SLOT,
+	RI_OWN,		/* the slot, taken back from the report */
+	RI_OWN_LEFT,	/* the same, left by a rename (asked for) */
+	RI_NOT_NOW,	/* a slot that must not be used or replaced now:
+			 * left by a rename, or being retired by a report */
+};
+
+/* A new interval of @p from now, with its counters now. */
+static void ri_begin(struct task_struct *p, struct ri_slot *s)
+{
+	struct ri_counters now;
+
+	ri_read_counters(p, &now);
+	ri_start(s, &now, ktime_get_mono_fast_ns());
+}
+
 /*
  * The slot of @p, from @p's own context (@p is current or not running),
- * taken back from the report (see ->off); NULL when it has none, or when
- * a report is retiring it (*@retired).
+ * taken back from the report (see ->off), or NULL; *@found says which.
+ * A slot left by a rename is taken only with @take_left.
  */
-static struct ri_slot *ri_find(struct task_struct *p, bool *retired)
+static struct ri_slot *ri_find(struct task_struct *p, bool take_left,
+			       enum ri_found *found)
 {
 	struct ri_slot *s = diag_task_table_find(&ri.tasks, p);
 	u64 off, seen;
 
-	*retired = false;
+	*found = RI_NO_SLOT;
 	if (!s)
 		return NULL;
 	off = atomic64_read(&s->off);
 	for (;;) {
-		if (!off)
+		if (!off) {
+			*found = RI_OWN;
 			return s;
-		if (off == RI_RETIRED) {
-			*retired = true;
+		}
+		if (off == RI_RETIRED || (off == RI_LEFT && !take_left)) {
+			*found = RI_NOT_NOW;
 			return NULL;
 		}
 		seen = atomic64_cmpxchg(&s->off, off, 0);
@@ -205,32 +237,35 @@ static struct ri_slot *ri_find(struct task_struct *p, bool *retired)
 			break;
 		off = seen;	/* a report claimed it meanwhile */
 	}
+	if (off == RI_LEFT) {
+		*found = RI_OWN_LEFT;
+		return s;
+	}
 	if (off & RI_CUT)	/* a report sampled the time off CPU */
 		ri_start(s, &s->at_off, off & ~RI_CUT);
+	*found = RI_OWN;
 	return s;
 }
 
 /*
  * The slot of @p as ri_find(), made with a baseline when it has none.
  * NULL for tasks that are going away (they get no slot after their exit
- * began), that a report is retiring, or that do not fit.
+ * began), whose slot must not be used now, or that do not fit.
  */
 static struct ri_slot *ri_slot_of(struct task_struct *p)
 {
-	struct ri_counters now;
+	enum ri_found found;
 	struct ri_slot *s;
-	bool retired;
 
-	s = ri_find(p, &retired);
-	if (s || retired || (p->flags & PF_EXITING) || !p->pid)
+	s = ri_find(p, false, &found);
+	if (s || found == RI_NOT_NOW || (p->flags & PF_EXITING) || !p->pid)
 		return s;
 	s = diag_task_table_insert(&ri.tasks, p);
 	if (!s) {
 		ri_table_full(p);
 		return NULL;
 	}
-	ri_read_counters(p, &now);
-	ri_start(s, &now, ktime_get_mono_fast_ns());
+	ri_begin(p, s);
 	return s;
 }
 
@@ -265,10 +300,15 @@ static inline bool ri_due(const struct ri_slot *s)
 	return ktime_get_mono_fast_ns() - s->start_ns >= ri.interval_ns;
 }
 
-/* The last sample of current @p, which stops being watched, and no slot. */
-static void ri_leave(struct task_struct *p, struct ri_slot *s, u32 flags)
+/*
+ * The end of current @p's slot @s, taken with ri_find(.., true, @found):
+ * its last sample, unless a rename took that already.
+ */
+static void ri_end(struct task_struct *p, struct ri_slot *s,
+		   enum ri_found found, u32 flags)
 {
-	ri_sample(p, s, flags);
+	if (found == RI_OWN)
+		ri_sample(p, s, flags);
 	diag_task_table_remove(&ri.tasks, s);
 }
 
@@ -295,14 +335,14 @@ static void ri_switch_out(struct task_struct *p)
  */
 static void ri_switch_dead(struct task_struct *p)
 {
+	enum ri_found found;
 	struct ri_slot *s;
-	bool retired;
 
 	if (!diag_task_table_in_use(&ri.tasks))
 		return;
-	s = ri_find(p, &retired);
+	s = ri_find(p, true, &found);
 	if (s)
-		ri_leave(p, s, DIAG_RI_EXITED);
+		ri_end(p, s, found, DIAG_RI_EXITED);
 }
 
 /* every context switch of the machine comes here: filter first */
@@ -343,24 +383,30 @@ static bool ri_watched_as(struct task_struct *p, const char *comm)
  * (after de_thread(), before the new program runs), prctl(PR_SET_NAME),
  * writes to /proc/PID/comm, kernel threads named by their creator.  A
  * task renaming itself out of the filter gets its last sample, under the
- * name it was watched by, and its slot is freed.  Another task's rename
- * cannot be handled here (the slot is written only from its own context):
- * its last switch or a report frees the slot.  Interrupts off: the tick's
- * probe must not run on @p's slot in the middle of this.
+ * name it was watched by, and its slot is left (RI_LEFT); one renaming
+ * itself back in starts again.  Another task's rename cannot be handled
+ * here (the slot is written only from its own context): its last switch
+ * or a report frees the slot.  Interrupts off: the tick's probe must not
+ * run on @p's slot in the middle of this.
  */
 static void probe_rename(void *data, struct task_struct *p, const char *comm)
 {
+	enum ri_found found;
 	unsigned long flags;
 	struct ri_slot *s;
-	bool retired;
+	bool watched;
 
-	if (p != current || !diag_task_table_in_use(&ri.tasks) ||
-	    ri_watched_as(p, comm))
+	if (p != current || !diag_task_table_in_use(&ri.tasks))
 		return;
+	watched = ri_watched_as(p, comm);
 	local_irq_save(flags);
-	s = ri_find(p, &retired);
-	if (s)
-		ri_leave(p, s, 0);
+	s = ri_find(p, watched, &found);
+	if (found == RI_OWN_LEFT) {
+		ri_begin(p, s);		/* back under a watched name */
+	} else if (found == RI_OWN && !watched) {
+		ri_sample(p, s, 0);
+		atomic64_set_release(&s->off, RI_LEFT);
+	}
 	local_irq_restore(flags);
 }
 
@@ -369,27 +415,30 @@ static void probe_rename(void *data, struct task_struct *p, const char *comm)
  * de_thread() may have given it another pid (a non-leader thread takes
  * its leader's, and the leader dies under the thread's): its slot stays
  * its own (it is keyed by the task, not the pid) and notes the pid; if
- * the pid takes it out of the filter, it leaves.  A task watched from
- * this exec on (comm= naming the new program) starts here, so its first
- * sample covers the new program only.  Interrupts off as for a rename.
+ * the pid takes it out of the filter, it ends here, as does a slot left
+ * by the exec's rename.  A task watched from this exec on (comm= naming
+ * the new program) starts here, so its first sample covers the new
+ * program only.  Interrupts off as for a rename.
  */
 static void probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 		       struct linux_binprm *bprm)
 {
 	bool watched = diag_filter_match(&diag_resource_image.filter, p);
+	enum ri_found found;
 	unsigned long flags;
 	struct ri_slot *s;
-	bool retired;
 
 	if (!watched && !diag_task_table_in_use(&ri.tasks))
 		return;
 	local_irq_save(flags);
-	if (watched) {
-		ri_slot_of(p);
-	} else {
-		s = ri_find(p, &retired);
+	s = ri_find(p, true, &found);
+	if (!watched) {
 		if (s)
-			ri_leave(p, s, 0);
+			ri_end(p, s, found, 0);
+	} else if (found == RI_OWN_LEFT) {
+		ri_begin(p, s);
+	} else if (found == RI_NO_SLOT) {
+		ri_slot_of(p);
 	}
 	local_irq_restore(flags);
 }
@@ -454,6 +503,8 @@ static enum ri_off_cpu ri_off_cpu_sample(struct ri_slot *s,
 		return RI_OFF_DONE;	/* on a CPU: its own probes sample it */
 	if (off == RI_RETIRED)
 		return RI_OFF_DONE;	/* retired by an earlier report */
+	if (off == RI_LEFT && !leave)
+		return RI_OFF_DONE;	/* its new name is on its way */
 	/*
 	 * The slot may have been freed since the caller found it and made
 	 * again, for @p (then the claim below settles it) or for another
@@ -471,7 +522,10 @@ static enum ri_off_cpu ri_off_cpu_sample(struct ri_slot *s,
 		cpus = s->cpus;
 	}
 	if (leave && (off & RI_CUT)) {
-		/* nothing since the cut: no last sample to take */
+		/*
+		 * Nothing since the cut, or (RI_LEFT) its rename took its
+		 * last sample: none to take
+		 */
 		claim = RI_RETIRED;
 	} else {
 		if (!leave && ktime_get_mono_fast_ns() - start < ri.interval_ns)

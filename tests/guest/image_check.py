@@ -213,12 +213,24 @@ def ri_churn(path, children_path, rounds, parent):
             pid, fork_ns, reap_ns, renamed = map(int, line.split())
             children.setdefault(pid, []).append(
                 {"fork": fork_ns, "reap": reap_ns, "renamed": renamed, "samples": []})
+    # a child's life as far as its pid is concerned: from before its fork
+    # to the next fork that got the same pid (a dying task's last switch,
+    # and so its exit sample, may come after the parent reaped it)
+    for lives in children.values():
+        lives.sort(key=lambda c: c["fork"])
+        for c, nxt in zip(lives, lives[1:] + [None]):
+            c["until"] = nxt["fork"] if nxt else float("inf")
     samples = [s for s in load_events([path], "samples") if s["pid"] != parent]
     orphans = before_birth = 0
+    orphan_examples = []
     for s in samples:
-        owner = [c for c in children.get(s["pid"], []) if c["fork"] <= s["ts_ns"] <= c["reap"]]
+        owner = [c for c in children.get(s["pid"], []) if c["fork"] <= s["ts_ns"] < c["until"]]
         if len(owner) != 1:
             orphans += 1
+            if len(orphan_examples) < 5:
+                orphan_examples.append("%d %s exited=%s ts-fork=%s" % (
+                    s["pid"], s["comm"], s["exited"],
+                    [s["ts_ns"] - c["fork"] for c in children.get(s["pid"], [])]))
             continue
         owner[0]["samples"].append(s)
         if s["start_ns"] < owner[0]["fork"]:
@@ -227,7 +239,6 @@ def ri_churn(path, children_path, rounds, parent):
     not_adding_up = no_exit = exit_after_rename = reused = tracked = 0
     examples = []
     for pid, lives in children.items():
-        lives.sort(key=lambda c: c["fork"])
         for i, c in enumerate(lives):
             if i and lives[i - 1]["renamed"]:
                 reused += 1
@@ -260,6 +271,8 @@ def ri_churn(path, children_path, rounds, parent):
     print("reused_after_rename", reused)
     for e in examples:
         print("example", e)
+    for e in orphan_examples:
+        print("orphan", e)
 
 
 def ri_exec_thread(path, pid):

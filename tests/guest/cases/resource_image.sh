@@ -355,7 +355,10 @@ print("table_full", r["table_full"])
 print("loop_exited", sum(x["exited"] for x in s if x["pid"] == loop))
 print("late_exited", sum(x["exited"] for x in s if x["pid"] == late))
 print("children_sampled", len({x["pid"] for x in s if x["pid"] not in (loop, late) and x["comm"] == "exec_loop"}))
-print("other_comm", sum(x["comm"] != "exec_loop" for x in s))
+other = [x for x in s if x["comm"] != "exec_loop"]
+print("other_comm", len(other))
+for x in other[:5]:
+    print("example", x["pid"], x["comm"], x["exited"], x["off_cpu"], x["while_running"], x["rchar"], x["rchar_total"])
 PY
 	sed 's/^/    /' "$d/check"
 	expect_eq "$(kvf table_full "$d/check")" False "task table full"
