@@ -287,7 +287,7 @@ static void ri_sample(struct task_struct *p, struct ri_slot *s, u32 flags)
 	ri_fill(r, s->start_ns, &s->at_start, &now);
 	r->cpus = s->cpus | cpu_bit(cpu);
 	r->cpu = cpu;
-	r->rss_bytes = diag_task_rss_bytes(p);
+	r->rss_bytes = diag_task_rss_bytes_sum(p);
 	r->rss_unsynced_bytes = diag_task_rss_unsynced_pages(p) *
 				(s64)PAGE_SIZE;
 	/* the next interval starts where this one ends */
@@ -599,7 +599,7 @@ static bool ri_off_cpu_samples(struct diag_function *fn)
 		rss = 0;
 		mm = get_task_mm(p);
 		if (mm) {
-			rss = (u64)get_mm_rss(mm) << PAGE_SHIFT;
+			rss = (u64)diag_mm_rss_pages(mm) << PAGE_SHIFT;
 			mmput(mm);
 		}
 		unsynced = diag_task_rss_unsynced_pages(p) * (s64)PAGE_SIZE;
