@@ -122,9 +122,9 @@ static int clone_entry(struct kretprobe_instance *ri, struct pt_regs *regs)
 	call->flags = args->flags;
 	call->exit_signal = args->exit_signal;
 
-	s = diag_task_table_find(&kt.clones, current->pid);
+	s = diag_task_table_find(&kt.clones, current);
 	if (!s)
-		s = diag_task_table_insert(&kt.clones, current->pid);
+		s = diag_task_table_insert(&kt.clones, current);
 	if (s) {
 		s->flags = call->flags;
 		s->exit_signal = call->exit_signal;
@@ -142,7 +142,7 @@ static int clone_return(struct kretprobe_instance *ri, struct pt_regs *regs)
 	struct kt_clone_slot *s;
 	s32 child_pid = 0, child_tgid = 0;
 
-	s = diag_task_table_find(&kt.clones, current->pid);
+	s = diag_task_table_find(&kt.clones, current);
 	if (s) {
 		child_pid = s->child_pid;
 		child_tgid = s->child_tgid;
@@ -172,7 +172,7 @@ static void probe_fork(void *data, struct task_struct *parent,
 	if (!diag_filter_match(kt_filter(), parent))
 		return;
 	/* parent is current: it is the task in kernel_clone() */
-	s = diag_task_table_find(&kt.clones, parent->pid);
+	s = diag_task_table_find(&kt.clones, parent);
 	if (s) {
 		s->child_pid = child->pid;
 		s->child_tgid = child->tgid;

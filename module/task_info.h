@@ -9,6 +9,7 @@
 
 #include <linux/sched.h>
 #include <linux/mm.h>
+#include <linux/version.h>
 
 /* Resident set of @p's mm in bytes; 0 for kernel threads. */
 static inline u64 diag_task_rss_bytes(struct task_struct *p)
@@ -19,6 +20,37 @@ static inline u64 diag_task_rss_bytes(struct task_struct *p)
 	if (!mm || (p->flags & PF_KTHREAD))
 		return 0;
 	return (u64)get_mm_rss(mm) << PAGE_SHIFT;
+}
+
+/*
+ * Resident pages of @mm as VmRSS counts them.  Since 6.2 the counters are
+ * per-CPU: their shared total alone (get_mm_rss()) misses what each CPU
+ * has not folded in yet, up to the batch (32 pages, or 2 per CPU) per
+ * counter and CPU, while VmRSS sums the CPUs' parts (since 6.16, and in
+ * the stable kernels that took that fix, Debian's 6.12 among them).  The
+ * sum takes each counter's raw lock and visits every online CPU: bounded,
+ * and allowed with interrupts off.  Before 6.2 the counters are plain;
+ * see diag_task_rss_unsynced_pages() for what they miss there.
+ */
+static inline unsigned long diag_mm_rss_pages(struct mm_struct *mm)
+{
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+	return percpu_counter_sum_positive(&mm->rss_stat[MM_FILEPAGES]) +
+	       percpu_counter_sum_positive(&mm->rss_stat[MM_ANONPAGES]) +
+	       percpu_counter_sum_positive(&mm->rss_stat[MM_SHMEMPAGES]);
+#else
+	return get_mm_rss(mm);
+#endif
+}
+
+/* As diag_task_rss_bytes(), summed over the CPUs: as VmRSS, not cheaper. */
+static inline u64 diag_task_rss_bytes_sum(struct task_struct *p)
+{
+	struct mm_struct *mm = READ_ONCE(p->mm);
+
+	if (!mm || (p->flags & PF_KTHREAD))
+		return 0;
+	return (u64)diag_mm_rss_pages(mm) << PAGE_SHIFT;
 }
 
 /*

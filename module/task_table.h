@@ -3,29 +3,55 @@
  * Per-task state for probes that must remember something about a task
  * from one of its events to the next.  A module cannot add a field to
  * task_struct, so this is a fixed table, allocated at activate, keyed by
- * pid: open addressing with linear probing over a bounded window, so that
- * a lookup costs at most DIAG_TASK_TABLE_PROBES compares however full the
- * table is.  Probes never allocate: when no slot is free in the window the
- * task is not tracked and the caller says so.
+ * the task: open addressing with linear probing over a bounded window, so
+ * that a lookup costs at most DIAG_TASK_TABLE_PROBES compares however full
+ * the table is.  Probes never allocate: when no slot is free in the window
+ * the task is not tracked and the caller says so.
  *
- * Concurrency: every operation on one pid must come from that task's own
- * path (its syscalls, its switches on and off a CPU, its exit), which the
- * kernel serialises: a task runs on one CPU at a time, and moving it
- * implies full barriers.  So a key has one writer at a time; different
- * keys only race for free slots, which cmpxchg settles.  Callers must
- * hold preemption off (every probe does).
+ * Identity.  A slot is made for one task and remembers its task_struct
+ * address and start_time; a lookup matches both, so a slot never passes
+ * to another task:
+ *   - not a pid: pids are reused as soon as a task is reaped, and a thread
+ *     that execs takes over its group leader's pid (de_thread());
+ *   - not the address alone: a task_struct is freed after its task is
+ *     reaped and the next fork may get the same memory.  start_time tells
+ *     the two apart: a task reusing the memory was forked after the old
+ *     one was freed, so its start_time is later.  The one change of a
+ *     live task's start_time is de_thread(), which gives the exec'ing
+ *     thread its leader's, always earlier: so a slot is @p's when its
+ *     start_time is not earlier than @p's.
+ * A slot found with the address of @p and an earlier start_time belonged
+ * to a task that is gone (its memory is @p's now): the lookup frees it.
+ * The slot also keeps the task's pid, for a reader in process context
+ * that must find the task to look at it (diag_task_table_get_task()).
+ *
+ * Concurrency: every operation on a slot comes from its task's own
+ * context (its syscalls, its switches on and off a CPU, its interrupts,
+ * its exit), which the kernel serialises: a task runs on one CPU at a
+ * time, and moving it implies full barriers.  Callers hold preemption off
+ * (every probe does), and one that can be interrupted by another probe of
+ * the same task (process context) holds interrupts off.  Different tasks
+ * only race for free slots, which cmpxchg settles.  A reader in process
+ * context (a report) may look at any slot, knowing that its owner may
+ * change or free it at any time, and may take a slot from a live owner
+ * only by diag_task_table_retire(), when it has made sure by the caller's
+ * own protocol that the owner will not use it any more (see
+ * resource_image.c).
  */
 #ifndef DIAG_TASK_TABLE_H
 #define DIAG_TASK_TABLE_H
 
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/sched.h>
 
 #define DIAG_TASK_TABLE_PROBES	32
 
 /* Every slot starts with this; the caller's state follows it. */
 struct diag_task_slot {
-	u32 key;		/* pid + 1; 0 = never used, ~0 = freed */
+	unsigned long key;	/* the task_struct's address, or a state */
+	u64 start_time;		/* the task's start_time when the slot was made */
+	pid_t pid;		/* its pid, as last seen by its own probes */
 	u32 reserved;
 };
 
@@ -49,30 +75,58 @@ int diag_task_table_alloc(struct diag_task_table *t, u32 entries,
 			  u32 slot_size);
 void diag_task_table_free(struct diag_task_table *t);
 
-/* The slot of @pid, or NULL. */
-void *diag_task_table_find(struct diag_task_table *t, pid_t pid);
+/* Whether any task holds a slot: a cheap test before a lookup. */
+static inline bool diag_task_table_in_use(struct diag_task_table *t)
+{
+	return atomic_read(&t->used) != 0;
+}
 
 /*
- * A zeroed slot for @pid, which the caller has just failed to find; NULL
+ * The slot of @p, or NULL; from @p's own context.  Frees a slot left by a
+ * task whose task_struct @p reuses, and notes a new pid of @p's.
+ */
+void *diag_task_table_find(struct diag_task_table *t, struct task_struct *p);
+
+/*
+ * A zeroed slot for @p, which the caller has just failed to find; NULL
  * when @entries tasks are held already or the window is full.
  */
-void *diag_task_table_insert(struct diag_task_table *t, pid_t pid);
+void *diag_task_table_insert(struct diag_task_table *t, struct task_struct *p);
 
-/* Forget a slot returned by find or insert. */
+/* Forget a slot returned by find or insert; from its task's context. */
 void diag_task_table_remove(struct diag_task_table *t, void *slot);
 
 /*
  * Slot @i (0 <= @i < t->nr) when it holds a task, else NULL: for a reader
- * in process context that visits every task.  Its owner may change or
- * remove it at any time, so the reader must be able to tell (see
- * resource_image.c).
+ * in process context that visits every task.
  */
 void *diag_task_table_slot(struct diag_task_table *t, u32 i);
 
-/* The pid a slot was made for. */
-static inline pid_t diag_task_table_pid(const void *slot)
-{
-	return (pid_t)(READ_ONCE(((const struct diag_task_slot *)slot)->key) - 1);
-}
+/*
+ * The task of a slot from diag_task_table_slot(), with a reference (put
+ * it with put_task_struct()), or NULL when its pid does not lead to that
+ * task any more: it is gone (and its last switch is freeing or has freed
+ * the slot), or it has just taken another pid in an exec (its next
+ * probe notes it).  Process context.  While the reference is held the
+ * task's memory cannot be reused, so the slot keyed by it stays its own
+ * until the task itself frees it.
+ */
+struct task_struct *diag_task_table_get_task(const void *slot);
+
+/* Whether @slot (any state) is the slot of @p now. */
+bool diag_task_table_owned_by(const void *slot, const struct task_struct *p);
+
+/*
+ * Take slot @slot away from its live task @p, from process context: the
+ * caller holds a reference to @p and has made sure that @p will not use
+ * the slot any more (a probe of @p that finds it before this must see
+ * that, by the caller's own protocol).  Lookups stop finding it at once;
+ * it is not reused until diag_task_table_flush_retired(), which waits
+ * until no probe that found it can be running.
+ */
+void diag_task_table_retire(struct diag_task_table *t, void *slot);
+
+/* Make the retired slots free again.  Process context; sleeps. */
+void diag_task_table_flush_retired(struct diag_task_table *t);
 
 #endif /* DIAG_TASK_TABLE_H */

@@ -18,6 +18,24 @@ usage: image_check.py QUESTION ARGS...
                                 over the same interval (interpolated between
                                 marks), the sample's switch counts, and 1
                                 when it was taken while the task ran
+  ri-wrapped REPORT.json...     samples whose interval use exceeds what the
+                                task used in its whole life (*_total): a
+                                baseline that was not the task's own
+  ri-churn REPORT.json CHILDREN ROUNDS PARENT
+                                the samples of ri_tasks' churn children
+                                (CHILDREN: "PID FORK_NS REAP_NS RENAMED"
+                                lines), each given to the child that had
+                                its pid at the sample's time: how many
+                                start before that child was forked, how
+                                many children's samples do not add up to
+                                what the child did (ROUNDS x 64 KiB read,
+                                32 KiB written), how many pids were reused
+                                after a renamed child
+  ri-exec-thread REPORT.json PID
+                                ri_tasks' exec-thread: the samples split by
+                                whose totals they carry (the old main
+                                thread's wchar is over 20 MiB, the exec'ing
+                                thread's under), and the sums of each
 """
 import json
 import re
@@ -174,6 +192,105 @@ def ri_vs_stat(path, pid, marks_path):
                                       s["while_running"]))
 
 
+COUNTERS = (("rchar", "rchar_total"), ("wchar", "wchar_total"), ("cpu_ns", "cpu_total_ns"))
+
+
+def wrapped(s):
+    return any(s[d] > s[t] for d, t in COUNTERS)
+
+
+def ri_wrapped(paths):
+    bad = [s for s in load_events(paths, "samples") if wrapped(s)]
+    print("wrapped", len(bad))
+    for s in bad[:5]:
+        print("example", s["pid"], s["comm"], *("%s=%d/%d" % (d, s[d], s[t]) for d, t in COUNTERS))
+
+
+def ri_churn(path, children_path, rounds, parent):
+    children = {}
+    with open(children_path) as f:
+        for line in f:
+            pid, fork_ns, reap_ns, renamed = map(int, line.split())
+            children.setdefault(pid, []).append(
+                {"fork": fork_ns, "reap": reap_ns, "renamed": renamed, "samples": []})
+    # a child's life as far as its pid is concerned: from before its fork
+    # to the next fork that got the same pid (a dying task's last switch,
+    # and so its exit sample, may come after the parent reaped it)
+    for lives in children.values():
+        lives.sort(key=lambda c: c["fork"])
+        for c, nxt in zip(lives, lives[1:] + [None]):
+            c["until"] = nxt["fork"] if nxt else float("inf")
+    samples = [s for s in load_events([path], "samples") if s["pid"] != parent]
+    orphans = before_birth = 0
+    orphan_examples = []
+    for s in samples:
+        owner = [c for c in children.get(s["pid"], []) if c["fork"] <= s["ts_ns"] < c["until"]]
+        if len(owner) != 1:
+            orphans += 1
+            if len(orphan_examples) < 5:
+                orphan_examples.append("%d %s exited=%s ts-fork=%s" % (
+                    s["pid"], s["comm"], s["exited"],
+                    [s["ts_ns"] - c["fork"] for c in children.get(s["pid"], [])]))
+            continue
+        owner[0]["samples"].append(s)
+        if s["start_ns"] < owner[0]["fork"]:
+            before_birth += 1
+    want = {"rchar": rounds * 65536, "wchar": rounds * 32768}
+    not_adding_up = no_exit = exit_after_rename = reused = tracked = 0
+    examples = []
+    for pid, lives in children.items():
+        for i, c in enumerate(lives):
+            if i and lives[i - 1]["renamed"]:
+                reused += 1
+            ss = sorted(c["samples"], key=lambda s: s["ts_ns"])
+            if not ss:
+                not_adding_up += 1
+                continue
+            tracked += 1
+            last = ss[-1]
+            ok = all(sum(s[k] for s in ss) == last[k + "_total"] == v for k, v in want.items())
+            ok = ok and sum(s["cpu_ns"] for s in ss) == last["cpu_total_ns"]
+            if not ok:
+                not_adding_up += 1
+                if len(examples) < 5:
+                    examples.append("%d: %s" % (pid, [(s["rchar"], s["rchar_total"], s["start_ns"] - c["fork"]) for s in ss]))
+            exits = sum(s["exited"] for s in ss)
+            if c["renamed"]:
+                exit_after_rename += exits
+            elif exits != 1:
+                no_exit += 1
+    print("children", sum(len(v) for v in children.values()))
+    print("tracked", tracked)
+    print("samples", len(samples))
+    print("wrapped", sum(wrapped(s) for s in samples))
+    print("orphans", orphans)
+    print("before_birth", before_birth)
+    print("not_adding_up", not_adding_up)
+    print("no_exit_sample", no_exit)
+    print("exit_after_rename", exit_after_rename)
+    print("reused_after_rename", reused)
+    for e in examples:
+        print("example", e)
+    for e in orphan_examples:
+        print("orphan", e)
+
+
+def ri_exec_thread(path, pid):
+    samples = sorted(load_events([path], "samples"), key=lambda s: s["ts_ns"])
+    big = [s for s in samples if s["wchar_total"] >= 20 << 20]
+    small = [s for s in samples if s["wchar_total"] < 20 << 20]
+    print("samples", len(samples))
+    print("wrapped", sum(wrapped(s) for s in samples))
+    print("wchar", sum(s["wchar"] for s in samples))
+    print("leader_wchar", sum(s["wchar"] for s in big))
+    print("leader_exited", sum(s["exited"] for s in big))
+    print("thread_wchar", sum(s["wchar"] for s in small))
+    print("thread_last_pid", small[-1]["pid"] if small else "-")
+    print("thread_last_total", small[-1]["wchar_total"] if small else "-")
+    for s in samples:
+        print("sample", s["pid"], s["comm"], s["wchar"], s["wchar_total"], s["exited"], s["off_cpu"])
+
+
 def main():
     q, args = sys.argv[1], sys.argv[2:]
     if q == "kt-ours":
@@ -184,6 +301,12 @@ def main():
         kt_open_stack(args[0], int(args[1]))
     elif q == "ri-ours":
         ri_ours(args[0])
+    elif q == "ri-wrapped":
+        ri_wrapped(args)
+    elif q == "ri-churn":
+        ri_churn(args[0], args[1], int(args[2]), int(args[3]))
+    elif q == "ri-exec-thread":
+        ri_exec_thread(args[0], int(args[1]))
     elif q == "ri-vs-stat":
         ri_vs_stat(args[0], int(args[1]), args[2])
     else:

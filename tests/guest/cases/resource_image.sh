@@ -276,3 +276,190 @@ test_ri_refusals() {
 	echo "$OUT" | sed 's/^/    /'
 }
 register_test test_ri_refusals
+
+# "N" of a "KEY N" line of FILE, for expect_eq
+kvf() { kv "$1" <"$2"; }
+
+# the test programs print nothing unless something went wrong
+stop_prog_check() { [[ -s $1/log ]] && fail "program output: $(head -c 300 "$1/log")"; return 0; }
+
+# Children that are watched (comm=), rename themselves half of the time and
+# exit, while pids wrap (pid_max 400): a child that gets the pid of one
+# that had a sample must start from its own baseline, never from what the
+# module kept for the other.  Every child's samples must add up to its
+# own counters (*_total: the kernel's rchar, wchar and sum_exec_runtime of
+# the task), which are what the child did; none may start before the
+# child was forked.
+test_ri_pid_reuse_starts_clean() {
+	local d=$WORK/ri-churn pid old_max rc
+	start_prog ri_tasks "$d" churn 400 4 3 || return 1
+	pid=$PROG_PID
+	wait_sigwait "$pid" || return 1
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="comm=ri_tasks,interval=10"
+	old_max=$(cat /proc/sys/kernel/pid_max)
+	echo 400 >/proc/sys/kernel/pid_max
+	kill -USR1 "$pid"
+	wait_for "$d/done" 600
+	rc=$?
+	echo "$old_max" >/proc/sys/kernel/pid_max
+	((rc == 0)) || return 1
+	wait_sigwait "$pid" || return 1
+	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	kill -USR1 "$pid"
+	wait "$pid"
+	image_check ri-churn "$d/report.json" "$d/children" 3 "$pid" >"$d/check"
+	sed 's/^/    /' "$d/check"
+	local reused
+	reused=$(kvf reused_after_rename "$d/check")
+	((reused >= 50)) || fail "only $reused children got the pid of a renamed one: pids did not wrap enough"
+	expect_eq "$(kvf tracked "$d/check")" 400 "children with samples"
+	expect_eq "$(kvf wrapped "$d/check")" 0 "samples with more use than the task's whole life"
+	expect_eq "$(kvf before_birth "$d/check")" 0 "samples starting before their task was forked"
+	expect_eq "$(kvf orphans "$d/check")" 0 "samples of no child alive at their time"
+	expect_eq "$(kvf not_adding_up "$d/check")" 0 "children whose samples do not add up to their counters"
+	expect_eq "$(kvf no_exit_sample "$d/check")" 0 "watched children without one exit sample"
+	expect_eq "$(kvf exit_after_rename "$d/check")" 0 "exit samples of children no longer watched"
+	expect_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["table_full"])' "$d/report.json")" \
+		False "task table full"
+	stop_prog_check "$d"
+}
+register_test test_ri_pid_reuse_starts_clean
+
+# Under comm=, children that exec another program stop being watched: after
+# many more of them than max-tasks, the table must not be full, and a
+# process started afterwards must still be sampled.
+test_ri_exec_frees_slot() {
+	local d=$WORK/ri-execloop loop late
+	rm -rf "$d"
+	mkdir -p "$d"
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="comm=exec_loop,max-tasks=16,interval=10"
+	"$PROGS/exec_loop" 100 /bin/true &
+	loop=$!
+	wait "$loop"
+	expect_eq "$?" 0 "exec_loop of 100 children"
+	"$PROGS/exec_loop" 0 /bin/true &
+	late=$!
+	wait "$late"
+	sleep 0.1
+	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	python3 - "$d/report.json" "$loop" "$late" >"$d/check" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+loop, late = int(sys.argv[2]), int(sys.argv[3])
+s = r["samples"]
+print("table_full", r["table_full"])
+print("loop_exited", sum(x["exited"] for x in s if x["pid"] == loop))
+print("late_exited", sum(x["exited"] for x in s if x["pid"] == late))
+print("children_sampled", len({x["pid"] for x in s if x["pid"] not in (loop, late) and x["comm"] == "exec_loop"}))
+other = [x for x in s if x["comm"] != "exec_loop"]
+print("other_comm", len(other))
+for x in other[:5]:
+    print("example", x["pid"], x["comm"], x["exited"], x["off_cpu"], x["while_running"], x["rchar"], x["rchar_total"])
+PY
+	sed 's/^/    /' "$d/check"
+	expect_eq "$(kvf table_full "$d/check")" False "task table full"
+	expect_eq "$(kvf loop_exited "$d/check")" 1 "exit sample of exec_loop"
+	expect_eq "$(kvf late_exited "$d/check")" 1 "exit sample of a process started after 100 execs"
+	# each child's last sample is taken at its exec, under its old name
+	expect_eq "$(kvf children_sampled "$d/check")" 100 "children with a sample"
+	expect_eq "$(kvf other_comm "$d/check")" 0 "samples under a name the filter does not match"
+	image_check ri-wrapped "$d/report.json" >"$d/wrapped"
+	expect_eq "$(kvf wrapped "$d/wrapped")" 0 "samples with more use than the task's whole life"
+}
+register_test test_ri_exec_frees_slot
+
+# A thread that is not the main thread execs: the kernel gives it the main
+# thread's pid (de_thread) and the main thread dies with the thread's.  The
+# main thread had written 20 MiB before the activation, the thread nothing:
+# so each sample's wchar_total says whose counters it read, and each
+# task's samples must add up to what that task wrote after the activation
+# (3 MiB each), together to what /proc/PID/io counted.
+test_ri_thread_exec_keeps_tasks_apart() {
+	local d=$WORK/ri-dethread pid r0 w0 r1 w1
+	start_prog ri_tasks "$d" exec-thread || return 1
+	pid=$PROG_PID
+	wait_sigwait "$pid" || return 1
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="tgid=$pid,interval=1000"
+	read -r r0 w0 <<<"$(proc_io "$pid")"
+	kill -USR1 "$pid"
+	wait_for "$d/done" 60 || return 1
+	wait_sigwait "$pid" || return 1
+	sleep 1.2
+	read -r r1 w1 <<<"$(proc_io "$pid")"
+	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	kill -USR1 "$pid"
+	wait "$pid"
+	expect_eq "$?" 0 "exit status of the exec'd program"
+	image_check ri-exec-thread "$d/report.json" "$pid" >"$d/check"
+	sed 's/^/    /' "$d/check"
+	expect_eq "$(kvf wchar "$d/check")" "$((w1 - w0))" "bytes written (samples vs /proc/PID/io wchar)"
+	expect_eq "$(kvf leader_wchar "$d/check")" $((3 << 20)) "bytes written by the old main thread, from its samples"
+	expect_eq "$(kvf leader_exited "$d/check")" 1 "exit samples of the old main thread"
+	expect_eq "$(kvf thread_wchar "$d/check")" $((3 << 20)) "bytes written by the exec'ing thread, before and after"
+	expect_eq "$(kvf thread_last_pid "$d/check")" "$pid" "pid of the exec'd program's samples"
+	expect_eq "$(kvf thread_last_total "$d/check")" $((3 << 20)) "wchar_total of its last sample"
+	expect_eq "$(kvf wrapped "$d/check")" 0 "samples with more use than the task's whole life"
+	stop_prog_check "$d"
+}
+register_test test_ri_thread_exec_keeps_tasks_apart
+
+# Threads renamed by another thread (through /proc/self/task/TID/comm: the
+# module cannot see it from their own context) while asleep are no longer
+# watched: a report gives each its last sample and frees its slot, so that
+# as many new threads fit in max-tasks.  Everything written is in the
+# samples, as /proc/PID/io counted it.
+test_ri_renamed_threads_freed_by_report() {
+	local d=$WORK/ri-rename pid r0 w0 r1 w1
+	start_prog ri_tasks "$d" rename-threads 6 || return 1
+	pid=$PROG_PID
+	wait_sigwait "$pid" || return 1
+	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="comm=ri_tasks,max-tasks=7,interval=100"
+	read -r r0 w0 <<<"$(proc_io "$pid")"
+	kill -USR1 "$pid"
+	wait_for "$d/renamed" 60 || return 1
+	wait_sigwait "$pid" || return 1
+	"$DT" "${RI[@]}" --report --format json >"$d/r1.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	kill -USR1 "$pid"
+	wait_for "$d/done" 60 || return 1
+	wait_sigwait "$pid" || return 1
+	sleep 0.3
+	read -r r1 w1 <<<"$(proc_io "$pid")"
+	"$DT" "${RI[@]}" --report --format json >"$d/r2.json" 2>"$d/err" ||
+		fail "report: $(cat "$d/err")"
+	"$DT" "${RI[@]}" --deactivate >/dev/null
+	kill -USR1 "$pid"
+	wait "$pid"
+	python3 - "$d/r1.json" "$d/r2.json" "$pid" >"$d/check" <<'PY'
+import json, sys
+r1, r2 = (json.load(open(p)) for p in sys.argv[1:3])
+pid = int(sys.argv[3])
+print("table_full", r1["table_full"] or r2["table_full"])
+print("wchar", sum(x["wchar"] for r in (r1, r2) for x in r["samples"]))
+renamed = [x for x in r1["samples"] if x["comm"] == "ri_renamed"]
+print("renamed_sampled", len({x["pid"] for x in renamed}))
+print("renamed_wchar", sum(x["wchar"] for x in renamed))
+print("renamed_later", sum(x["comm"] == "ri_renamed" for x in r2["samples"]))
+workers = [x for x in r2["samples"] if x["exited"] and x["pid"] != pid]
+print("workers_exited", len(workers))
+print("workers_wchar", sum(x["wchar"] for x in workers))
+PY
+	sed 's/^/    /' "$d/check"
+	expect_eq "$(kvf table_full "$d/check")" False "task table full"
+	expect_eq "$(kvf wchar "$d/check")" "$((w1 - w0))" "bytes written (samples vs /proc/PID/io wchar)"
+	expect_eq "$(kvf renamed_sampled "$d/check")" 6 "renamed threads given a last sample by the first report"
+	expect_eq "$(kvf renamed_wchar "$d/check")" $((6 * 65536)) "bytes written by the renamed threads"
+	expect_eq "$(kvf renamed_later "$d/check")" 0 "samples of renamed threads after their last"
+	expect_eq "$(kvf workers_exited "$d/check")" 6 "exit samples of the new threads"
+	expect_eq "$(kvf workers_wchar "$d/check")" $((6 * 65536)) "bytes written by the new threads"
+	image_check ri-wrapped "$d/r1.json" "$d/r2.json" >"$d/wrapped"
+	expect_eq "$(kvf wrapped "$d/wrapped")" 0 "samples with more use than the task's whole life"
+	stop_prog_check "$d"
+}
+register_test test_ri_renamed_threads_freed_by_report
