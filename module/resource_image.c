@@ -455,6 +455,7 @@ static void probe_exec(void *data, struct task_struct *p, pid_t old_pid,
  * update_curr() also runs for tasks on other CPUs, whose state their own
  * CPU may be writing.
  */
+/* 6.8 dropped vruntime ("sched: Remove vruntime from trace_sched_stat_runtime()") */
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 8, 0)
 static void probe_runtime(void *data, struct task_struct *p, u64 runtime)
 #else
@@ -618,10 +619,10 @@ static bool ri_off_cpu_samples(struct diag_function *fn)
 
 /* sched_switch first: it makes the slots the others look up */
 static struct diag_tracepoint ri_tracepoints[] = {
-	{ .name = "sched_switch", .probe = probe_switch },
-	{ .name = "sched_stat_runtime", .probe = probe_runtime },
-	{ .name = "task_rename", .probe = probe_rename },
-	{ .name = "sched_process_exec", .probe = probe_exec },
+	DIAG_TRACEPOINT(sched_switch, probe_switch),
+	DIAG_TRACEPOINT(sched_stat_runtime, probe_runtime),
+	DIAG_TRACEPOINT(task_rename, probe_rename),
+	DIAG_TRACEPOINT(sched_process_exec, probe_exec),
 };
 
 static int resource_validate(const void *settings, struct diag_msg *msg)
