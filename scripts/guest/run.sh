@@ -14,9 +14,17 @@
 # executed, not with the host's time, so timings inside are deterministic
 # and do not depend on how busy the host is.  For benchmarks (bench/).
 #
+# The guest runs on single-threaded TCG (both vCPUs on one host thread, in
+# turn).  Under QEMU 7.2's multi-threaded TCG, kernel code that the guest
+# patches while another vCPU runs it (static keys, kprobes, ftrace) is
+# executed stale: toggling tracepoints kills the guest within about a
+# minute ("Oops: int3" at a patch site whose INT3 memory no longer holds,
+# or a jump to 0), with no module of ours loaded; single-threaded TCG
+# never did (docs/reliability.md).
+#
 # --accel SPEC and --cpu MODEL replace QEMU's -accel and -cpu arguments
 # (defaults: the environment's DIAG_GUEST_ACCEL and DIAG_GUEST_CPU, else
-# tcg,thread=multi and max), for experiments with the emulator itself.
+# tcg,thread=single and max), for experiments with the emulator itself.
 #
 # The guest sees the host's root file system read-only, so every path is the
 # same inside and out; the current directory is shared again on its own
@@ -35,7 +43,7 @@ mem=1024
 timeout=900
 follow=0
 kname=""
-accel=(-accel "${DIAG_GUEST_ACCEL:-tcg,thread=multi}")
+accel=(-accel "${DIAG_GUEST_ACCEL:-tcg,thread=single}")
 cpu=${DIAG_GUEST_CPU:-max}
 while [[ $# -gt 0 ]]; do
 	case "$1" in
