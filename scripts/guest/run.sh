@@ -2,7 +2,8 @@
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #
-# usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]
+# usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount]
+#               [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]
 #
 # --kernel boots kernel NAME of the test matrix (kernels.sh: 6.1, 6.12,
 # 6.12-rt, debug) from the cache; without it, the Debian kernel installed on
@@ -12,6 +13,18 @@
 # TCG, -icount shift=0): its clocks advance one nanosecond per instruction
 # executed, not with the host's time, so timings inside are deterministic
 # and do not depend on how busy the host is.  For benchmarks (bench/).
+#
+# The guest runs on single-threaded TCG (both vCPUs on one host thread, in
+# turn).  Under QEMU 7.2's multi-threaded TCG, kernel code that the guest
+# patches while another vCPU runs it (static keys, kprobes, ftrace) is
+# executed stale: toggling tracepoints kills the guest within about a
+# minute ("Oops: int3" at a patch site whose INT3 memory no longer holds,
+# or a jump to 0), with no module of ours loaded; single-threaded TCG
+# never did (docs/reliability.md).
+#
+# --accel SPEC and --cpu MODEL replace QEMU's -accel and -cpu arguments
+# (defaults: the environment's DIAG_GUEST_ACCEL and DIAG_GUEST_CPU, else
+# tcg,thread=single and max), for experiments with the emulator itself.
 #
 # The guest sees the host's root file system read-only, so every path is the
 # same inside and out; the current directory is shared again on its own
@@ -30,7 +43,8 @@ mem=1024
 timeout=900
 follow=0
 kname=""
-accel=(-accel tcg,thread=multi)
+accel=(-accel "${DIAG_GUEST_ACCEL:-tcg,thread=single}")
+cpu=${DIAG_GUEST_CPU:-max}
 while [[ $# -gt 0 ]]; do
 	case "$1" in
 	--kernel) kname=$2; shift 2 ;;
@@ -39,13 +53,15 @@ while [[ $# -gt 0 ]]; do
 	--timeout) timeout=$2; shift 2 ;;
 	--follow) follow=1; shift ;;
 	--icount) accel=(-accel tcg,thread=single -icount shift=0); shift ;;
+	--accel) accel=(-accel "$2"); shift 2 ;;
+	--cpu) cpu=$2; shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 if [[ $# -lt 2 ]]; then
-	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] OUTDIR JOB.sh [ARGS...]" >&2
+	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]" >&2
 	exit 2
 fi
 outdir=$1
@@ -105,7 +121,7 @@ trap cleanup EXIT INT TERM
 
 # setsid + stdin from /dev/null: QEMU must not take the terminal (CI has none).
 setsid qemu-system-x86_64 \
-	"${accel[@]}" -cpu max -smp "$smp" -m "$mem" \
+	"${accel[@]}" -cpu "$cpu" -smp "$smp" -m "$mem" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \

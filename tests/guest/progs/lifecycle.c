@@ -3,12 +3,15 @@
  * lifecycle: a process that goes through every life event keytime-image
  * reports, a known number of times, when told to.
  *
- *   lifecycle DIR NFORK NVFORK NTHREAD [VFORK_SPIN_MS]
+ *   lifecycle DIR NFORK NVFORK NTHREAD [VFORK_SPIN_MS | hold]
  *
  * Writes DIR/pids ("tgid N") and DIR/ready, then waits for SIGUSR1.  Then:
  *   NFORK    fork()s; child i exits with code 10 + i;
  *   NVFORK   vfork()s; each child spins VFORK_SPIN_MS (default 30) on the
  *            CPU, so the parent's wait is visible, then execs /bin/true;
+ *            with "hold" instead, each child sleeps until DIR/release
+ *            exists, so the parent waits in vfork for as long as the
+ *            caller needs;
  *   NTHREAD  threads, one after the other; each sleeps 2 ms and exits;
  *   1        clone(CLONE_VM | SIGCHLD) child that returns 5;
  *   1        failed exec of /nonexistent/diag-lifecycle (ENOENT).
@@ -33,6 +36,7 @@
 static const char *dir;
 static pid_t thread_tids[4096];
 static int spin_ms = 30;
+static char release_path[4096];	/* set with "hold" */
 
 static void put(const char *name, const char *fmt, long v)
 {
@@ -94,10 +98,16 @@ static uint64_t now_ns(void)
 /* Runs on the parent's stack until the exec: touch nothing of main's. */
 static __attribute__((noinline, noreturn)) void vfork_child(void)
 {
+	struct timespec ts = { 0, 10000000 };
 	uint64_t end = now_ns() + spin_ms * 1000000ull;
 
-	while (now_ns() < end)
-		;
+	if (release_path[0]) {
+		while (access(release_path, F_OK))
+			nanosleep(&ts, NULL);
+	} else {
+		while (now_ns() < end)
+			;
+	}
 	execl("/bin/true", "true", (char *)NULL);
 	_exit(127);
 }
@@ -119,14 +129,16 @@ int main(int argc, char **argv)
 		exit(3);
 	}
 	if (argc < 5) {
-		fprintf(stderr, "usage: lifecycle DIR NFORK NVFORK NTHREAD [VFORK_SPIN_MS]\n");
+		fprintf(stderr, "usage: lifecycle DIR NFORK NVFORK NTHREAD [VFORK_SPIN_MS | hold]\n");
 		return 2;
 	}
 	dir = argv[1];
 	nfork = atoi(argv[2]);
 	nvfork = atoi(argv[3]);
 	nthread = atoi(argv[4]);
-	if (argc > 5)
+	if (argc > 5 && !strcmp(argv[5], "hold"))
+		snprintf(release_path, sizeof(release_path), "%s/release", dir);
+	else if (argc > 5)
 		spin_ms = atoi(argv[5]);
 	if (nthread > 4096)
 		nthread = 4096;
