@@ -129,33 +129,72 @@ build_for_kernel() {
 		make -s -C "$tree/tests/kmod" KDIR="$2"
 }
 
+# Prepare every kernel and build the modules for it, then run the guests:
+# single-threaded TCG (run.sh) keeps a guest on one host CPU, so as many
+# guests as CPUs run at once (DIAG_GUEST_JOBS), the slowest kernel first.
+ready=()
+declare -A kver_of=()
 for k in "${kernels[@]}"; do
-	echo "== guest tests on $k (QEMU, software emulation)"
+	echo "== prepare $k (kernel, diagnose.ko and test modules)"
 	klog=$BUILD/kernels/$k/build.log
 	mkdir -p "$BUILD/kernels/$k"
+	start=$SECONDS
 	if ! kvars=$(scripts/guest/kernels.sh prepare "$k" 2>"$klog"); then
-		cat "$klog"
-		echo "FAIL [$k] cannot prepare the kernel"
+		tail -n 30 "$klog"
+		echo "FAIL [$k] cannot prepare the kernel; ${#cases[@]} cases not run"
 		failed=$((failed + ${#cases[@]}))
 		failures+=("$k: kernel not prepared, ${#cases[@]} cases not run")
 		continue
 	fi
 	eval "$kvars"
 	if ! build_for_kernel "$k" "$KDIR" >>"$klog" 2>&1; then
-		cat "$klog"
-		echo "FAIL [$k] cannot build the modules against $KVER"
+		tail -n 30 "$klog"
+		echo "FAIL [$k] cannot build the modules against $KVER; ${#cases[@]} cases not run"
 		failed=$((failed + ${#cases[@]}))
 		failures+=("$k: module build, ${#cases[@]} cases not run")
 		continue
 	fi
-	out=$BUILD/guest-$k
-	timeout=1800
-	[[ $k == debug ]] && timeout=3600
+	echo "   $KVER ready in $((SECONDS - start)) s"
+	kver_of[$k]=$KVER
+	ready+=("$k")
+done
+
+# run_guest NAME: the whole guest suite on one kernel; its exit code in
+# $BUILD/guest-NAME/run.rc
+run_guest() {
+	local k=$1 out=$BUILD/guest-$1 timeout=2400 rc
+	[[ $k == debug ]] && timeout=4800
+	mkdir -p "$out"
+	rm -f "$out/run.rc"
 	DIAG_MODULE=$BUILD/kernels/$k/tree/module/diagnose.ko \
 		DIAG_MT_API_KO=$BUILD/kernels/$k/tree/tests/kmod/mt_api_test.ko \
 		scripts/guest/run.sh --kernel "$k" --smp 2 --timeout "$timeout" \
-		"$out" tests/guest/run-all.sh
-	guest_rc=$?
+		"$out" tests/guest/run-all.sh >"$out/run.log" 2>&1
+	rc=$?
+	echo "$rc" >"$out/run.rc"
+}
+
+jobs_max=${DIAG_GUEST_JOBS:-$(nproc)}
+order=()
+for k in "${ready[@]}"; do [[ $k == debug ]] && order+=("$k"); done
+for k in "${ready[@]}"; do [[ $k != debug ]] && order+=("$k"); done
+if ((${#order[@]})); then
+	echo "== guest tests on ${order[*]} (QEMU, $jobs_max at a time)"
+fi
+guests_start=$SECONDS
+for k in "${order[@]}"; do
+	while (($(jobs -rp | wc -l) >= jobs_max)); do
+		wait -n
+	done
+	run_guest "$k" &
+done
+wait
+((${#order[@]})) && echo "   guests took $((SECONDS - guests_start)) s"
+
+for k in "${order[@]}"; do
+	out=$BUILD/guest-$k
+	guest_rc=$(cat "$out/run.rc" 2>/dev/null || echo "?")
+	echo "== guest tests on $k (${kver_of[$k]})"
 	grep -E '^(=== |PASS |FAIL |SKIP |  FAILED)' "$out/job.log" 2>/dev/null |
 		sed -E "s/^(PASS|FAIL|SKIP) /\1 [$k] /"
 	kp=0 kf=0 ks=0
@@ -177,6 +216,7 @@ for k in "${kernels[@]}"; do
 	unset reported
 	if ((missing)); then
 		echo "FAIL [$k] $missing cases did not run: the guest did not finish (exit $guest_rc); see $out/console.log"
+		cat "$out/run.log" 2>/dev/null | tail -n 5
 		grep -E "$kernel_bad|Kernel panic" "$out/console.log" | head -20
 		kf=$((kf + missing))
 		failures+=("$k: $missing cases not run")
@@ -188,7 +228,7 @@ for k in "${kernels[@]}"; do
 		kf=$((kf + 1))
 		failures+=("$k: kernel log")
 	fi
-	echo "kernel $k ($KVER): $kp passed, $kf failed, $ks skipped"
+	echo "kernel $k (${kver_of[$k]}): $kp passed, $kf failed, $ks skipped"
 	passed=$((passed + kp))
 	failed=$((failed + kf))
 	skipped=$((skipped + ks))
