@@ -1,1 +1,1 @@
-BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|scheduling while atomic|Call Trace:|RIP:|soft lockup|hard LOCKUP|rcu_sched self-detected|INFO: task .* blocked
+BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|scheduling while atomic|Call Trace:|RIP:|soft lockup|hard LOCKUP|rcu_(sched|preempt) self-detected|detected stalls on CPUs|INFO: task .* blocked|kernel BUG at|BUG: KASAN|BUG: KFENCE|UBSAN:|WARNING: possible|inconsistent lock state|suspicious RCU usage|unreferenced object|ODEBUG:
