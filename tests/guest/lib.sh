@@ -161,6 +161,54 @@ report_query() { python3 "$REPO/tests/guest/report_query.py" "$@"; }
 
 kernel_log_lines() { dmesg | wc -l; }
 
+# kmemleak_check: with our modules unloaded, the objects kmemleak (the debug
+# kernel has it) finds that nothing points to any more.  One that one of our
+# modules allocated is a leak of ours: prints a FAIL line and returns 1.
+# The others are listed but not counted.  An object is "ours" when a frame
+# of its allocation backtrace is in diagnose or mt_api_test, or is a bare
+# address: a module unloaded since, which in the guest is always one of
+# ours (the kernel's own modules, the 9p stack, are never unloaded).
+kmemleak_check() {
+	local f=/sys/kernel/debug/kmemleak i out
+	[[ -e $f ]] || return 0
+	# kmemleak reports an object older than 5 s that a scan found
+	# unreferenced and that stayed so until the next: scan twice, apart
+	for i in 1 2; do
+		sleep 6
+		if ! echo scan >"$f"; then
+			echo "FAIL kmemleak: cannot scan (has it switched itself off? see the kernel log)"
+			return 1
+		fi
+	done
+	out=$(awk '
+		function flush() {
+			if (block == "")
+				return
+			if (mine) {
+				ours++
+				o = o block
+			} else {
+				others++
+				x = x block
+			}
+		}
+		/^unreferenced object/ { flush(); block = ""; mine = 0; bt = 0 }
+		/^  backtrace/ { bt = 1 }
+		bt && (/diagnose|mt_api_test/ || /^ +0x[0-9a-f]+$/) { mine = 1 }
+		{ block = block "    " $0 "\n" }
+		END {
+			flush()
+			if (ours)
+				printf "FAIL kmemleak: %d unreferenced objects allocated by our modules\n%s", ours, o
+			if (others)
+				printf "kmemleak: %d unreferenced objects not allocated by our modules (not counted)\n%s", others, x
+			if (!ours && !others)
+				print "kmemleak: no unreferenced objects"
+		}' "$f")
+	echo "$out"
+	[[ $out != FAIL* ]]
+}
+
 # The registered tests that DIAG_TESTS selects, one a line.
 selected_tests() {
 	local t

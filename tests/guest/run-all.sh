@@ -31,7 +31,12 @@ if ! insmod "$MODULE"; then
 	exit 1
 fi
 run_tests
+lsmod | grep -q '^mt_api_test ' && rmmod mt_api_test
 lsmod | grep -q '^diagnose ' && rmmod diagnose
+if ! kmemleak_check; then
+	FAILED=$((FAILED + 1))
+	FAILED_NAMES+=(kmemleak)
+fi
 run_tests final
 bad=$(dmesg | grep -E "$KERNEL_BAD")
 if [[ -n $bad ]]; then
