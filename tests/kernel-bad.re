@@ -1,1 +1,1 @@
-BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|scheduling while atomic|Call Trace:|RIP:|soft lockup|hard LOCKUP|rcu_sched self-detected|INFO: task .* blocked
+BUG:|WARNING:|Oops|general protection|KASAN|refcount_t|list_add corruption|list_del corruption|scheduling while atomic|Call Trace:|RIP:|soft lockup|hard LOCKUP|rcu_sched self-detected|INFO: task .* blocked|diagnose: corrupt record
