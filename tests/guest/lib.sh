@@ -157,14 +157,16 @@ selected_tests() {
 }
 
 run_tests() {
-	local t before bad rc
+	local t before bad rc t0
 	for t in $(selected_tests); do
 		echo "=== $t"
 		CHECK_FAILS=0
 		SKIP_REASON=""
 		before=$(kernel_log_lines)
+		t0=$(date +%s%N)
 		"$t"
 		rc=$?
+		echo "  wall time: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 		bad=$(dmesg | tail -n +"$((before + 1))" | grep -E "$KERNEL_BAD")
 		if [[ -n $bad ]]; then
 			fail "kernel log: $bad"

@@ -26,8 +26,8 @@
  *       (kprobe's workload, on the last CPU) getppid() N times from a user
  *       stack whose depth it chooses, so the kprobe records' user stack
  *       copies (to the top of that stack) have sizes it knows: first walks
- *       the ring's write position to 8 bytes before the end, several
- *       times, then random depths.  DIR/done: "calls N".
+ *       the ring's write position to 8 bytes before the end, 8 times,
+ *       then random depths.  DIR/done: "calls N".
  *   ring_account ri-work DIR THREADS MS   (resource-image's workload,
  *       named ri-abuse) THREADS threads spin, sleep, read and write for
  *       MS ms, then sleep.
@@ -461,7 +461,8 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 	const unsigned long fixed = sizeof(struct diag_kprobe_record);
 	long page = sysconf(_SC_PAGESIZE), calls = 0, walks = 0;
 	unsigned long depth_max = ustack_bytes - 8, head = 0, i;
-	unsigned int smin = fixed + 8, smax = fixed + depth_max;
+	/* the walk uses records of at most 4 KiB of stack: the ring holds dozens */
+	unsigned int smin = fixed + 8, smax = fixed + (depth_max < 4096 ? depth_max : 4096);
 	size_t stack_size = ustack_bytes + 4 * page;
 	char *stack, *top;
 	struct rng r;
@@ -489,7 +490,7 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 	 * to 8 bytes before the end, then make one more record; pause between
 	 * calls so that the reader keeps up and nothing is lost.
 	 */
-	for (walks = 0; walks < 6; walks++) {
+	for (walks = 0; walks < 8; walks++) {
 		for (;;) {
 			unsigned long want = ring_bytes - 8 - head, s;
 
