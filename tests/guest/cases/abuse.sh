@@ -123,20 +123,21 @@ ab_rcu_restore() {
 	AB_RCU_SAVED=
 }
 
-# Every function active on the load generator, through the CLI.
+# Every function active on the load generator (straight ioctls: the CLI
+# takes seconds per call under emulation, and its own tests cover it).
 ab_activate_all() {
-	expect_rc "activate migrate-image" 0 "$DT" migrate-image --activate="tgid=$AB_LOAD,buf-kib=256"
-	expect_rc "activate kprobe" 0 "$DT" kprobe --activate="probe=vfs_write,tgid=$AB_LOAD,buf-kib=512,ustack-kib=4"
-	expect_rc "activate keytime-image" 0 "$DT" keytime-image --activate="comm=$AB_LOAD,stack=1,buf-kib=256"
-	expect_rc "activate resource-image" 0 "$DT" resource-image --activate="tgid=$AB_LOAD,interval=10,buf-kib=256"
+	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "tgid=$AB_LOAD" buf-kib=256
+	expect_rc "activate kprobe" 0 "$PROGS/fn_storm" on kprobe probe=vfs_write "tgid=$AB_LOAD" buf-kib=512 ustack-kib=4
+	expect_rc "activate keytime-image" 0 "$PROGS/fn_storm" on keytime-image "comm=$AB_LOAD_COMM" stack=1 buf-kib=256
+	expect_rc "activate resource-image" 0 "$PROGS/fn_storm" on resource-image "tgid=$AB_LOAD" interval=10 buf-kib=256
 }
 
-# Each function reports (exit 0) and deactivates.
+# Each function reports everything it has (well-formed) and deactivates.
 ab_report_deactivate_all() {
 	local f
 	for f in migrate-image kprobe keytime-image resource-image; do
-		expect_rc "$f report" 0 "$DT" "$f" --report --format json
-		expect_rc "$f deactivate" 0 "$DT" "$f" --deactivate
+		expect_rc "$f: report all, deactivate" 0 "$PROGS/fn_storm" off "$f"
+		ab_figure "$OUT"
 	done
 }
 
@@ -149,8 +150,8 @@ test_abuse_random_ioctls() {
 	ab_rcu_fast
 	ab_load_start 1
 	# the storm runs against these two, active on a busy process
-	expect_rc "activate migrate-image" 0 "$DT" migrate-image --activate="tgid=$AB_LOAD,buf-kib=128"
-	expect_rc "activate keytime-image" 0 "$DT" keytime-image --activate="tgid=$AB_LOAD,oncpu=1,buf-kib=128"
+	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "tgid=$AB_LOAD" buf-kib=128
+	expect_rc "activate keytime-image" 0 "$PROGS/fn_storm" on keytime-image "tgid=$AB_LOAD" oncpu=1 buf-kib=128
 	t0=$(date +%s.%N)
 	timeout 900 "$PROGS/ioctl_abuse" fuzz "$AB_CALLS" 4 "$AB_SEED" "$AB_LOAD" >"$d/log" 2>&1
 	rc=$?
@@ -159,10 +160,10 @@ test_abuse_random_ioctls() {
 	ab_figure "random ioctls: $(grep -o 'calls [0-9]* threads.*' "$d/log")"
 	grep '^errnos ' "$d/log" | sed 's/^/  figure: /'
 	# the functions kept active through the storm still work
-	expect_rc "migrate-image report after the storm" 0 "$DT" migrate-image --report --format json
-	expect_rc "keytime-image report after the storm" 0 "$DT" keytime-image --report --format json
-	expect_rc "migrate-image deactivate" 0 "$DT" migrate-image --deactivate
-	expect_rc "keytime-image deactivate" 0 "$DT" keytime-image --deactivate
+	expect_rc "migrate-image: report and deactivate after the storm" 0 "$PROGS/fn_storm" off migrate-image
+	ab_figure "after the storm: $OUT"
+	expect_rc "keytime-image: report and deactivate after the storm" 0 "$PROGS/fn_storm" off keytime-image
+	ab_figure "after the storm: $OUT"
 	ab_load_stop
 	ab_keys_release
 	ab_rcu_restore
@@ -279,8 +280,8 @@ test_abuse_racing_clients() {
 	done
 
 	# a follower killed mid-drain leaves a working module
-	expect_rc "activate keytime-image" 0 "$DT" keytime-image --activate="comm=$AB_LOAD_COMM,oncpu=1,buf-kib=1024"
-	"$DT" keytime-image --report --follow --format json >"$d/killed.json" 2>&1 &
+	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "comm=$AB_LOAD_COMM" buf-kib=256
+	"$DT" migrate-image --report --follow --format json >"$d/killed.json" 2>&1 &
 	local follower=$! deadline=$((SECONDS + 30))
 	# mid-drain: once it has printed a batch, while records keep coming
 	until [[ -s $d/killed.json ]] || ((SECONDS > deadline)); do
@@ -291,8 +292,7 @@ test_abuse_racing_clients() {
 	reap "$follower"
 	ab_figure "follower killed with SIGKILL mid-drain, after $(wc -l <"$d/killed.json") batches"
 	[[ -s $d/killed.json ]] || fail "the follower printed nothing in 30 s"
-	expect_rc "report after the killed follower" 0 "$DT" keytime-image --report --format json
-	expect_rc "deactivate" 0 "$DT" keytime-image --deactivate
+	expect_rc "report and deactivate after the killed follower" 0 "$PROGS/fn_storm" off migrate-image
 	ab_load_stop
 	ab_keys_release
 	ab_rcu_restore
@@ -354,9 +354,12 @@ test_abuse_rmmod_all_active() {
 	k0=$(ab_kprobes)
 	ab_load_start 2
 	ab_activate_all
-	"$DT" resource-image --report --follow >/dev/null 2>&1 &
-	local follower=$!
-	sleep 1
+	"$DT" resource-image --report --follow >"$WORK/ab-rmmod-follower" 2>&1 &
+	local follower=$! deadline=$((SECONDS + 30))
+	# it has the device open once it prints
+	until [[ -s $WORK/ab-rmmod-follower ]] || ((SECONDS > deadline)); do
+		sleep 0.1
+	done
 	expect_rc "rmmod while a client holds /dev/diagnose" 1 rmmod diagnose
 	kill -TERM "$follower"
 	reap "$follower"

@@ -15,6 +15,9 @@
  *       size) and reads the settings.  Every answer must be one that
  *       docs/abi.md gives for the race (EBUSY, ENODATA, ENOSPC); prints
  *       the answers per verb.
+ *   fn_storm on FN KEY=VAL...    activate FN
+ *   fn_storm off FN              report until nothing is left (every
+ *       record well-formed), then deactivate; prints the records and losses
  * Exits 0 when every check held.
  */
 #include "abuse.h"
@@ -190,11 +193,51 @@ static int race(double seconds)
 	return failed;
 }
 
+/* Activate FN with the settings. */
+static int on(void)
+{
+	char msg[DIAG_MSG_LEN];
+	int err = diag_call(diag_open(), fn->id, DIAG_VERB_ACTIVATE, &settings, fn->settings_size,
+			    msg);
+
+	if (err)
+		dief("activate %s: %s: %s", fn->name, errno_name(err), msg);
+	return 0;
+}
+
+/* Drain FN (every record must be well-formed), then deactivate it. */
+static int off(void)
+{
+	char *buf = malloc(REPORT_BUF), msg[DIAG_MSG_LEN];
+	long records = 0, lost = 0, reports = 0;
+	struct diag_report rep;
+	int fd = diag_open(), err;
+
+	do {
+		err = diag_report(fd, fn->id, buf, REPORT_BUF, &rep);
+		if (err)
+			dief("report %s: %s", fn->name, errno_name(err));
+		count(buf, rep.bytes, &records, &lost);
+	} while (rep.more && ++reports < 1000);
+	err = diag_call(fd, fn->id, DIAG_VERB_DEACTIVATE, NULL, 0, msg);
+	if (err)
+		dief("deactivate %s: %s: %s", fn->name, errno_name(err), msg);
+	printf("%s: %ld records, %ld lost since the last report, %llu lost in all\n", fn->name,
+	       records, lost, (unsigned long long)rep.lost);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc >= 3 && (!strcmp(argv[1], "on") || !strcmp(argv[1], "off"))) {
+		fn = fn_by_name(argv[2]);
+		settings_from_args(fn, &settings, argc - 3, argv + 3);
+		return !strcmp(argv[1], "on") ? on() : off();
+	}
 	if (argc < 4)
-		dief("usage: fn_storm cycles N FN KEY=VAL... | race SECONDS FN KEY=VAL...");
+		dief("usage: fn_storm cycles N FN KEY=VAL... | race SECONDS FN KEY=VAL... |"
+		     " on FN KEY=VAL... | off FN");
 	fn = fn_by_name(argv[3]);
 	settings_from_args(fn, &settings, argc - 4, argv + 4);
 	if (!strcmp(argv[1], "cycles"))

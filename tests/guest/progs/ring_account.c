@@ -242,6 +242,26 @@ static void tally_report(const char *buf, unsigned int len)
 	}
 }
 
+/* DIR/reports: how many reports the reader has made, for the workload */
+static volatile long *reports_done;
+
+static volatile long *map_reports(int create)
+{
+	char path[4096];
+	void *p;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/reports", dir);
+	fd = open(path, create ? O_RDWR | O_CREAT : O_RDWR, 0644);
+	if (fd < 0 || (create && ftruncate(fd, sizeof(long))))
+		die(path);
+	p = mmap(NULL, sizeof(long), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED)
+		die("mmap");
+	close(fd);
+	return p;
+}
+
 static int do_report(int fd, const struct fn_info *fn, char *buf, struct diag_report *rep)
 {
 	int err = diag_report(fd, fn->id, buf, READ_BUF, rep);
@@ -249,6 +269,7 @@ static int do_report(int fd, const struct fn_info *fn, char *buf, struct diag_re
 	if (err)
 		dief("report %s: %s", fn->name, errno_name(err));
 	tl.reports++;
+	*reports_done = tl.reports;
 	tl.bytes += rep->bytes;
 	tally_report(buf, rep->bytes);
 	return rep->more;
@@ -263,6 +284,7 @@ static int read_mode(const struct fn_info *fn, union diag_any_settings *s, unsig
 	long lost_total;
 
 	pin(0);
+	reports_done = map_reports(1);
 	err = diag_call(fd, fn->id, DIAG_VERB_ACTIVATE, s, fn->settings_size, msg);
 	if (err)
 		dief("activate %s: %s: %s", fn->name, errno_name(err), msg);
@@ -441,6 +463,20 @@ static int kt_work(int n)
 	return 0;
 }
 
+/*
+ * Wait until the reader has made two more reports: whatever we recorded
+ * before is drained, so nothing of ours is lost and our model of the
+ * ring's write position holds.  Gives up after a second.
+ */
+static void wait_drained(volatile long *reports)
+{
+	long want = *reports + 2;
+	int i;
+
+	for (i = 0; i < 1000 && *reports < want; i++)
+		sleep_ms(1);
+}
+
 /* getppid() with the stack pointer at @sp: the kprobe copies from there up */
 static long getppid_on_stack(void *sp)
 {
@@ -464,6 +500,7 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 	/* the walk uses records of at most 4 KiB of stack: the ring holds dozens */
 	unsigned int smin = fixed + 8, smax = fixed + (depth_max < 4096 ? depth_max : 4096);
 	size_t stack_size = ustack_bytes + 4 * page;
+	volatile long *reports;
 	char *stack, *top;
 	struct rng r;
 	FILE *f;
@@ -482,13 +519,15 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 	pin(ncpus - 1);
 	workload_ready();
 	wait_usr1();
+	/* the reader made it before it said it was ready */
+	reports = map_reports(0);
 
 	/*
 	 * The record of a call at depth d takes fixed + d bytes (d a multiple
 	 * of 8).  Our model of the ring's write position: a record that does
 	 * not fit before the end goes to the start, after padding.  Steer it
-	 * to 8 bytes before the end, then make one more record; pause between
-	 * calls so that the reader keeps up and nothing is lost.
+	 * to 8 bytes before the end, then make one more record; wait for the
+	 * reader after every call, so that nothing is lost.
 	 */
 	for (walks = 0; walks < 8; walks++) {
 		for (;;) {
@@ -509,13 +548,13 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 			if (head >= ring_bytes)
 				head -= ring_bytes;
 			calls++;
-			sleep_ms(2);
+			wait_drained(reports);
 		}
 		/* the next record does not fit in the 8 bytes left */
 		getppid_on_stack(top - (smin - fixed));
 		head = smin;
 		calls++;
-		sleep_ms(2);
+		wait_drained(reports);
 	}
 	/* then any depth */
 	for (i = 0; i < (unsigned long)n; i++) {
