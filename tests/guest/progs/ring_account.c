@@ -22,12 +22,13 @@
  *       and then execs DIR/kt-abuse (a link to this program) with argv of
  *       random length, which exits at once; a thread now and then; short
  *       sleeps.  DIR/done: "forks F threads T execs_ok E execs_failed X".
- *   ring_account kp-work DIR N RING_BYTES USTACK_BYTES
- *       (kprobe's workload, on the last CPU) getppid() N times from a user
- *       stack whose depth it chooses, so the kprobe records' user stack
- *       copies (to the top of that stack) have sizes it knows: first walks
- *       the ring's write position to 8 bytes before the end, 8 times,
- *       then random depths.  DIR/done: "calls N".
+ *   ring_account kp-work DIR N RING_BYTES USTACK_BYTES WALKS
+ *       (kprobe's workload, on the last CPU) getppid() from a user stack
+ *       whose depth it chooses, so the kprobe records' user stack copies
+ *       (to the top of that stack) have sizes it knows: WALKS times it
+ *       steers the ring's write position to 8 bytes before the end (with
+ *       the reader of "read" reporting often), then N calls at random
+ *       depths.  DIR/done: "calls N walks W".
  *   ring_account ri-work DIR THREADS MS   (resource-image's workload,
  *       named ri-abuse) THREADS threads spin, sleep, read and write for
  *       MS ms, then sleep.
@@ -492,13 +493,16 @@ static long getppid_on_stack(void *sp)
 	return ret;
 }
 
-static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
+static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes, int nwalks)
 {
 	const unsigned long fixed = sizeof(struct diag_kprobe_record);
+	/* the handler reserves room for a whole copy, then trims the record */
+	const unsigned long reserve = fixed + ustack_bytes;
 	long page = sysconf(_SC_PAGESIZE), calls = 0, walks = 0;
 	unsigned long depth_max = ustack_bytes - 8, head = 0, i;
 	/* the walk uses records of at most 4 KiB of stack: the ring holds dozens */
-	unsigned int smin = fixed + 8, smax = fixed + (depth_max < 4096 ? depth_max : 4096);
+	unsigned long smin = fixed + 8, smax = fixed + (depth_max < 4096 ? depth_max : 4096);
+	unsigned long target = ring_bytes - reserve;
 	size_t stack_size = ustack_bytes + 4 * page;
 	volatile long *reports;
 	char *stack, *top;
@@ -523,17 +527,24 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 	reports = map_reports(0);
 
 	/*
-	 * The record of a call at depth d takes fixed + d bytes (d a multiple
-	 * of 8).  Our model of the ring's write position: a record that does
-	 * not fit before the end goes to the start, after padding.  Steer it
-	 * to 8 bytes before the end, then make one more record; wait for the
-	 * reader after every call, so that nothing is lost.
+	 * A call at depth d makes a record of fixed + d bytes (d a multiple of
+	 * 8), reserved at its full size (fixed + ustack_bytes) and trimmed:
+	 * it goes where the ring's write position is when that much fits
+	 * before the end, else to the start, after padding.  Steer the
+	 * position to reserve bytes before the end, make the largest trimmed
+	 * record there (it ends 8 bytes before the end), then one more: it
+	 * does not fit in those 8 bytes.  Wait for the reader after every
+	 * call, so that nothing is lost and the position stays known.
 	 */
-	for (walks = 0; walks < 8; walks++) {
+	for (walks = 0; walks < nwalks; walks++) {
 		for (;;) {
-			unsigned long want = ring_bytes - 8 - head, s;
+			unsigned long want, s;
 
-			if (want == 0)
+			if (ring_bytes - head < reserve)
+				want = 0;	/* past the target: the next one wraps */
+			else
+				want = target - head;
+			if (head == target)
 				break;
 			if (want >= smin && want <= smax)
 				s = want;
@@ -541,17 +552,17 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes)
 				s = want - smax >= smin ? smax : want - smin;
 			else
 				s = smax;	/* cannot land this lap: wrap */
-			if (s > ring_bytes - head)
+			if (ring_bytes - head < reserve)
 				head = 0;
 			getppid_on_stack(top - (s - fixed));
 			head += s;
-			if (head >= ring_bytes)
-				head -= ring_bytes;
 			calls++;
 			wait_drained(reports);
 		}
-		/* the next record does not fit in the 8 bytes left */
-		getppid_on_stack(top - (smin - fixed));
+		getppid_on_stack(top - (reserve - 8 - fixed));	/* ends at ring_bytes - 8 */
+		calls++;
+		wait_drained(reports);
+		getppid_on_stack(top - (smin - fixed));		/* after the 8-byte gap */
 		head = smin;
 		calls++;
 		wait_drained(reports);
@@ -662,9 +673,10 @@ int main(int argc, char **argv)
 		dir = argv[2];
 		return kt_work(atoi(argv[3]));
 	}
-	if (argc == 6 && !strcmp(argv[1], "kp-work")) {
+	if (argc == 7 && !strcmp(argv[1], "kp-work")) {
 		dir = argv[2];
-		return kp_work(atoi(argv[3]), strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0));
+		return kp_work(atoi(argv[3]), strtoul(argv[4], NULL, 0), strtoul(argv[5], NULL, 0),
+			       atoi(argv[6]));
 	}
 	if (argc == 5 && !strcmp(argv[1], "ri-work")) {
 		dir = argv[2];
