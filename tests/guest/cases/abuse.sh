@@ -301,7 +301,7 @@ test_abuse_racing_clients() {
 	# two followers at once share the records: A + B + the rest + lost =
 	# the kernel's count
 	start_migrator "$d/mig" 1000 2 1000 || return 1
-	expect_rc "activate migrate-image" 0 "$DT" migrate-image --activate="tgid=$MIG_TGID,buf-kib=8"
+	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "tgid=$MIG_TGID" buf-kib=8
 	migrations_of_process "$MIG_TGID" | sort >"$d/before"
 	"$DT" migrate-image --report --follow --format json >"$d/a.json" 2>"$d/a.err" &
 	local fa=$!
@@ -354,15 +354,13 @@ test_abuse_rmmod_all_active() {
 	k0=$(ab_kprobes)
 	ab_load_start 2
 	ab_activate_all
-	"$DT" resource-image --report --follow >"$WORK/ab-rmmod-follower" 2>&1 &
-	local follower=$! deadline=$((SECONDS + 30))
-	# it has the device open once it prints
-	until [[ -s $WORK/ab-rmmod-follower ]] || ((SECONDS > deadline)); do
-		sleep 0.1
-	done
+	# a client: a process with the device open
+	sleep 600 3<>/dev/diagnose &
+	local client=$!
+	while [[ ! -e /proc/$client/fd/3 ]]; do sleep 0.05; done
 	expect_rc "rmmod while a client holds /dev/diagnose" 1 rmmod diagnose
-	kill -TERM "$follower"
-	reap "$follower"
+	kill -TERM "$client"
+	reap "$client"
 	t0=$(date +%s.%N)
 	expect_rc "rmmod with every function active under load" 0 rmmod diagnose
 	ab_figure "rmmod with 4 functions active under load: $(echo "$(date +%s.%N) - $t0" | bc) s"
