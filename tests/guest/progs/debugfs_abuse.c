@@ -17,7 +17,8 @@
  *       every PATH must still read VALUE (the state garbage must not
  *       change).  Prints the writes and refusals per file.
  *   debugfs_abuse readers SECONDS FILE...
- *       For SECONDS, opens and reads every FILE in turn to its end, with
+ *       For SECONDS (or until SIGTERM), opens and reads every FILE in turn
+ *       to its end, with
  *       read sizes from 1 byte to 1 MiB, sometimes from a random offset
  *       (pread) or after a seek.  The only errors allowed are those
  *       docs/migration-trace.md gives for reading: EBUSY (trace while
@@ -27,6 +28,7 @@
  */
 #include "abuse.h"
 
+#include <signal.h>
 #include <sys/mman.h>
 
 #define HUGE_WRITE	(1 << 20)
@@ -200,6 +202,14 @@ struct read_tally {
 	long opens, reads, bytes, ebusy, estale, other;
 };
 
+static volatile sig_atomic_t stop_reading;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop_reading = 1;
+}
+
 static void readers(double seconds, char **files, int nfiles)
 {
 	struct read_tally *t = calloc(nfiles, sizeof(*t));
@@ -209,8 +219,9 @@ static void readers(double seconds, char **files, int nfiles)
 	int f;
 
 	rng_seed(&r, getpid());
-	while (now_ns() < end) {
-		for (f = 0; f < nfiles; f++) {
+	signal(SIGTERM, on_term);	/* SIGTERM ends the loop: the counts are printed */
+	while (now_ns() < end && !stop_reading) {
+		for (f = 0; f < nfiles && !stop_reading; f++) {
 			size_t len = rng_pct(&r, 50) ? 1 + rng_below(&r, 4096) : HUGE_WRITE;
 			int fd = open(files[f], O_RDONLY), err = 0;
 			off_t off = -1;
