@@ -54,7 +54,7 @@ ab_load_stop() {
 
 ab_meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
 ab_refcount() { awk '$1 == "diagnose" {print $3}' /proc/modules; }
-ab_kprobes() { grep -c . /sys/kernel/debug/kprobes/list 2>/dev/null || echo 0; }
+ab_kprobes() { cat /sys/kernel/debug/kprobes/list 2>/dev/null | grep -c .; }
 
 # The guest (QEMU multi-threaded TCG) does not survive thousands of live
 # code patches: switching a tracepoint on and off a few thousand times
@@ -206,8 +206,9 @@ register_test test_abuse_unprivileged
 # ---- 2. lifecycle storms ----
 
 # AB_CYCLES activate/report/deactivate cycles of every function, straight
-# ioctls, the four functions at once, under load; then nothing leaked: vmalloc and per-CPU memory back
-# near where they were, no kprobe left, the module's reference count 0.
+# ioctls, the four functions at once, under load; then nothing leaked:
+# vmalloc and per-CPU memory back near where they were, no kprobe left,
+# the module's reference count 0.
 test_abuse_lifecycle_storm() {
 	local d=$WORK/ab-cycles f t0 v0 p0 k0 v1 p1 k1 rc
 	mkdir -p "$d"
