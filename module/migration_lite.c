@@ -27,6 +27,7 @@
 #include <linux/workqueue.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
+#include <linux/uaccess.h>
 #include "core.h"
 #include "migrate_cause.h"
 #include "migration_lite.h"
@@ -91,6 +92,29 @@ static struct diag_tracepoint mlite_tracepoints[] = {
 	DIAG_TRACEPOINT(sched_process_fork, probe_process_fork),
 	DIAG_TRACEPOINT(task_rename, probe_task_rename),
 };
+
+/* "0x" and 16 hex digits, or 20 decimal ones, a sign and a newline fit */
+#define MLITE_WRITE_MAX		32
+
+/*
+ * Not kstrto*_from_user(): they look at the first few dozen bytes only and
+ * stop at a NUL, so that "0\0junk", or "1\n" followed by a megabyte of
+ * anything, would pass for a number and start, stop or reset a trace.
+ */
+int mlite_parse_write(const char __user *ubuf, size_t count, unsigned int base,
+		      u64 *val)
+{
+	char buf[MLITE_WRITE_MAX + 1];
+
+	if (!count || count > MLITE_WRITE_MAX)
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (strlen(buf) != count)
+		return -EINVAL;		/* a NUL inside the write */
+	return kstrtou64(buf, base, val) ? -EINVAL : 0;
+}
 
 static DEFINE_MUTEX(mlite_probe_lock);
 static unsigned int mlite_probe_users;

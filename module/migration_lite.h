@@ -31,6 +31,15 @@ void mlite_probes_put(void);
 /* From any context but NMI: run mtrace_settle() and mstat_settle() soon. */
 void mlite_settle_later(void);
 
+/*
+ * The number written to one of the control files: the whole write must be
+ * the number (base as kstrtou64(); an optional trailing newline), else
+ * -EINVAL, the errno docs/migration-trace.md gives for garbage; -EFAULT
+ * when the buffer is not readable.
+ */
+int mlite_parse_write(const char __user *ubuf, size_t count, unsigned int base,
+		      u64 *val);
+
 /* migration_trace.c */
 int mtrace_init(void);
 void mtrace_exit(void);

@@ -20,6 +20,7 @@
  *   EALREADY     start while counting
  *   ENOTEMPTY    change period_msec while the stat holds data
  *   EINVAL       a write that is not one of the values above
+ *   EFAULT       a write from memory that cannot be read
  *   ENOMEM       the counters cannot be allocated
  */
 #include <linux/kernel.h>
@@ -262,10 +263,13 @@ static ssize_t mstat_enable_read(struct file *file, char __user *ubuf,
 static ssize_t mstat_enable_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	unsigned int val;
-	int ret = 0;
+	u64 val;
+	int ret;
 
-	if (kstrtouint_from_user(ubuf, count, 10, &val) || val > 1)
+	ret = mlite_parse_write(ubuf, count, 10, &val);
+	if (ret)
+		return ret;
+	if (val > 1)
 		return -EINVAL;
 	mutex_lock(&mstat_mutex);
 	if (val)
@@ -289,12 +293,15 @@ static ssize_t mstat_period_read(struct file *file, char __user *ubuf,
 static ssize_t mstat_period_write(struct file *file, const char __user *ubuf,
 				  size_t count, loff_t *ppos)
 {
-	unsigned int msec;
-	int ret = count;
+	u64 msec;
+	int ret;
 
-	if (kstrtouint_from_user(ubuf, count, 10, &msec) || !msec ||
-	    msec > MSTAT_PERIOD_MSEC_MAX)
+	ret = mlite_parse_write(ubuf, count, 10, &msec);
+	if (ret)
+		return ret;
+	if (!msec || msec > MSTAT_PERIOD_MSEC_MAX)
 		return -EINVAL;
+	ret = count;
 	mutex_lock(&mstat_mutex);
 	if (mstat_cpu) {
 		/* the counters already hold periods of the old length */
@@ -310,9 +317,13 @@ static ssize_t mstat_period_write(struct file *file, const char __user *ubuf,
 static ssize_t mstat_reset_write(struct file *file, const char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
-	unsigned int val;
+	u64 val;
+	int ret;
 
-	if (kstrtouint_from_user(ubuf, count, 10, &val) || val != 0)
+	ret = mlite_parse_write(ubuf, count, 10, &val);
+	if (ret)
+		return ret;
+	if (val != 0)
 		return -EINVAL;
 	mutex_lock(&mstat_mutex);
 	mstat_reset();

@@ -25,6 +25,7 @@
  *   ESTALE       read on after the trace was reset or restarted
  *   EPIPE        mark while not tracing (the mark would be lost)
  *   EINVAL       a write that is not one of the values above
+ *   EFAULT       a write from memory that cannot be read
  *   ENOMEM       the buffers cannot be allocated
  */
 #include <linux/kernel.h>
@@ -387,12 +388,12 @@ static ssize_t mtrace_enable_read(struct file *file, char __user *ubuf,
 static ssize_t mtrace_enable_write(struct file *file, const char __user *ubuf,
 			       size_t count, loff_t *ppos)
 {
-	unsigned int val;
+	u64 val;
 	int ret;
 
-	ret = kstrtouint_from_user(ubuf, count, 10, &val);
+	ret = mlite_parse_write(ubuf, count, 10, &val);
 	if (ret)
-		return -EINVAL;
+		return ret;
 	if (val > 1)
 		return -EINVAL;
 	ret = mt_trace_enable(val, 0);
@@ -402,12 +403,12 @@ static ssize_t mtrace_enable_write(struct file *file, const char __user *ubuf,
 static ssize_t mtrace_mark_write(struct file *file, const char __user *ubuf,
 			     size_t count, loff_t *ppos)
 {
-	unsigned long mark;
+	u64 mark;
 	int ret;
 
-	ret = kstrtoul_from_user(ubuf, count, 0, &mark);
+	ret = mlite_parse_write(ubuf, count, 0, &mark);
 	if (ret)
-		return -EINVAL;
+		return ret;
 	/* the same path as mt_trace_mark(), but say when the mark is lost */
 	mutex_lock(&mtrace_mutex);
 	if (mtrace_recording()) {
@@ -423,9 +424,13 @@ static ssize_t mtrace_mark_write(struct file *file, const char __user *ubuf,
 static ssize_t mtrace_reset_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
-	unsigned int val;
+	u64 val;
+	int ret;
 
-	if (kstrtouint_from_user(ubuf, count, 10, &val) || val != 0)
+	ret = mlite_parse_write(ubuf, count, 10, &val);
+	if (ret)
+		return ret;
+	if (val != 0)
 		return -EINVAL;
 	mutex_lock(&mtrace_mutex);
 	mtrace_reset();

@@ -220,7 +220,7 @@ selected_tests() {
 
 # run_tests [final]: the selected tests, or with "final" only the final ones
 run_tests() {
-	local t before bad rc
+	local t before bad rc t0
 	for t in $(selected_tests); do
 		if [[ ${1:-} == final ]]; then
 			is_final_test "$t" || continue
@@ -231,8 +231,10 @@ run_tests() {
 		CHECK_FAILS=0
 		SKIP_REASON=""
 		before=$(kernel_log_lines)
+		t0=$(date +%s%N)
 		"$t"
 		rc=$?
+		echo "  wall time: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 		bad=$(dmesg | tail -n +"$((before + 1))" | grep -E "$KERNEL_BAD")
 		if [[ -n $bad ]]; then
 			fail "kernel log: $bad"
