@@ -119,10 +119,12 @@ class Judge:
             ev.sort()
         self.counts = {t["pid"]: t["migrations"] for t in self.rep.get("tasks", [])}
         self.nr = []
+        self.wakeup_moves = {}
         with open(d + "/nr") as f:
             for line in f:
-                tid, role, before, after = line.split()
+                tid, role, before, after, wbefore, wafter = line.split()
                 self.nr.append((int(tid), role, int(before), int(after)))
+                self.wakeup_moves[int(tid)] = int(wafter) - int(wbefore)
         with open(d + "/log") as f:
             self.log = [line.split() for line in f]
         self.moves, self.numa = read_trace(d + "/trace")
@@ -149,13 +151,17 @@ class Judge:
 
     def common(self, schedstats=True):
         """Every report: nothing lost; each thread's count is the kernel's
-        se.nr_migrations change; and over the whole system, the migrations
-        reported as load balancing are those schedstats counted."""
+        se.nr_migrations change, and its wakeup moves the kernel's
+        nr_wakeups_migrate change; and over the whole system, the
+        migrations reported as load balancing are those schedstats
+        counted."""
         self.expect(self.rep.get("lost", 0) == 0, "no record lost (lost = %s)" % self.rep.get("lost"))
         for tid, role, before, after in self.nr:
             got = self.counts.get(tid, 0)
-            self.expect(got == after - before,
-                        "%s %d: %d migrations reported, se.nr_migrations +%d" % (role, tid, got, after - before))
+            woken = sum(1 for e in self.events.get(tid, []) if e[3] == "try_to_wake_up")
+            self.expect(got == after - before and woken == self.wakeup_moves[tid],
+                        "%s %d: %d migrations reported, se.nr_migrations +%d; %d try_to_wake_up, "
+                        "nr_wakeups_migrate +%d" % (role, tid, got, after - before, woken, self.wakeup_moves[tid]))
         if not schedstats:
             return
         s0 = [int(x) for x in open(self.d + "/sched0").read().split()]
@@ -181,9 +187,9 @@ class Judge:
     def judge(self, tid, expected, t0=0, t1=1 << 64):
         """The report's moves of tid against the kernel's trace: the same
         moves in the same order, and each with the cause expected(index,
-        move) gives, which knows the workload and the kernel's record of
-        the move, never the module.  Returns [(move, cause)] for moves
-        with t0 <= ts <= t1."""
+        move) gives (or one of the tuple it gives), which knows the
+        workload and the kernel's record of the move, never the module.
+        Returns [(move, cause)] for moves with t0 <= ts <= t1."""
         ours = self.events.get(tid, [])
         kern = self.moves.get(tid, [])
         if [(o, d) for _, o, d, _ in ours] != [(m.orig, m.dest) for m in kern]:
@@ -193,8 +199,9 @@ class Judge:
         out, wrong = [], []
         for i, ((ts, o, d, cause), m) in enumerate(zip(ours, kern)):
             want = expected(i, m)
-            if cause != want:
-                wrong.append("%d>%d %s, expected %s (%s on CPU %d)" % (o, d, cause, want, m.comm, m.cpu))
+            if cause not in (want if isinstance(want, tuple) else (want,)):
+                wrong.append("%d>%d %s, expected %s (%s on CPU %d)" % (o, d, cause, " or ".join(want)
+                             if isinstance(want, tuple) else want, m.comm, m.cpu))
             if t0 <= ts <= t1:
                 out.append((m, cause))
         print("  task %d moves: %s" % (tid, " ".join("%d>%d:%s/%s" % (m.orig, m.dest, c, m.kind())
@@ -239,6 +246,15 @@ class Judge:
         self.expect(moved >= max(1, len(children) // 2),
                     "%d of %d execs moved the child to the idle CPU (sched_exec)" % (moved, len(children)))
 
+    def wakeup(self):
+        (s,) = self.tids("S")
+        trials = self.logged("trial")
+        done = self.judge(s, lambda i, m: {"stopper": "__migrate_task", "wakeup": "try_to_wake_up",
+                                           "pull": "pull_task"}.get(m.kind(), "?"))
+        woken = [c for _, c in done].count("try_to_wake_up")
+        self.expect(woken >= max(1, len(trials) // 4),
+                    "%d of %d wakeups moved the sleeper to the idle CPU (try_to_wake_up)" % (woken, len(trials)))
+
     def balancer(self, m):
         """A move the design leaves to the load balancer."""
         return {"stopper": "pull_one_task", "pull": "pull_task", "remote": "pull_task"}.get(m.kind(), "?")
@@ -266,9 +282,28 @@ class Judge:
     def rtdl(self, scenario):
         cls = scenario[:2]
         (low,) = self.tids("L")
-        kinds = {"push": "push_%s_task" % cls, "pull": "pull_%s_task" % cls, "wakeup": "try_to_wake_up"}
+        push, pull = "push_%s_task" % cls, "pull_%s_task" % cls
+        highs = {"cw-H0", "cw-H1"}
+
+        def expected(i, m):
+            if m.kind() == "wakeup":
+                return "try_to_wake_up"
+            if m.cpu == m.orig:
+                return push	# a pull runs on the CPU that pulls
+            if m.cpu == m.dest and m.comm in highs:
+                # the destination's high thread going to sleep: its CPU
+                # drops to a lower priority (balance_rt/balance_dl)
+                return pull
+            if m.cpu == m.dest:
+                # anything else there may be a pull, or the source's push
+                # run from this CPU (rt_mutex_setprio() and
+                # sched_setscheduler() run the balance callbacks of the
+                # task's runqueue, wherever they are called; priority
+                # inheritance does that all the time on PREEMPT_RT)
+                return (push, pull)
+            return "?"
         t0, t1 = self.window()
-        done = self.judge(low, lambda i, m: kinds.get(m.kind(), "?"), t0, t1)
+        done = self.judge(low, expected, t0, t1)
         want = [c for _, c in done].count(self.cause)
         rounds = self.logged("push") + self.logged("round")
         print("  workload: %s" % "; ".join(" ".join(l) for l in rounds))
@@ -302,6 +337,8 @@ class Judge:
             (tid,) = self.tids("T%d" % k)
 
             def expected(i, m, tid=tid, home=k):
+                if m.kind() == "wakeup":
+                    return "try_to_wake_up"	# from the barrier between trials
                 if m.dest == home:
                     return "__migrate_task"	# it pins itself back home
                 if m.kind() == "stopper":

@@ -10,7 +10,10 @@
  * and waits for SIGUSR1.  Then it reads every thread's se.nr_migrations,
  * runs SCENARIO N times, parks every thread (asleep: nothing moves any
  * more), reads the counts again and writes
- *   OUTDIR/nr    "TID ROLE BEFORE AFTER" per thread
+ *   OUTDIR/nr    "TID ROLE BEFORE AFTER WBEFORE WAFTER" per thread:
+ *                se.nr_migrations, and nr_wakeups_migrate (wakeups that
+ *                moved it, counted while schedstats are on), at the start
+ *                and at the end
  *   OUTDIR/log   what the workload itself saw (one fact a line, below)
  *   OUTDIR/done
  * and waits for SIGTERM.  Only CPUs 0 and 1 are used; "unpinned" means
@@ -24,6 +27,11 @@
  *              unpin and exec EXEC_TARGET (exec_probe) while CPU 1 is
  *              idle; exec_probe appends "PID CPU_BEFORE CPU_AFTER
  *              NR_BEFORE NR_AFTER" to OUTDIR/exec
+ *   wakeup     a thread beside a spinner on CPU 0 sleeps there, N times,
+ *              and a SCHED_FIFO thread pinned to CPU 0 wakes it while
+ *              CPU 1 is idle: wakeup placement moves it ("trial T cpu
+ *              CPU"); before each sleep it pins itself back to CPU 0 and
+ *              unpins
  *   balance    N spinners are created while CPU 1 is offline, so fork
  *              placement puts them on CPU 0; then CPU 1 comes back online
  *              and the load balancer spreads them ("hog TID start CPU",
@@ -110,11 +118,12 @@ static const char *exec_target;
 static struct {
 	char role[16];
 	pid_t tid;
-	long long before;
+	long long before, wbefore;
 } tasks[MAX_TASKS];
 static atomic_int ntasks;
 static pthread_barrier_t setup_done;
 static atomic_int go, stop;
+static atomic_int nfinished;		/* the scenario's threads that are done */
 static unsigned long long deadline_ns;
 
 /* the log, filled from any thread without a lock, written at the end */
@@ -178,6 +187,26 @@ static pid_t gettid_(void)
 static long futex(atomic_int *uaddr, int op, int val)
 {
 	return syscall(SYS_futex, uaddr, op, val, NULL, NULL, 0);
+}
+
+/* a scenario thread is done */
+static void finish(void)
+{
+	atomic_fetch_add(&nfinished, 1);
+	futex(&nfinished, FUTEX_WAKE_PRIVATE, 1);
+}
+
+/*
+ * The main thread waits, asleep, for n scenario threads: a main thread
+ * that polled would keep waking on the CPU the workloads want idle.
+ */
+static void wait_finished(int n)
+{
+	struct timespec second = { 1, 0 };
+	int v;
+
+	while ((v = atomic_load(&nfinished)) < n && !timed_out())
+		syscall(SYS_futex, &nfinished, FUTEX_WAIT_PRIVATE, v, &second, NULL, 0);
 }
 
 static void set_affinity(pid_t tid, int cpu)
@@ -249,26 +278,46 @@ static int register_task(const char *role)
 	snprintf(tasks[i].role, sizeof(tasks[i].role), "%s", role);
 	tasks[i].tid = gettid_();
 	tasks[i].before = -1;
+	tasks[i].wbefore = -1;
 	snprintf(comm, sizeof(comm), "cw-%s", role);
 	prctl(PR_SET_NAME, comm);
 	return i;
 }
 
-static long long read_nr(pid_t tid)
+/* a counter of /proc/self/task/TID/sched: "se.nr_migrations", ... */
+static long long read_sched(pid_t tid, const char *name)
 {
 	char path[64], line[256];
 	long long v = -1;
+	size_t n = strlen(name);
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/sched", tid);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "se.nr_migrations : %lld", &v) == 1)
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line + n;
+
+		if (strncmp(line, name, n) || (*p != ' ' && *p != ':'))
+			continue;
+		p = strchr(p, ':');
+		if (p && sscanf(p + 1, "%lld", &v) == 1)
 			break;
+	}
 	fclose(f);
 	return v;
+}
+
+static long long read_nr(pid_t tid)
+{
+	return read_sched(tid, "se.nr_migrations");
+}
+
+/* wakeups that moved the task (counted while schedstats are on) */
+static long long read_wakeup_moves(pid_t tid)
+{
+	return read_sched(tid, "nr_wakeups_migrate");
 }
 
 static char task_state(pid_t tid)
@@ -380,6 +429,70 @@ static void run_exec(void)
 	}
 }
 
+/* ---- wakeup ---- */
+
+static atomic_int s_word, s_asleep;
+
+static void *sleeper(void *arg)
+{
+	int t;
+
+	(void)arg;
+	register_task("S");
+	pin(0);
+	pthread_barrier_wait(&setup_done);
+	wait_go();
+	for (t = 0; t < n_arg && !timed_out(); t++) {
+		int seen;
+
+		/* on CPU 0 beside the spinner (by affinity: the stopper)... */
+		pin(0);
+		unpin();
+		/* ...asleep there, until the waker wakes us */
+		seen = atomic_load(&s_word);
+		atomic_store(&s_asleep, 1);
+		while (atomic_load(&s_word) == seen && !timed_out())
+			futex(&s_word, FUTEX_WAIT_PRIVATE, seen);
+		note("trial %d cpu %d", t, sched_getcpu());
+	}
+	atomic_store(&stop, 1);
+	finish();
+	park();
+	return NULL;
+}
+
+/*
+ * The waker: a SCHED_FIFO thread pinned to CPU 0 that sleeps on a precise
+ * (hard) timer and wakes the sleeper when it is asleep.  Its wakeups come
+ * between ticks: a sleeper woken by its own timer would, on PREEMPT_RT, be
+ * woken from the tick's ktimers thread, just when CPU 1 runs its own tick
+ * threads and is not idle.
+ */
+static void *waker(void *arg)
+{
+	(void)arg;
+	register_task("W");
+	pin(0);
+	set_fifo(10);
+	pthread_barrier_wait(&setup_done);
+	wait_go();
+	while (!atomic_load(&stop) && !timed_out()) {
+		sleep_ns(3 * MS);
+		if (!atomic_exchange(&s_asleep, 0))
+			continue;
+		/* it may not be quite asleep yet: then it does not sleep */
+		atomic_fetch_add(&s_word, 1);
+		futex(&s_word, FUTEX_WAKE_PRIVATE, 1);
+	}
+	park();
+	return NULL;
+}
+
+static void run_wakeup(void)
+{
+	wait_finished(1);
+}
+
 /* ---- balance ---- */
 
 static int set_online(int cpu, int on)
@@ -440,7 +553,6 @@ static void run_balance(void)
 
 /* ---- active ---- */
 
-static atomic_int active_done;
 
 static void *nice_hog(void *arg)
 {
@@ -479,22 +591,20 @@ static void *active_hog(void *arg)
 		while (mono_ns() - t1 < 30 * MS)
 			;
 	}
-	atomic_store(&active_done, 1);
+	finish();
 	park();
 	return NULL;
 }
 
 static void run_active(void)
 {
-	while (!atomic_load(&active_done))
-		usleep(10000);
+	wait_finished(1);
 }
 
 /* ---- rt-push, dl-push, rt-pull, dl-pull ---- */
 
 static int use_dl;
 static atomic_int lcpu = -1;		/* where L is, or last ran */
-static atomic_int hi_done[2];
 static unsigned long long window_start, go_ns;
 
 static int pull_dance;
@@ -587,15 +697,14 @@ static void *push_high(void *arg)
 		atomic_store(&lcpu, -1);
 		note("push %d from %d", atomic_fetch_add(&pushes, 1), i);
 	}
-	atomic_store(&hi_done[i], 1);
+	finish();
 	park();
 	return NULL;
 }
 
 static void run_push(void)
 {
-	while (!(atomic_load(&hi_done[0]) && atomic_load(&hi_done[1])) && !timed_out())
-		usleep(10000);
+	wait_finished(2);
 	atomic_store(&stop, 1);
 	note("window %llu %llu", window_start, mono_ns());
 }
@@ -682,15 +791,14 @@ static void *pull_high(void *arg)
 			atomic_store(&sleep_req[1 - i], 1);
 		}
 	}
-	atomic_store(&hi_done[i], 1);
+	finish();
 	park();
 	return NULL;
 }
 
 static void run_pull(void)
 {
-	while (!(atomic_load(&hi_done[0]) && atomic_load(&hi_done[1])) && !timed_out())
-		usleep(10000);
+	wait_finished(2);
 }
 
 /* ---- numa-move, numa-swap ---- */
@@ -777,16 +885,14 @@ static void *numa_thread(void *arg)
 		while (mono_ns() - t0 < 100 * MS)
 			touch(m);
 	}
-	atomic_fetch_add(&hi_done[k], 1);
+	finish();
 	park();
 	return NULL;
 }
 
 static void run_numa(int threads)
 {
-	while (!(atomic_load(&hi_done[0]) && (threads < 2 || atomic_load(&hi_done[1]))) &&
-	       !timed_out())
-		usleep(10000);
+	wait_finished(threads);
 }
 
 /* ---- main ---- */
@@ -837,7 +943,9 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);	/* inherited by the threads */
 
-	if (!strcmp(sc, "affinity") || !strcmp(sc, "exec")) {
+	if (!strcmp(sc, "wakeup")) {
+		setup_threads = 3;
+	} else if (!strcmp(sc, "affinity") || !strcmp(sc, "exec")) {
 		if (!strcmp(sc, "exec") && !exec_target) {
 			fprintf(stderr, "exec needs EXEC_TARGET\n");
 			return 2;
@@ -867,6 +975,10 @@ int main(int argc, char **argv)
 	pthread_barrier_init(&setup_done, NULL, setup_threads + 1);
 	if (!strcmp(sc, "affinity") || !strcmp(sc, "exec")) {
 		start_thread(pinned_hog, NULL);
+	} else if (!strcmp(sc, "wakeup")) {
+		start_thread(pinned_hog, NULL);
+		start_thread(sleeper, NULL);
+		start_thread(waker, NULL);
 	} else if (!strcmp(sc, "active")) {
 		start_thread(nice_hog, NULL);
 		start_thread(active_hog, NULL);
@@ -886,12 +998,13 @@ int main(int argc, char **argv)
 	}
 	pthread_barrier_wait(&setup_done);
 	/* the spinners must be on their CPU before we say ready */
-	if (!strcmp(sc, "affinity") || !strcmp(sc, "exec"))
+	if (!strcmp(sc, "affinity") || !strcmp(sc, "exec") || !strcmp(sc, "wakeup"))
 		while (atomic_load(&hog_cpu) != 0)
 			;
 	/* and the threads that wait for go asleep */
 	for (i = 0; i < atomic_load(&ntasks); i++)
-		if (!strcmp(tasks[i].role, "L") || tasks[i].role[0] == 'H')
+		if (!strcmp(tasks[i].role, "L") || tasks[i].role[0] == 'H' ||
+		    !strcmp(tasks[i].role, "S") || !strcmp(tasks[i].role, "W"))
 			while (task_state(tasks[i].tid) != 'S')
 				usleep(1000);
 
@@ -904,8 +1017,10 @@ int main(int argc, char **argv)
 
 	if (sigwait(&set, &sig) || sig != SIGUSR1)
 		return 0;
-	for (i = 0; i < atomic_load(&ntasks); i++)
+	for (i = 0; i < atomic_load(&ntasks); i++) {
 		tasks[i].before = read_nr(tasks[i].tid);
+		tasks[i].wbefore = read_wakeup_moves(tasks[i].tid);
+	}
 	deadline_ns = mono_ns() + scenario_ms * MS;
 	go_ns = mono_ns();
 	window_start = go_ns + 20 * MS;
@@ -914,6 +1029,8 @@ int main(int argc, char **argv)
 
 	if (!strcmp(sc, "affinity"))
 		run_affinity();
+	else if (!strcmp(sc, "wakeup"))
+		run_wakeup();
 	else if (!strcmp(sc, "exec"))
 		run_exec();
 	else if (!strcmp(sc, "balance"))
@@ -936,8 +1053,10 @@ int main(int argc, char **argv)
 			usleep(1000);
 	f = open_out("nr", "w");
 	for (i = 0; i < atomic_load(&ntasks); i++)
-		fprintf(f, "%d %s %lld %lld\n", tasks[i].tid, tasks[i].role,
-			tasks[i].before < 0 ? 0 : tasks[i].before, read_nr(tasks[i].tid));
+		fprintf(f, "%d %s %lld %lld %lld %lld\n", tasks[i].tid, tasks[i].role,
+			tasks[i].before < 0 ? 0 : tasks[i].before, read_nr(tasks[i].tid),
+			tasks[i].wbefore < 0 ? 0 : tasks[i].wbefore,
+			read_wakeup_moves(tasks[i].tid));
 	fclose(f);
 	f = open_out("log", "w");
 	fwrite(logbuf, 1, atomic_load(&loglen) < sizeof(logbuf) ? atomic_load(&loglen) : sizeof(logbuf), f);
