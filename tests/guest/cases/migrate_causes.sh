@@ -11,12 +11,24 @@ CAUSE_KNOBS=()
 CAUSE_TRACE_EVENTS=()
 CAUSE_TRACE_CLOCK=local
 
-# cause_knob FILE VALUE: set a kernel knob until cause_knobs_restore
+# cause_knob FILE VALUE: set a kernel knob until cause_knobs_restore.  A
+# knob that already has the value is not written: many of them are static
+# keys, and each flip patches kernel text.
 cause_knob() {
 	local old
 	old=$(cat "$1") || { fail "cannot read $1"; return 1; }
+	[[ $old == "$2" ]] && return 0
 	CAUSE_KNOBS+=("$1" "$old")
 	echo "$2" >"$1" || { fail "cannot write $2 to $1"; return 1; }
+}
+
+# Schedstats are turned on once and left on for the rest of the guest's
+# run: the switch is a static key behind the scheduler's hottest paths,
+# and a software-emulated CPU once tripped over a stale int3 of that text
+# patching (Oops: int3 in set_next_entity, 6.12, after a dozen flips).
+cause_schedstats() {
+	local f=/proc/sys/kernel/sched_schedstats
+	[[ $(cat "$f") == 1 ]] || echo 1 >"$f" || { fail "cannot turn schedstats on"; return 1; }
 }
 
 # cause_feature NAME on|off: a scheduler feature (debugfs), restored by
@@ -26,6 +38,7 @@ cause_feature() {
 	[[ -w $f ]] || { fail "no $f to set $1 with"; return 1; }
 	grep -qw "$1" "$f" && old=$1
 	[[ $2 == on ]] && want=$1
+	[[ $old == "$want" ]] && return 0
 	CAUSE_KNOBS+=("$f" "$old")
 	echo "$want" >"$f" || { fail "cannot set $want"; return 1; }
 }
@@ -91,7 +104,7 @@ cause_round() {
 	shift
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	cause_knob /proc/sys/kernel/sched_schedstats 1 || return 1
+	cause_schedstats || return 1
 	# NUMA balancing moves only what the NUMA scenarios ask it to
 	if [[ -e /proc/sys/kernel/numa_balancing ]]; then
 		[[ $scenario == numa-* ]] && ev=1 || ev=0
