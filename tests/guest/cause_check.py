@@ -232,12 +232,13 @@ class Judge:
                     "%d children ran exec_probe, %d forked" % (len(children), len(self.logged("child"))))
         moved = 0
         for pid, cpu0, cpu1, nr0, nr1 in children:
-            def expected(i, m, nr0=nr0):
+            def expected(i, m, nr0=nr0, nr1=nr1):
                 # before the execve the stopper runs only for the child
-                # pinning itself to CPU 0; inside it, only for
-                # sched_exec().  Anything else (the balancer, a wakeup)
-                # the kernel's record of the move names.
-                stopper = "__migrate_task" if i < nr0 else "sched_exec"
+                # pinning itself to CPU 0; inside it, for sched_exec();
+                # after exec_probe's reading (on the way out), only for
+                # active balancing.  Anything else (the balancer, a
+                # wakeup) the kernel's record of the move names.
+                stopper = "__migrate_task" if i < nr0 else "sched_exec" if i < nr1 else "pull_one_task"
                 return {"stopper": stopper, "pull": "pull_task",
                         "wakeup": "try_to_wake_up"}.get(m.kind(), "?")
             ev = self.judge(pid, expected)
