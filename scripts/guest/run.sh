@@ -2,12 +2,16 @@
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #
-# usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount]
+# usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--numa] [--timeout SEC] [--follow] [--icount]
 #               [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]
 #
 # --kernel boots kernel NAME of the test matrix (kernels.sh: 6.1, 6.12,
 # 6.12-rt, debug) from the cache; without it, the Debian kernel installed on
 # the host (guest-kernel.sh).
+#
+# --numa gives the guest two NUMA nodes, each a socket with half of the
+# CPUs and half of the memory (for NUMA balancing tests; one socket across
+# two nodes would make the kernel warn about its topology).
 #
 # --icount runs the guest with QEMU's instruction counting (single-threaded
 # TCG, -icount shift=0): its clocks advance one nanosecond per instruction
@@ -42,6 +46,7 @@ smp=2
 mem=1024
 timeout=900
 follow=0
+numa=0
 kname=""
 accel=(-accel "${DIAG_GUEST_ACCEL:-tcg,thread=single}")
 cpu=${DIAG_GUEST_CPU:-max}
@@ -52,6 +57,7 @@ while [[ $# -gt 0 ]]; do
 	--mem) mem=$2; shift 2 ;;
 	--timeout) timeout=$2; shift 2 ;;
 	--follow) follow=1; shift ;;
+	--numa) numa=1; shift ;;
 	--icount) accel=(-accel tcg,thread=single -icount shift=0); shift ;;
 	--accel) accel=(-accel "$2"); shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
@@ -61,7 +67,7 @@ while [[ $# -gt 0 ]]; do
 	esac
 done
 if [[ $# -lt 2 ]]; then
-	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--timeout SEC] [--follow] [--icount] [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]" >&2
+	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--numa] [--timeout SEC] [--follow] [--icount] [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]" >&2
 	exit 2
 fi
 outdir=$1
@@ -110,6 +116,18 @@ initrd=$cache/initramfs-$kver-$(cat "$here/init.sh" "$here/mkinitramfs.sh" |
 } >"$outdir/job.sh"
 chmod +x "$outdir/job.sh"
 
+cpus=$smp
+numa_args=()
+if ((numa)); then
+	((smp >= 2 && smp % 2 == 0)) || { echo "run.sh: --numa needs an even --smp" >&2; exit 2; }
+	half=$((smp / 2))
+	cpus=$smp,sockets=2,cores=$half,threads=1
+	numa_args=(-object "memory-backend-ram,id=m0,size=$((mem / 2))M"
+		-numa "node,nodeid=0,cpus=0-$((half - 1)),memdev=m0"
+		-object "memory-backend-ram,id=m1,size=$((mem - mem / 2))M"
+		-numa "node,nodeid=1,cpus=$half-$((smp - 1)),memdev=m1")
+fi
+
 qemu_pid=""
 tail_pid=""
 cleanup() {
@@ -121,7 +139,7 @@ trap cleanup EXIT INT TERM
 
 # setsid + stdin from /dev/null: QEMU must not take the terminal (CI has none).
 setsid qemu-system-x86_64 \
-	"${accel[@]}" -cpu "$cpu" -smp "$smp" -m "$mem" \
+	"${accel[@]}" -cpu "$cpu" -smp "$cpus" -m "$mem" "${numa_args[@]}" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \
