@@ -14,6 +14,14 @@
 #                                  (repeat it, or a comma list), no host tests
 #   DIAG_TESTS=regex ./test.sh     only the guest and host cases whose names
 #                                  match (a regex that matches none fails)
+#
+# The sanitizer kernel ("debug") runs the suite 15 to 30 times slower than
+# the production kernels (KASAN, lockdep, kmemleak and debug objects, under
+# emulation): the whole suite there takes hours.  By default it runs the
+# cases of DIAG_DEBUG_TESTS (below: the ring, every function's counts and
+# stacks, every unload with probes in flight, refused and random ioctls and
+# a life-cycle storm at reduced counts), and test.sh says so;
+# DIAG_DEBUG_TESTS=. runs all of them.
 set -uo pipefail
 cd "$(dirname "$0")"
 REPO=$(pwd)
@@ -114,6 +122,21 @@ if ((${#kernels[@]})) && ((${#cases[@]} == 0)); then
 	kernels=()
 fi
 
+# the sanitizer kernel's part of the suite, and the counts of its storms
+debug_tests=${DIAG_DEBUG_TESTS:-'^test_(ring_every_record_delivered_or_counted|abuse_(refused_report_consumes_nothing|random_ioctls|lifecycle_storm)|mi_(pid_matches_nr_migrations|bad_ioctls_are_refused)|kp_(counts_and_stacks_with_frame_pointers|stacks_without_unexported_calls|rmmod_while_active_under_load)|kt_(refusals|unload_with_calls_in_flight)|ri_thread_exec_keeps_tasks_apart|mt_(kernel_api|rmmod_while_tracing)|lockdown_refuses_kprobes)$'}
+debug_env=(DIAG_KERNEL_TESTS="$debug_tests"
+	DIAG_ABUSE_CALLS="${DIAG_DEBUG_ABUSE_CALLS:-10000}"
+	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-20}")
+mapfile -t debug_cases < <(env "${debug_env[@]}" tests/guest/run-all.sh --list)
+# cases_of NAME: the cases kernel NAME runs
+cases_of() {
+	if [[ $1 == debug ]]; then
+		printf '%s\n' "${debug_cases[@]}"
+	else
+		printf '%s\n' "${cases[@]}"
+	fi
+}
+
 kernel_bad=$(<tests/kernel-bad.re)
 
 # build_for_kernel NAME KDIR: diagnose.ko and the test module for one kernel,
@@ -135,23 +158,28 @@ build_for_kernel() {
 ready=()
 declare -A kver_of=()
 for k in "${kernels[@]}"; do
+	mapfile -t kcases < <(cases_of "$k")
+	if ((${#kcases[@]} == 0)); then
+		echo "== $k: none of the selected cases is in its part of the suite (DIAG_DEBUG_TESTS)"
+		continue
+	fi
 	echo "== prepare $k (kernel, diagnose.ko and test modules)"
 	klog=$BUILD/kernels/$k/build.log
 	mkdir -p "$BUILD/kernels/$k"
 	start=$SECONDS
 	if ! kvars=$(scripts/guest/kernels.sh prepare "$k" 2>"$klog"); then
 		tail -n 30 "$klog"
-		echo "FAIL [$k] cannot prepare the kernel; ${#cases[@]} cases not run"
-		failed=$((failed + ${#cases[@]}))
-		failures+=("$k: kernel not prepared, ${#cases[@]} cases not run")
+		echo "FAIL [$k] cannot prepare the kernel; ${#kcases[@]} cases not run"
+		failed=$((failed + ${#kcases[@]}))
+		failures+=("$k: kernel not prepared, ${#kcases[@]} cases not run")
 		continue
 	fi
 	eval "$kvars"
 	if ! build_for_kernel "$k" "$KDIR" >>"$klog" 2>&1; then
 		tail -n 30 "$klog"
-		echo "FAIL [$k] cannot build the modules against $KVER; ${#cases[@]} cases not run"
-		failed=$((failed + ${#cases[@]}))
-		failures+=("$k: module build, ${#cases[@]} cases not run")
+		echo "FAIL [$k] cannot build the modules against $KVER; ${#kcases[@]} cases not run"
+		failed=$((failed + ${#kcases[@]}))
+		failures+=("$k: module build, ${#kcases[@]} cases not run")
 		continue
 	fi
 	echo "   $KVER ready in $((SECONDS - start)) s"
@@ -163,10 +191,11 @@ done
 # $BUILD/guest-NAME/run.rc
 run_guest() {
 	local k=$1 out=$BUILD/guest-$1 timeout=2400 rc
-	[[ $k == debug ]] && timeout=4800
+	local -a env=()
+	[[ $k == debug ]] && env=("${debug_env[@]}")
 	mkdir -p "$out"
-	rm -f "$out/run.rc"
-	DIAG_MODULE=$BUILD/kernels/$k/tree/module/diagnose.ko \
+	rm -f "$out/run.rc" "$out/job.log" "$out/dmesg.txt"
+	env "${env[@]}" DIAG_MODULE=$BUILD/kernels/$k/tree/module/diagnose.ko \
 		DIAG_MT_API_KO=$BUILD/kernels/$k/tree/tests/kmod/mt_api_test.ko \
 		scripts/guest/run.sh --kernel "$k" --smp 2 --timeout "$timeout" \
 		"$out" tests/guest/run-all.sh >"$out/run.log" 2>&1
@@ -180,6 +209,8 @@ for k in "${ready[@]}"; do [[ $k == debug ]] && order+=("$k"); done
 for k in "${ready[@]}"; do [[ $k != debug ]] && order+=("$k"); done
 if ((${#order[@]})); then
 	echo "== guest tests on ${order[*]} (QEMU, $jobs_max at a time)"
+	[[ " ${order[*]} " == *" debug "* ]] && ((${#debug_cases[@]} < ${#cases[@]})) &&
+		echo "   debug: ${#debug_cases[@]} of the ${#cases[@]} cases (DIAG_DEBUG_TESTS), storms at ${DIAG_DEBUG_ABUSE_CALLS:-10000} random ioctls and ${DIAG_DEBUG_ABUSE_CYCLES:-20} life cycles per function"
 fi
 guests_start=$SECONDS
 for k in "${order[@]}"; do
@@ -209,10 +240,10 @@ for k in "${order[@]}"; do
 		reported[$name]=1
 	done < <(grep -E '^(PASS|FAIL|SKIP) ' "$out/job.log" 2>/dev/null)
 	missing=0
-	for c in "${cases[@]}"; do
+	while read -r c; do
 		[[ -n ${reported[$c]:-} ]] && continue
 		missing=$((missing + 1))
-	done
+	done < <(cases_of "$k")
 	unset reported
 	if ((missing)); then
 		echo "FAIL [$k] $missing cases did not run: the guest did not finish (exit $guest_rc); see $out/console.log"

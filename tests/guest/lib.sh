@@ -209,11 +209,14 @@ kmemleak_check() {
 	[[ $out != FAIL* ]]
 }
 
-# The registered tests that DIAG_TESTS selects, one a line.
+# The registered tests that DIAG_TESTS selects, one a line; DIAG_KERNEL_TESTS,
+# a second regex, narrows them further (test.sh sets it for a kernel that
+# runs a part of the suite).
 selected_tests() {
 	local t
 	for t in "${TESTS[@]}"; do
 		[[ -n ${DIAG_TESTS:-} && ! $t =~ $DIAG_TESTS ]] && continue
+		[[ -n ${DIAG_KERNEL_TESTS:-} && ! $t =~ $DIAG_KERNEL_TESTS ]] && continue
 		echo "$t"
 	done
 }
