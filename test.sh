@@ -127,14 +127,35 @@ debug_tests=${DIAG_DEBUG_TESTS:-'^test_(ring_every_record_delivered_or_counted|a
 debug_env=(DIAG_KERNEL_TESTS="$debug_tests"
 	DIAG_ABUSE_CALLS="${DIAG_DEBUG_ABUSE_CALLS:-10000}"
 	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-20}")
-mapfile -t debug_cases < <(env "${debug_env[@]}" tests/guest/run-all.sh --list)
-# cases_of NAME: the cases kernel NAME runs
+# NUMA balancing needs two nodes; the other cases run on one (two nodes of
+# one CPU each change how the scheduler balances and places wakeups)
+numa_tests='^test_mc_numa_'
+
+# guests_of NAME: the guests that run kernel NAME's cases: the sanitizer
+# kernel's part in one; the other kernels' cases in one guest with one NUMA
+# node and the NUMA-balancing cases in one with two (NAME-numa)
+guests_of() { if [[ $1 == debug ]]; then echo debug; else echo "$1" "$1-numa"; fi; }
+
+# guest_env GUEST: the settings of one guest, one a line
+guest_env() {
+	case $1 in
+	debug) printf '%s\n' "${debug_env[@]}" ;;
+	*-numa) echo "DIAG_KERNEL_TESTS=$numa_tests" ;;
+	*) echo "DIAG_KERNEL_SKIP=$numa_tests" ;;
+	esac
+}
+
+# guest_cases GUEST: the cases one guest runs
+guest_cases() {
+	local -a e
+	mapfile -t e < <(guest_env "$1")
+	env "${e[@]}" tests/guest/run-all.sh --list 2>/dev/null
+}
+
+# cases_of NAME: the cases kernel NAME runs, over all of its guests
 cases_of() {
-	if [[ $1 == debug ]]; then
-		printf '%s\n' "${debug_cases[@]}"
-	else
-		printf '%s\n' "${cases[@]}"
-	fi
+	local g
+	for g in $(guests_of "$1"); do guest_cases "$g"; done
 }
 
 kernel_bad=$(<tests/kernel-bad.re)
@@ -160,7 +181,7 @@ declare -A kver_of=()
 for k in "${kernels[@]}"; do
 	mapfile -t kcases < <(cases_of "$k")
 	if ((${#kcases[@]} == 0)); then
-		echo "== $k: none of the selected cases is in its part of the suite (DIAG_DEBUG_TESTS)"
+		echo "== $k: none of the selected cases runs on it (DIAG_DEBUG_TESTS)"
 		continue
 	fi
 	echo "== prepare $k (kernel, diagnose.ko and test modules)"
@@ -187,58 +208,87 @@ for k in "${kernels[@]}"; do
 	ready+=("$k")
 done
 
-# run_guest NAME: the whole guest suite on one kernel; its exit code in
-# $BUILD/guest-NAME/run.rc
+# run_guest GUEST: one guest's cases; its exit code in $BUILD/guest-GUEST/run.rc
 run_guest() {
-	local k=$1 out=$BUILD/guest-$1 timeout=2400 rc
-	local -a env=()
-	[[ $k == debug ]] && env=("${debug_env[@]}")
+	local g=$1 k=${1%-numa} out=$BUILD/guest-$1 rc
+	local -a env flags=(--smp 2 --timeout 2400)
+	mapfile -t env < <(guest_env "$g")
+	[[ $g == *-numa ]] && flags+=(--numa)
 	mkdir -p "$out"
 	rm -f "$out/run.rc" "$out/job.log" "$out/dmesg.txt"
-	env "${env[@]}" DIAG_MODULE=$BUILD/kernels/$k/tree/module/diagnose.ko \
-		DIAG_MT_API_KO=$BUILD/kernels/$k/tree/tests/kmod/mt_api_test.ko \
-		scripts/guest/run.sh --kernel "$k" --smp 2 --timeout "$timeout" \
+	env "${env[@]}" DIAG_MODULE="$BUILD/kernels/$k/tree/module/diagnose.ko" \
+		DIAG_MT_API_KO="$BUILD/kernels/$k/tree/tests/kmod/mt_api_test.ko" \
+		scripts/guest/run.sh --kernel "$k" "${flags[@]}" \
 		"$out" tests/guest/run-all.sh >"$out/run.log" 2>&1
 	rc=$?
 	echo "$rc" >"$out/run.rc"
 }
 
+# The guests that have cases to run, the slowest first: the sanitizer
+# kernel's, then the others' one-node guests, then the short NUMA ones.
 jobs_max=${DIAG_GUEST_JOBS:-$(nproc)}
 order=()
-for k in "${ready[@]}"; do [[ $k == debug ]] && order+=("$k"); done
-for k in "${ready[@]}"; do [[ $k != debug ]] && order+=("$k"); done
+for pass in debug main numa; do
+	for k in "${ready[@]}"; do
+		for g in $(guests_of "$k"); do
+			case $pass:$g in
+			debug:debug | numa:*-numa) ;;
+			main:debug | main:*-numa) continue ;;
+			main:*) ;;
+			*) continue ;;
+			esac
+			[[ -n $(guest_cases "$g") ]] && order+=("$g")
+		done
+	done
+done
 if ((${#order[@]})); then
-	echo "== guest tests on ${order[*]} (QEMU, $jobs_max at a time)"
-	[[ " ${order[*]} " == *" debug "* ]] && ((${#debug_cases[@]} < ${#cases[@]})) &&
-		echo "   debug: ${#debug_cases[@]} of the ${#cases[@]} cases (DIAG_DEBUG_TESTS), storms at ${DIAG_DEBUG_ABUSE_CALLS:-10000} random ioctls and ${DIAG_DEBUG_ABUSE_CYCLES:-20} life cycles per function"
+	echo "== guest tests: ${order[*]} (QEMU, $jobs_max at a time)"
+	[[ " ${ready[*]} " == *" debug "* ]] &&
+		echo "   debug runs $(guest_cases debug | wc -l) of the ${#cases[@]} cases (DIAG_DEBUG_TESTS), its storms at ${DIAG_DEBUG_ABUSE_CALLS:-10000} random ioctls and ${DIAG_DEBUG_ABUSE_CYCLES:-20} life cycles per function"
 fi
 guests_start=$SECONDS
-for k in "${order[@]}"; do
+for g in "${order[@]}"; do
 	while (($(jobs -rp | wc -l) >= jobs_max)); do
 		wait -n
 	done
-	run_guest "$k" &
+	run_guest "$g" &
 done
 wait
 ((${#order[@]})) && echo "   guests took $((SECONDS - guests_start)) s"
 
-for k in "${order[@]}"; do
-	out=$BUILD/guest-$k
-	guest_rc=$(cat "$out/run.rc" 2>/dev/null || echo "?")
+for k in "${ready[@]}"; do
 	echo "== guest tests on $k (${kver_of[$k]})"
-	grep -E '^(=== |PASS |FAIL |SKIP |  FAILED)' "$out/job.log" 2>/dev/null |
-		sed -E "s/^(PASS|FAIL|SKIP) /\1 [$k] /"
 	kp=0 kf=0 ks=0
 	declare -A reported=()
-	while read -r verdict name _; do
-		name=${name%:}
-		case "$verdict" in
-		PASS) kp=$((kp + 1)) ;;
-		SKIP) ks=$((ks + 1)) ;;
-		FAIL) kf=$((kf + 1)); failures+=("$k: $name") ;;
-		esac
-		reported[$name]=1
-	done < <(grep -E '^(PASS|FAIL|SKIP) ' "$out/job.log" 2>/dev/null)
+	for g in $(guests_of "$k"); do
+		out=$BUILD/guest-$g
+		[[ " ${order[*]} " == *" $g "* ]] || continue
+		grep -E '^(=== |PASS |FAIL |SKIP |  FAILED)' "$out/job.log" 2>/dev/null |
+			sed -E "s/^(PASS|FAIL|SKIP) /\1 [$g] /"
+		while read -r verdict name _; do
+			name=${name%:}
+			case "$verdict" in
+			PASS) kp=$((kp + 1)) ;;
+			SKIP) ks=$((ks + 1)) ;;
+			FAIL) kf=$((kf + 1)); failures+=("$g: $name") ;;
+			esac
+			reported[$name]=1
+		done < <(grep -E '^(PASS|FAIL|SKIP) ' "$out/job.log" 2>/dev/null)
+		guest_rc=$(cat "$out/run.rc" 2>/dev/null || echo "?")
+		# run.sh exits 125 when the guest died or timed out
+		if [[ $guest_rc != 0 && $guest_rc != 1 ]]; then
+			echo "FAIL [$g] the guest did not finish (exit $guest_rc); see $out/console.log"
+			tail -n 5 "$out/run.log" 2>/dev/null
+			grep -E "$kernel_bad|Kernel panic" "$out/console.log" | head -20
+		fi
+		# the guest scans its log after every case; scan the whole log once more
+		if [[ -s $out/dmesg.txt ]] && grep -qE "$kernel_bad" "$out/dmesg.txt"; then
+			echo "FAIL [$g] guest kernel log has warnings:"
+			grep -E -A5 "$kernel_bad" "$out/dmesg.txt" | head -40
+			kf=$((kf + 1))
+			failures+=("$g: kernel log")
+		fi
+	done
 	missing=0
 	while read -r c; do
 		[[ -n ${reported[$c]:-} ]] && continue
@@ -246,18 +296,9 @@ for k in "${order[@]}"; do
 	done < <(cases_of "$k")
 	unset reported
 	if ((missing)); then
-		echo "FAIL [$k] $missing cases did not run: the guest did not finish (exit $guest_rc); see $out/console.log"
-		cat "$out/run.log" 2>/dev/null | tail -n 5
-		grep -E "$kernel_bad|Kernel panic" "$out/console.log" | head -20
+		echo "FAIL [$k] $missing cases did not run"
 		kf=$((kf + missing))
 		failures+=("$k: $missing cases not run")
-	fi
-	# the guest scans its log after every case; scan the whole log once more
-	if [[ -s $out/dmesg.txt ]] && grep -qE "$kernel_bad" "$out/dmesg.txt"; then
-		echo "FAIL [$k] guest kernel log has warnings:"
-		grep -E -A5 "$kernel_bad" "$out/dmesg.txt" | head -40
-		kf=$((kf + 1))
-		failures+=("$k: kernel log")
 	fi
 	echo "kernel $k (${kver_of[$k]}): $kp passed, $kf failed, $ks skipped"
 	passed=$((passed + kp))

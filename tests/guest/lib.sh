@@ -209,14 +209,15 @@ kmemleak_check() {
 	[[ $out != FAIL* ]]
 }
 
-# The registered tests that DIAG_TESTS selects, one a line; DIAG_KERNEL_TESTS,
-# a second regex, narrows them further (test.sh sets it for a kernel that
-# runs a part of the suite).
+# The registered tests that DIAG_TESTS selects, one a line.  test.sh narrows
+# them further for one guest: DIAG_KERNEL_TESTS keeps the tests it matches,
+# DIAG_KERNEL_SKIP leaves out those it matches (they run in another guest).
 selected_tests() {
 	local t
 	for t in "${TESTS[@]}"; do
 		[[ -n ${DIAG_TESTS:-} && ! $t =~ $DIAG_TESTS ]] && continue
 		[[ -n ${DIAG_KERNEL_TESTS:-} && ! $t =~ $DIAG_KERNEL_TESTS ]] && continue
+		[[ -n ${DIAG_KERNEL_SKIP:-} && $t =~ $DIAG_KERNEL_SKIP ]] && continue
 		echo "$t"
 	done
 }
