@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "migration_trace.h"
+#include "output.h"
 #include "svg_chart.h"
 
 namespace diag {
@@ -106,12 +107,17 @@ class MigrateExtractCommand : public Command {
     return f;
   }
 
-  template <typename T>
-  static void print(bool json, const char *key, const T &v) {
+  static void print(bool json, const char *key, uint32_t v) {
     if (json)
-      std::cout << nlohmann::json{{key, v}}.dump(2) << '\n';
+      std::cout << dump_json({{key, v}}, 2) << '\n';
     else
       std::cout << v << '\n';
+  }
+  static void print(bool json, const char *key, const std::string &v) {
+    if (json)
+      std::cout << dump_json({{key, v}}, 2) << '\n';
+    else
+      std::cout << printable(v) << '\n';
   }
 
   void write_extract(const StatFile &s, bool json) const {
@@ -126,12 +132,12 @@ class MigrateExtractCommand : public Command {
         for (const auto &c : cols) values.push_back(c[i].second);
         rows.push_back({{"ts", cols.front()[i].first}, {"per_sec", values}});
       }
-      std::cout << nlohmann::json{{"period_msec", s.period_msec},
-                                  {"units", {{"ts", "seconds since the start"},
-                                             {"per_sec", "count per second"}}},
-                                  {"fields", fields},
-                                  {"rows", rows}}
-                       .dump(2)
+      std::cout << dump_json({{"period_msec", s.period_msec},
+                              {"units", {{"ts", "seconds since the start"},
+                                         {"per_sec", "count per second"}}},
+                              {"fields", fields},
+                              {"rows", rows}},
+                             2)
                 << '\n';
       return;
     }

@@ -8,6 +8,7 @@
 #include "cpu_list.h"
 #include "errors.h"
 #include "migration_trace.h"
+#include "output.h"
 #include "svg_chart.h"
 #include "text_table.h"
 
@@ -173,7 +174,7 @@ class MigrateStatsCommand : public Command {
         write_stat(s, std::cout);
     }
     if (!plot_.empty()) plot(a);
-    if (json && j.size() > 1) std::cout << j.dump(2) << '\n';
+    if (json && j.size() > 1) std::cout << dump_json(j, 2) << '\n';
     return kExitOk;
   }
 
@@ -232,7 +233,8 @@ class MigrateStatsCommand : public Command {
       line = format_ts(a, m.ts, mode);
       line += ' ' + std::to_string(m.cpu) + ' ' + std::to_string(m.from) + ' ' +
               std::to_string(m.to) + ' ' + std::to_string(m.pid) + ' ' +
-              (m.comm.empty() ? std::string("?") : m.comm) + ' ' + a.trace->cause_name(m.cause);
+              (m.comm.empty() ? std::string("?") : printable(m.comm)) + ' ' +
+              printable(a.trace->cause_name(m.cause));
       std::cout << line << '\n';
     }
   }
@@ -278,8 +280,9 @@ class MigrateStatsCommand : public Command {
     const auto &h = a.trace->header;
     const double dur = (a.end - a.begin) / 1e9;
     Summary s = summarize(a);
-    std::cout << "trace: version " << (h.version.empty() ? "?" : h.version) << ", " << h.nr_cpus
-              << " CPUs, state " << (h.state.empty() ? "?" : h.state) << ", lost " << h.lost
+    std::cout << "trace: version " << (h.version.empty() ? "?" : printable(h.version)) << ", "
+              << h.nr_cpus << " CPUs, state " << (h.state.empty() ? "?" : printable(h.state))
+              << ", lost " << h.lost
               << " events\n";
     if (h.full_cpu)
       std::cout << "note: tracing stopped itself when the buffer of CPU " << *h.full_cpu
@@ -293,7 +296,7 @@ class MigrateStatsCommand : public Command {
 
     TextTable causes({"CAUSE", "NUMBER", "COUNT", "PERCENT"});
     for (auto &[n, count] : s.by_cause)
-      causes.add_row({a.trace->cause_name(n), std::to_string(n), std::to_string(count),
+      causes.add_row({printable(a.trace->cause_name(n)), std::to_string(n), std::to_string(count),
                       percent(count, a.migrations)});
     causes.print(std::cout);
 
@@ -318,7 +321,7 @@ class MigrateStatsCommand : public Command {
     TextTable tasks({"PID", "COMM", "MIGRATIONS", "PERCENT"});
     for (size_t i = 0; i < s.tasks.size() && i < 10; ++i)
       tasks.add_row({std::to_string(s.tasks[i].pid),
-                     s.tasks[i].comm.empty() ? "?" : s.tasks[i].comm,
+                     s.tasks[i].comm.empty() ? "?" : printable(s.tasks[i].comm),
                      std::to_string(s.tasks[i].migrations),
                      percent(s.tasks[i].migrations, a.migrations)});
     tasks.print(std::cout);
