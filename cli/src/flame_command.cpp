@@ -10,6 +10,7 @@
 #include "flame/input.h"
 #include "flame/profile.h"
 #include "flame/render.h"
+#include "output.h"
 
 namespace diag {
 
@@ -63,7 +64,8 @@ class FlameCommand : public Command {
         "Inputs are told apart by their content: stack reports (kprobe --report, keytime, ... in "
         "text or --format json), folded stacks (\"a;b;c 42\", or \"a;b;c 40 42\" for a "
         "differential), and perf script output.\nExit status: 0 ok, 1 an input could not be "
-        "read or holds no stack, 2 bad usage.");
+        "read or the output written, 2 bad usage, 4 an input is malformed, holds no stack or "
+        "exceeds a limit (docs/input-limits.md).");
     return sub;
   }
 
@@ -88,8 +90,11 @@ class FlameCommand : public Command {
     try {
       for (const auto &path : inputs) read(path, profile, false);
       for (const auto &path : baselines_) read(path, profile, true);
+    } catch (const flame::FormatError &e) {
+      std::cerr << "diagnose-tools flame: " << printable(e.what()) << '\n';
+      return kExitMalformed;
     } catch (const flame::InputError &e) {
-      std::cerr << "diagnose-tools flame: " << e.what() << '\n';
+      std::cerr << "diagnose-tools flame: " << printable(e.what()) << '\n';
       return kExitFailed;
     }
     profile.finish();
@@ -163,13 +168,13 @@ class FlameCommand : public Command {
     flame::ReadStats s = flame::read_input(path, profile, o);
     std::string label = path == "-" ? "<stdin>" : path;
     if (s.ignored_lines)
-      std::cerr << "diagnose-tools flame: " << label << ": ignored " << s.ignored_lines
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": ignored " << s.ignored_lines
                 << " lines that are not part of a stack\n";
     if (read_.per_pid && !s.has_pid)
-      std::cerr << "diagnose-tools flame: " << label << ": no process ids in this "
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": no process ids in this "
                 << flame::input_format_name(s.format) << " input; --per-pid has no effect\n";
     if (read_.per_cgroup && !s.has_cgroup)
-      std::cerr << "diagnose-tools flame: " << label << ": no cgroups in this "
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": no cgroups in this "
                 << flame::input_format_name(s.format) << " input; "
                 << (s.format == flame::InputFormat::kFolded ? "--per-cgroup has no effect\n"
                                                             : "its stacks go under [no cgroup]\n");

@@ -46,8 +46,9 @@ class MigrateExtractCommand : public Command {
         ->capture_default_str();
     sub->footer(
         "`diagnose-tools migrate-stats --help_format` explains the stat format.\n"
-        "Exit status: 0 ok, 1 the stat cannot be read, 2 bad usage, an unknown field or a "
-        "malformed file, 3 no module or not root.");
+        "Exit status: 0 ok, 1 the stat cannot be read, 2 bad usage or an unknown field, 3 no "
+        "module or not root, 4 a malformed stat file or one beyond a limit "
+        "(docs/input-limits.md).");
     return sub;
   }
 
@@ -57,12 +58,7 @@ class MigrateExtractCommand : public Command {
       throw UsageError(
           "say what to extract: --max_field, --min_field, --field_name N, --field_num NAME, "
           "--extract N or --plot FILE");
-    StatFile s;
-    try {
-      s = parse_stat(read_input(file_, kStatPath));
-    } catch (const FormatError &e) {
-      throw UsageError(std::string("not a stat file: ") + e.what());
-    }
+    StatFile s = parse_stat(read_input(file_, kStatPath), input_label(file_, kStatPath));
     for (const std::string &arg : extract_args_) extract_.push_back(resolve_field(s, arg));
     const bool json = format_ == "json";
 

@@ -357,3 +357,101 @@ TEST(Rescue, MalformedFilesAreOneLineAndTheirOwnExitStatus) {
 
 }  // namespace
 }  // namespace diag
+
+// ---- numbers read from files are range-checked ----
+
+#include "migration_trace.h"
+#include "svg_chart.h"
+
+namespace diag {
+namespace {
+
+using mtrace::FormatError;
+
+std::string trace_event(uint64_t ts, const std::string &rest) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "0x%llx ", static_cast<unsigned long long>(ts));
+  return buf + rest + "\n";
+}
+
+std::string what_of(const std::function<void()> &f) {
+  try {
+    f();
+  } catch (const std::exception &e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+TEST(TraceLimits, CpusBeyondTheKernelsMaximumAreOneLine) {
+  EXPECT_EQ(what_of([] { mtrace::parse_trace("# nr_cpus 100000\n", "t"); }),
+            "t:1: nr_cpus more than 8192: '# nr_cpus 100000'");
+  EXPECT_THROW(mtrace::parse_trace(trace_event(1, "99999 0 1 5 1"), "t"), FormatError);
+  EXPECT_NE(what_of([] {
+              mtrace::parse_trace("# nr_cpus 4\n" + trace_event(1, "0 0 7 5 1"), "t");
+            }).find("t:2: a CPU number not below 4 (the header's nr_cpus)"),
+            std::string::npos);
+  EXPECT_THROW(mtrace::parse_trace("# cause 4294967296 x\n", "t"), FormatError);
+  EXPECT_THROW(mtrace::parse_trace(trace_event(1, "0 . . . start_sched_clock 99999999999 0"), "t"),
+               FormatError);
+  EXPECT_THROW(mtrace::parse_trace(trace_event(1, "0 . . . start_sched_clock 5 1000000"), "t"),
+               FormatError);
+}
+
+TEST(TraceLimits, PeriodsOverAHugeWindowAreRefusedNotAllocated) {
+  // a 2^62 ns window
+  std::string text = trace_event(1, "0 . . . start_sched_clock 5 0") +
+                     trace_event(2, "0 0 1 5 1") + trace_event(1ull << 62, "1 1 0 5 1");
+  mtrace::Trace t = mtrace::parse_trace(text, "t");
+  mtrace::Analysis a = mtrace::analyze(t, {});
+  mtrace::PeriodGroups g;
+  g.all = true;
+  EXPECT_NE(what_of([&] { mtrace::period_stat(a, 1, g); }).find("more than the limit of 1000000"),
+            std::string::npos);
+  // wall-clock formatting at the far end does not overflow
+  EXPECT_NO_THROW(mtrace::format_ts(a, UINT64_MAX, mtrace::TsMode::kAbsolute));
+  EXPECT_EQ(mtrace::format_ts(a, 0, mtrace::TsMode::kRelative), "-0.000000");
+}
+
+TEST(TraceLimits, ManyCpusGiveCpuPairsNotAHugeMatrix) {
+  mtrace::Trace t = mtrace::parse_trace("# nr_cpus 8192\n" + trace_event(5, "8191 8191 0 5 1"), "t");
+  mtrace::Summary s = mtrace::summarize(mtrace::analyze(t, {}));
+  EXPECT_TRUE(s.matrix.empty());
+  EXPECT_EQ(s.pairs.size(), 1u);
+  EXPECT_EQ((s.pairs.at({8191, 0})), 1u);
+}
+
+TEST(StatLimits, FieldNumbersAndValuesAreRangeChecked) {
+  EXPECT_EQ(what_of([] { mtrace::parse_stat("# period_msec 10\n# field 4000000000 x\n", "s"); }),
+            "s:2: not in 1..65536: '# field 4000000000 x'");
+  EXPECT_THROW(mtrace::parse_stat("# period_msec -5\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# ts_field 0\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# field 2 a\n0 inf\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# field 2 a\n0 nan\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# field 2 a\n0 1 2\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# field 2 a\n0 1e999\n", "s"), FormatError);
+  EXPECT_THROW(mtrace::parse_stat("# period_msec 10\n# field 2 a\n0 1\n# field 3 b\n", "s"),
+               FormatError);
+}
+
+TEST(ChartLimits, TicksNearHugeValuesEnd) {
+  for (double v : {1e17, 1e17 + 16, -1e17, 1e300, 1e308, 0.0, 5e-324}) {
+    auto ticks = nice_ticks(v, v);
+    ASSERT_GE(ticks.size(), 2u) << v;
+    EXPECT_LE(ticks.size(), 20u) << v;
+    for (size_t i = 1; i < ticks.size(); ++i) EXPECT_LT(ticks[i - 1], ticks[i]) << v;
+  }
+  auto t = nice_ticks(1e17, 1e17 + 1000);
+  EXPECT_LE(t.size(), 20u);
+  EXPECT_LE(nice_ticks(-1e308, 1e308).size(), 20u);
+  EXPECT_LE(nice_ticks(NAN, INFINITY).size(), 20u);
+  Chart c;
+  c.series.push_back({"a\xff<b>", {{1e17, 1}, {1e17 + 1, 2}, {NAN, 3}, {2e17, INFINITY}}});
+  std::string svg = render_svg(c);
+  EXPECT_NE(svg.find("a\xEF\xBF\xBD&lt;b&gt;"), std::string::npos);
+  EXPECT_EQ(svg.find("nan"), std::string::npos);
+  EXPECT_EQ(svg.find("inf"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace diag

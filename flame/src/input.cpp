@@ -20,6 +20,12 @@ namespace flame {
 
 namespace {
 
+// A malformed line, or one beyond a limit; read_source() names the input.
+struct LineError {
+  uint64_t line;  // 0: no line to name
+  std::string why;
+};
+
 // ---------------------------------------------------------------- lines
 
 // Streams lines out of a file descriptor (or a string) through one buffer
@@ -43,14 +49,18 @@ class LineSource {
       const void *nl = std::memchr(start, '\n', end_ - pos_);
       if (nl) {
         size_t len = static_cast<const char *>(nl) - start;
+        check_length(len);
         pos_ += len + 1;
         line = trim_cr({start, len});
+        ++lineno_;
         return true;
       }
+      check_length(end_ - pos_);
       if (eof_) {
         if (pos_ == end_) return false;
         line = trim_cr({start, end_ - pos_});
         pos_ = end_;
+        ++lineno_;
         return true;
       }
       // keep the partial line, make room, read more
@@ -82,19 +92,31 @@ class LineSource {
     }
   }
 
-  std::string rest() {
+  // Everything not read yet, at most `limit` bytes.
+  std::string rest(size_t limit) {
     std::string out(buf_.data() + pos_, end_ - pos_);
     pos_ = end_;
     while (!eof_) {
       end_ = pos_ = 0;
       fill();
+      if (out.size() + end_ > limit)
+        throw LineError{0, "larger than the limit of " + std::to_string(limit) + " bytes"};
       out.append(buf_.data(), end_);
       pos_ = end_;
     }
     return out;
   }
 
+  // The number of the line next() returned last.
+  uint64_t line_number() const { return lineno_; }
+
  private:
+  void check_length(size_t len) const {
+    if (len > kMaxLineBytes)
+      throw LineError{lineno_ + 1, "line longer than the limit of " +
+                                       std::to_string(kMaxLineBytes) + " bytes"};
+  }
+
   static std::string_view trim_cr(std::string_view s) {
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
     return s;
@@ -115,6 +137,7 @@ class LineSource {
   bool eof_ = false;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
+  uint64_t lineno_ = 0;
 };
 
 // ---------------------------------------------------------------- helpers
@@ -204,6 +227,18 @@ std::string_view strip_offset(std::string_view s) {
   return s.substr(0, plus);
 }
 
+// A frame's name as folded stacks can hold it: ';' separates frames, and a
+// control character (a JSON input can hold a newline) would break a folded
+// line or a terminal.
+void clean_name(std::string &name) {
+  for (char &c : name) {
+    if (c == ';')
+      c = ':';
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  }
+}
+
 // ---------------------------------------------------------------- stacks
 
 // Collects one stack (innermost frames first, as reports and perf print
@@ -218,6 +253,7 @@ class StackBuilder {
   std::string pid;
   std::string cgroup;
   uint64_t count = 1;
+  uint64_t line = 0;  // where the stack ends, for errors
 
   void reset() {
     kernel.clear();
@@ -235,6 +271,7 @@ class StackBuilder {
     if (options_.per_cgroup) {
       if (!cgroup.empty()) stats_.has_cgroup = true;
       names_.assign(1, cgroup.empty() ? std::string("[no cgroup]") : cgroup);
+      clean_name(names_.back());
     } else {
       names_.clear();
     }
@@ -242,16 +279,21 @@ class StackBuilder {
     if (!process.empty() || options_.per_pid) {
       std::string p = process.empty() ? std::string("[unknown]") : process;
       if (options_.per_pid && !pid.empty()) p += "[" + pid + "]";
+      clean_name(p);
       names_.push_back(std::move(p));
     }
     for (auto it = user.rbegin(); it != user.rend(); ++it) names_.push_back(*it);
     if (!user.empty() && !kernel.empty()) names_.emplace_back(kSeparator);
     for (auto it = kernel.rbegin(); it != kernel.rend(); ++it) names_.push_back(*it);
     for (const auto &n : names_) frames_.push_back(n);
-    if (options_.baseline)
-      profile_.add(frames_, 0, count);
-    else
-      profile_.add(frames_, count, 0);
+    try {
+      if (options_.baseline)
+        profile_.add(frames_, 0, count);
+      else
+        profile_.add(frames_, count, 0);
+    } catch (const LimitError &e) {
+      throw LineError{line, e.what()};
+    }
     ++stats_.stacks;
     stats_.samples += count;
     reset();
@@ -289,12 +331,14 @@ class FoldedPipeline {
   struct Item {
     std::string_view stack;
     uint64_t hash, value, before;
+    uint64_t line;
     bool two;  // "stack before value"
   };
   struct Batch {
     std::vector<char> text;
     std::vector<Item> items;
     uint64_t ignored = 0;
+    uint64_t first_line = 1;
   };
 
   explicit FoldedPipeline(LineSource &src) : src_(src) {
@@ -337,11 +381,13 @@ class FoldedPipeline {
     try {
       std::string carry = src_.take_buffered();
       bool eof = false;
+      uint64_t line = 1;  // of the batch's first line
       while (!eof && !stop_) {
         std::unique_ptr<Batch> b = take_free();
         if (!b) return;  // stopped
         b->items.clear();
         b->ignored = 0;
+        b->first_line = line;
         // (a line longer than a batch makes the batch grow)
         size_t target = std::max(kBatchBytes, carry.size() + kBatchBytes / 2);
         if (b->text.size() < target) b->text.resize(target);
@@ -359,7 +405,10 @@ class FoldedPipeline {
           cut = nl ? static_cast<size_t>(nl - b->text.data()) + 1 : 0;
         }
         carry.assign(b->text.data() + cut, used - cut);
-        parse(*b, std::string_view(b->text.data(), cut));
+        line = parse(*b, std::string_view(b->text.data(), cut));
+        if (carry.size() > kMaxLineBytes)  // a line not ended yet
+          throw LineError{line, "line longer than the limit of " +
+                                    std::to_string(kMaxLineBytes) + " bytes"};
         std::unique_lock lock(mu_);
         full_.push_back(std::move(b));
         cv_.notify_all();
@@ -383,15 +432,21 @@ class FoldedPipeline {
     return b;
   }
 
-  static void parse(Batch &b, std::string_view text) {
+  // Returns the number of the line after the batch.
+  static uint64_t parse(Batch &b, std::string_view text) {
     size_t pos = 0;
+    uint64_t lineno = b.first_line;
     while (pos < text.size()) {
       size_t nl = text.find('\n', pos);
       if (nl == std::string_view::npos) nl = text.size();
       std::string_view line = text.substr(pos, nl - pos);
       pos = nl + 1;
+      if (line.size() > kMaxLineBytes)
+        throw LineError{lineno, "line longer than the limit of " +
+                                    std::to_string(kMaxLineBytes) + " bytes"};
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       Item it{};
+      it.line = lineno++;
       if (!split_count(line, it.stack, it.value)) {
         if (!trim(line).empty()) ++b.ignored;
         continue;
@@ -404,6 +459,7 @@ class FoldedPipeline {
       it.hash = Profile::folded_hash(it.stack);
       b.items.push_back(it);
     }
+    return lineno;
   }
 
   LineSource &src_;
@@ -422,15 +478,19 @@ void read_folded(LineSource &src, Profile &profile, const ReadOptions &options,
   FoldedPipeline pipe(src);
   while (auto b = pipe.next()) {
     for (const auto &it : b->items) {
-      if (options.baseline) {
-        profile.add_folded(it.stack, 0, it.value, it.hash);
-      } else if (it.two) {
-        profile.add_folded(it.stack, it.value, it.before, it.hash);
-        profile.set_differential();
-      } else {
-        profile.add_folded(it.stack, it.value, 0, it.hash);
+      try {
+        if (options.baseline) {
+          profile.add_folded(it.stack, 0, it.value, it.hash);
+        } else if (it.two) {
+          profile.add_folded(it.stack, it.value, it.before, it.hash);
+          profile.set_differential();
+        } else {
+          profile.add_folded(it.stack, it.value, 0, it.hash);
+        }
+      } catch (const LimitError &e) {
+        throw LineError{it.line, e.what()};
       }
-      stats.samples += it.value;
+      stats.samples += it.value;  // at most kMaxCount: add_folded checked
     }
     stats.stacks += b->items.size();
     stats.ignored_lines += b->ignored;
@@ -488,6 +548,7 @@ void read_report(LineSource &src, Profile &profile, const ReadOptions &options,
         if (rest.empty()) {  // "##": end of block
           if (in_block) {
             if (b.pid.empty()) b.pid = chain_pid;
+            b.line = src.line_number();
             b.emit();
           }
           b.reset();
@@ -511,6 +572,7 @@ void read_report(LineSource &src, Profile &profile, const ReadOptions &options,
   }
   if (in_block && !b.empty()) {  // a report cut short: keep what it has
     if (b.pid.empty()) b.pid = chain_pid;
+    b.line = src.line_number();
     b.emit();
   }
 }
@@ -524,7 +586,7 @@ std::string json_string(const nlohmann::json &o, const char *key) {
 }
 
 void read_json(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
-  std::string text = src.rest();
+  std::string text = src.rest(kMaxJsonBytes);
   StackBuilder b(profile, options, stats);
   bool saw_stacks = false;
   std::string key1;  // the current key of the top-level object
@@ -571,9 +633,9 @@ void read_json(LineSource &src, Profile &profile, const ReadOptions &options, Re
     nlohmann::json rest = nlohmann::json::parse(text, cb);  // stacks already taken
     (void)rest;
   } catch (const nlohmann::json::exception &e) {
-    throw InputError(std::string("not valid JSON: ") + e.what());
+    throw FormatError(std::string("not valid JSON: ") + e.what());
   }
-  if (!saw_stacks) throw InputError("JSON input has no \"stacks\" array (docs/stack-format.md)");
+  if (!saw_stacks) throw FormatError("JSON input has no \"stacks\" array (docs/stack-format.md)");
 }
 
 // `perf script` (with -g): a header line per sample, then one indented line
@@ -583,6 +645,7 @@ void read_perf(LineSource &src, Profile &profile, const ReadOptions &options, Re
   bool in_sample = false;
   std::string_view line;
   auto flush = [&] {
+    b.line = src.line_number();
     if (in_sample) b.emit();
     in_sample = false;
   };
@@ -670,8 +733,7 @@ std::string frame_name(std::string_view symbol, std::string_view module, bool ke
   } else {
     out.assign(s);
   }
-  // ';' separates frames in folded stacks
-  std::replace(out.begin(), out.end(), ';', ':');
+  clean_name(out);
   if (kernel)
     out += kKernelSuffix;
   else if (inlined)
@@ -742,7 +804,7 @@ ReadStats read_source(LineSource &src, Profile &profile, const ReadOptions &opti
   if (format == InputFormat::kAuto) {
     auto d = detect_input_format(src.head());
     if (!d)
-      throw InputError(label +
+      throw FormatError(label +
                        ": cannot tell its format (a stack report, JSON report, folded stacks "
                        "or perf script output was expected); give --input-format");
     format = *d;
@@ -756,11 +818,16 @@ ReadStats read_source(LineSource &src, Profile &profile, const ReadOptions &opti
       case InputFormat::kPerf: read_perf(src, profile, options, stats); break;
       case InputFormat::kAuto: break;
     }
+  } catch (const LineError &e) {
+    throw FormatError(label + (e.line ? ":" + std::to_string(e.line) : std::string()) + ": " +
+                      e.why);
+  } catch (const FormatError &e) {
+    throw FormatError(label + ": " + e.what());
   } catch (const InputError &e) {
     throw InputError(label + ": " + e.what());
   }
   if (stats.stacks == 0)
-    throw InputError(label + ": no stacks in this " + input_format_name(format) + " input");
+    throw FormatError(label + ": no stacks in this " + input_format_name(format) + " input");
   return stats;
 }
 

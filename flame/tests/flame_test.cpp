@@ -472,3 +472,89 @@ TEST(Speedscope, SamplesAndWeightsCoverEveryStack) {
 
 }  // namespace
 }  // namespace flame
+
+namespace flame {
+namespace {
+
+// Hostile inputs: bounded by design, one line naming the input, the line
+// and the limit.
+
+TEST(FlameLimits, A50000FrameStackIsDrawnWithoutRecursion) {
+  std::string line;
+  for (int i = 0; i < 50000; ++i) line += (i ? ";f" : "f") + std::to_string(i % 7);
+  line += " 3\n";
+  Profile p = read_text(line);
+  EXPECT_EQ(p.size(), 50001u);
+  std::ostringstream out;
+  SvgOptions o;
+  o.min_width = 0;
+  SvgStats st = write_svg(p, o, out);
+  EXPECT_EQ(st.depth, 50000u);
+  EXPECT_EQ(st.frames, 50001u);
+  std::string f = folded(p);
+  EXPECT_EQ(f, line);
+  std::ostringstream ss;
+  write_speedscope(p, "deep", ss);
+  auto j = nlohmann::json::parse(ss.str());
+  EXPECT_EQ(j["profiles"][0]["samples"][0].size(), 50000u);
+}
+
+TEST(FlameLimits, CountsThatWouldOverflowAreRefusedWithTheirLine) {
+  Profile p;
+  try {
+    read_input_text("a;b 18446744073709551615\na;c 18446744073709551615\n", p, {}, "x.folded");
+    FAIL() << "no error";
+  } catch (const FormatError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "x.folded:1: the counts add up to more than the limit of 9223372036854775807");
+  }
+  Profile q;
+  try {
+    read_input_text("a;b 9223372036854775807\na;c 1\n", q, {}, "x.folded");
+    FAIL() << "no error";
+  } catch (const FormatError &e) {
+    EXPECT_NE(std::string(e.what()).find("x.folded:2: the counts add up"), std::string::npos)
+        << e.what();
+  }
+  // a report's "#%" counts
+  Profile r;
+  EXPECT_THROW(read_input_text("#~ 0x1 a (m)\n#% 9223372036854775807\n##\n#~ 0x1 b (m)\n"
+                               "#% 9223372036854775807\n##\n",
+                               r, {}),
+               FormatError);
+  // exactly the limit is fine, and its shares are exact
+  Profile ok = read_text("a;b 9223372036854775806\na;c 1\n");
+  EXPECT_EQ(ok.total(Profile::kRoot), 9223372036854775807ull);
+}
+
+TEST(FlameLimits, ALineLongerThanTheLimitNamesItsLine) {
+  std::string text = "a;b 1\n" + std::string(kMaxLineBytes + 10, 'x') + " 1\n";
+  for (InputFormat f : {InputFormat::kFolded, InputFormat::kPerf, InputFormat::kReport}) {
+    Profile p;
+    ReadOptions ro;
+    ro.format = f;
+    try {
+      read_input_text(text, p, ro, "big");
+      FAIL() << input_format_name(f);
+    } catch (const FormatError &e) {
+      EXPECT_EQ(std::string(e.what()), "big:2: line longer than the limit of 16777216 bytes")
+          << input_format_name(f);
+    }
+  }
+}
+
+TEST(FlameLimits, ControlCharactersNeverReachAFoldedLine) {
+  Profile p = read_text(
+      R"({"stacks": [{"comm": "a\nb", "user_stack": [{"symbol": "x\ry", "module": "m"}]}]})");
+  EXPECT_EQ(folded(p), "a?b;x?y 1\n");
+}
+
+TEST(FlameLimits, NotAStackIsAFormatError) {
+  Profile p;
+  EXPECT_THROW(read_input_text("this is prose\nnot stacks\n", p, {}), FormatError);
+  Profile q;
+  EXPECT_THROW(read_input_text("{\"stacks\": [", q, {}), FormatError);
+}
+
+}  // namespace
+}  // namespace flame

@@ -45,8 +45,21 @@ class InputError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// An input that can be read but is malformed or exceeds a limit:
+// "FILE:LINE: why" (or "FILE: why").
+class FormatError : public InputError {
+ public:
+  using InputError::InputError;
+};
+
+// Limits of the readers (docs/input-limits.md); the profile has its own
+// (profile.h).
+inline constexpr size_t kMaxLineBytes = 16u << 20;  // one line of a text input
+inline constexpr size_t kMaxJsonBytes = 1u << 30;   // a JSON report
+
 // Reads one input ("-" is standard input).  Throws InputError when the file
-// cannot be opened, its format cannot be told, or it holds no stack.
+// cannot be opened or read, FormatError when its format cannot be told, it
+// holds no stack, or it is malformed or beyond a limit.
 ReadStats read_input(const std::string &path, Profile &profile, const ReadOptions &options);
 // Same, from a string (tests).
 ReadStats read_input_text(std::string_view text, Profile &profile, const ReadOptions &options,

@@ -106,7 +106,7 @@ test_flame_bad_input() {
 	local d=$WORK/flame-bad
 	rm -rf "$d" && mkdir -p "$d"
 	printf 'this is not a stack\nnor is this\n' >"$d/prose.txt"
-	expect_rc "prose input" 1 "$DT" flame "$d/prose.txt" -o "$d/x.svg"
+	expect_rc "prose input" 4 "$DT" flame "$d/prose.txt" -o "$d/x.svg"
 	expect_one_line_error "prose input"
 	expect_rc "missing input" 1 "$DT" flame "$d/nope.txt" -o "$d/x.svg"
 	expect_one_line_error "missing input"
