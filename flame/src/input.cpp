@@ -92,21 +92,6 @@ class LineSource {
     }
   }
 
-  // Everything not read yet, at most `limit` bytes.
-  std::string rest(size_t limit) {
-    std::string out(buf_.data() + pos_, end_ - pos_);
-    pos_ = end_;
-    while (!eof_) {
-      end_ = pos_ = 0;
-      fill();
-      if (out.size() + end_ > limit)
-        throw LineError{0, "larger than the limit of " + std::to_string(limit) + " bytes"};
-      out.append(buf_.data(), end_);
-      pos_ = end_;
-    }
-    return out;
-  }
-
   // The number of the line next() returned last.
   uint64_t line_number() const { return lineno_; }
 
@@ -577,65 +562,190 @@ void read_report(LineSource &src, Profile &profile, const ReadOptions &options,
   }
 }
 
-std::string json_string(const nlohmann::json &o, const char *key) {
-  auto it = o.find(key);
-  if (it == o.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
-  return {};
-}
+// The input of a JSON reader: the bytes the format detection buffered,
+// then the rest of the file, read as the parser asks for them.  A token
+// longer than kMaxLineBytes (the parser keeps a token whole) is refused:
+// the SAX handler marks each event, and more than that many bytes without
+// one is a token that long.
+class JsonSource : public std::streambuf {
+ public:
+  explicit JsonSource(LineSource &src) : src_(src), buf_(src.take_buffered()) {
+    setg(buf_.data(), buf_.data(), buf_.data() + buf_.size());
+  }
+  // A SAX event: the bytes of a token count from here.
+  void reset_count() {
+    since_total_ = 0;
+    since_mark_ = gptr() - eback();
+  }
 
-void read_json(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
-  std::string text = src.rest(kMaxJsonBytes);
-  StackBuilder b(profile, options, stats);
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    since_total_ += (egptr() - eback()) - since_mark_;
+    since_mark_ = 0;
+    if (since_total_ > kMaxLineBytes)
+      throw LineError{0, "a JSON token longer than the limit of " +
+                             std::to_string(kMaxLineBytes) + " bytes"};
+    buf_.resize(1 << 16);
+    size_t n = src_.read_raw(buf_.data(), buf_.size());
+    if (n == 0) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  LineSource &src_;
+  std::string buf_;
+  std::ptrdiff_t since_mark_ = 0;  // bytes of this buffer read before the last event
+  uint64_t since_total_ = 0;       // bytes of earlier buffers read since the last event
+};
+
+// Streams a JSON report (docs/stack-format.md) into the profile: SAX events,
+// one stack at a time, so memory holds the current stack and the profile,
+// whatever the size of the report.  Everything but the "stacks" array of
+// the top-level object, and but the fields a stack is drawn from, is
+// skipped without being kept.
+class JsonStacks : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  JsonStacks(JsonSource &in, Profile &profile, const ReadOptions &options, ReadStats &stats)
+      : in_(in), b_(profile, options, stats), stats_(stats) {}
   bool saw_stacks = false;
-  std::string key1;  // the current key of the top-level object
-  auto take = [&](const nlohmann::json &o) {
-    if (!o.is_object()) {
-      ++stats.ignored_lines;
-      return;
+
+  bool null() override { return scalar(); }
+  bool boolean(bool v) override {
+    if (top() == Role::kFrame && key_ == "inlined") frame_inlined_ = v;
+    return scalar();
+  }
+  bool number_integer(number_integer_t v) override { return text(std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (top() == Role::kStack && key_ == "count") b_.count = v;
+    return text(std::to_string(v));
+  }
+  bool number_float(number_float_t, const string_t &) override { return scalar(); }
+  bool string(string_t &v) override { return text(v); }
+  bool binary(binary_t &) override { return scalar(); }
+  bool key(string_t &k) override {
+    tick();
+    key_ = k;
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    tick();
+    Role r = Role::kOther;
+    switch (top()) {
+      case Role::kNone: r = Role::kTop; break;
+      case Role::kStacks:
+        r = Role::kStack;
+        b_.reset();
+        pid_.clear();
+        tgid_.clear();
+        break;
+      case Role::kFrames:
+        r = Role::kFrame;
+        frame_symbol_.clear();
+        frame_module_.clear();
+        frame_inlined_ = false;
+        break;
+      default:
+        break;
     }
-    b.reset();
-    auto frames = [&](const char *key, std::vector<std::string> &out, bool kernel) {
-      auto it = o.find(key);
-      if (it == o.end() || !it->is_array()) return;
-      for (const auto &fr : *it) {
-        if (!fr.is_object()) continue;
-        bool inlined = fr.value("inlined", false);
-        out.push_back(frame_name(json_string(fr, "symbol"), json_string(fr, "module"), kernel,
-                                 inlined));
-      }
-    };
-    frames("kernel_stack", b.kernel, true);
-    frames("user_stack", b.user, false);
-    b.process = json_string(o, "comm");
-    b.pid = json_string(o, "tgid");
-    if (b.pid.empty()) b.pid = json_string(o, "pid");
-    b.cgroup = json_string(o, "cgroup");
-    auto c = o.find("count");
-    if (c != o.end() && c->is_number_unsigned()) b.count = c->get<uint64_t>();
-    b.emit();
-  };
-  try {
-    nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t event,
-                                               nlohmann::json &parsed) {
-      using E = nlohmann::json::parse_event_t;
-      if (depth == 1 && event == E::key) {
-        key1 = parsed.get<std::string>();
-        if (key1 == "stacks") saw_stacks = true;
-      }
-      if (depth == 2 && event == E::object_end && key1 == "stacks") {
-        take(parsed);
-        return false;  // processed: do not keep it in memory
-      }
-      return true;
-    };
-    nlohmann::json rest = nlohmann::json::parse(text, cb);  // stacks already taken
-    (void)rest;
-  } catch (const nlohmann::json::exception &e) {
+    roles_.push_back(r);
+    return true;
+  }
+  bool end_object() override {
+    tick();
+    Role r = pop();
+    if (r == Role::kFrame) {
+      auto &out = kernel_frames_ ? b_.kernel : b_.user;
+      if (out.size() >= kMaxNodes)
+        throw LimitError("a stack of more than " + std::to_string(kMaxNodes) + " frames");
+      out.push_back(frame_name(frame_symbol_, frame_module_, kernel_frames_, frame_inlined_));
+    } else if (r == Role::kStack) {
+      b_.pid = tgid_.empty() ? pid_ : tgid_;
+      b_.emit();
+    }
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    tick();
+    Role r = Role::kOther;
+    if (top() == Role::kTop && key_ == "stacks") {
+      r = Role::kStacks;
+      saw_stacks = true;
+    } else if (top() == Role::kStack && (key_ == "kernel_stack" || key_ == "user_stack")) {
+      r = Role::kFrames;
+      kernel_frames_ = key_ == "kernel_stack";
+      (kernel_frames_ ? b_.kernel : b_.user).clear();  // the last of repeated keys counts
+    } else if (top() == Role::kStacks) {
+      ++stats_.ignored_lines;  // not a stack object
+    }
+    roles_.push_back(r);
+    return true;
+  }
+  bool end_array() override {
+    tick();
+    pop();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &e) override {
     throw FormatError(std::string("not valid JSON: ") + e.what());
   }
-  if (!saw_stacks) throw FormatError("JSON input has no \"stacks\" array (docs/stack-format.md)");
+
+ private:
+  enum class Role { kNone, kTop, kStacks, kStack, kFrames, kFrame, kOther };
+  Role top() const { return roles_.empty() ? Role::kNone : roles_.back(); }
+  Role pop() {
+    Role r = top();
+    if (!roles_.empty()) roles_.pop_back();
+    return r;
+  }
+  void tick() { in_.reset_count(); }
+  bool scalar() {
+    tick();
+    if (top() == Role::kStacks) ++stats_.ignored_lines;  // not a stack object
+    return true;
+  }
+  // A string or integer value: the fields that name things.
+  bool text(const std::string &v) {
+    tick();
+    if (top() == Role::kStack) {
+      if (key_ == "comm") b_.process = v;
+      else if (key_ == "tgid") tgid_ = v;
+      else if (key_ == "pid") pid_ = v;
+      else if (key_ == "cgroup") b_.cgroup = v;
+    } else if (top() == Role::kFrame) {
+      if (key_ == "symbol") frame_symbol_ = v;
+      else if (key_ == "module") frame_module_ = v;
+    } else if (top() == Role::kStacks) {
+      ++stats_.ignored_lines;
+    }
+    return true;
+  }
+
+  JsonSource &in_;
+  StackBuilder b_;
+  ReadStats &stats_;
+  std::vector<Role> roles_;
+  std::string key_;  // the last key seen (of the innermost object)
+  std::string pid_, tgid_;
+  bool kernel_frames_ = false;
+  std::string frame_symbol_, frame_module_;
+  bool frame_inlined_ = false;
+};
+
+void read_json(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
+  JsonSource source(src);
+  std::istream in(&source);
+  JsonStacks stacks(source, profile, options, stats);
+  try {
+    nlohmann::json::sax_parse(in, &stacks);
+  } catch (const nlohmann::json::exception &e) {
+    throw FormatError(std::string("not valid JSON: ") + e.what());
+  } catch (const LimitError &e) {
+    throw LineError{0, e.what()};
+  }
+  if (!stacks.saw_stacks)
+    throw FormatError("JSON input has no \"stacks\" array (docs/stack-format.md)");
 }
 
 // `perf script` (with -g): a header line per sample, then one indented line

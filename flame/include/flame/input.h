@@ -1,7 +1,7 @@
 // Reading stacks into a Profile: our stack reports (text and JSON, see
 // docs/stack-format.md), folded stacks and `perf script` output.  Inputs
-// are streamed: memory grows with the number of distinct stacks, not with
-// the number of input lines.
+// are streamed (JSON too, through SAX events): memory grows with the number
+// of distinct stacks, not with the size of the input.
 #pragma once
 
 #include <cstdint>
@@ -54,8 +54,8 @@ class FormatError : public InputError {
 
 // Limits of the readers (docs/input-limits.md); the profile has its own
 // (profile.h).
-inline constexpr size_t kMaxLineBytes = 16u << 20;  // one line of a text input
-inline constexpr size_t kMaxJsonBytes = 1u << 30;   // a JSON report
+// one line of a text input, one token (string, number) of a JSON input
+inline constexpr size_t kMaxLineBytes = 16u << 20;
 
 // Reads one input ("-" is standard input).  Throws InputError when the file
 // cannot be opened or read, FormatError when its format cannot be told, it
