@@ -60,6 +60,20 @@ class FlameCommand : public Command {
     sub->add_flag("--negate", svg_.negate, "differential: swap the red and blue hues");
     sub->add_flag("--per-pid", read_.per_pid, "one root frame per process: comm[pid]");
     sub->add_flag("--per-cgroup", read_.per_cgroup, "the cgroup as a root frame above the process");
+    // perf script input, folded as stackcollapse-perf.pl folds it; these are its options
+    auto perf = [&](CLI::Option *o) { return o->group("perf script input"); };
+    perf(sub->add_flag("--pid", read_.perf.pid, "root frame comm-PID (as stackcollapse-perf.pl --pid)"));
+    perf(sub->add_flag("--tid", read_.perf.tid,
+                       "root frame comm-PID/TID (as stackcollapse-perf.pl --tid)"));
+    perf(sub->add_flag("--kernel", read_.perf.kernel, "kernel frames end in _[k]"));
+    perf(sub->add_flag("--jit", read_.perf.jit, "frames of /tmp/perf-PID.map end in _[j]"));
+    perf(sub->add_flag("--all", all_annotations_, "--kernel and --jit"));
+    perf(sub->add_flag("--addrs", read_.perf.addrs,
+                       "unresolved frames name their address: [module <addr>]"));
+    perf(sub->add_option("--event-filter", read_.perf.event_filter,
+                         "fold the samples of this event only (default: the first event seen)"));
+    perf(sub->add_flag("--keep-args", read_.perf.keep_args,
+                       "keep argument lists: f(int) is not cut to f"));
     sub->footer(
         "Inputs are told apart by their content: stack reports (kprobe --report, keytime, ... in "
         "text or --format json), folded stacks (\"a;b;c 42\", or \"a;b;c 40 42\" for a "
@@ -80,6 +94,7 @@ class FlameCommand : public Command {
     svg_.palette = *palette;
     parse_minwidth();
     read_.format = *input_format;
+    if (all_annotations_) read_.perf.kernel = read_.perf.jit = true;
 
     std::vector<std::string> inputs = inputs_;
     inputs.insert(inputs.end(), more_inputs_.begin(), more_inputs_.end());
@@ -173,6 +188,17 @@ class FlameCommand : public Command {
     if (read_.per_pid && !s.has_pid)
       std::cerr << "diagnose-tools flame: " << printable(label) << ": no process ids in this "
                 << flame::input_format_name(s.format) << " input; --per-pid has no effect\n";
+    if (s.format == flame::InputFormat::kPerf) {
+      if ((read_.perf.pid || read_.perf.tid) && !s.has_pid)
+        std::cerr << "diagnose-tools flame: " << printable(label)
+                  << ": no process ids in this perf input (only thread ids), so the root frames "
+                     "read comm-?; record them with perf script -F comm,pid,tid,...\n";
+      if (s.other_event_samples)
+        std::cerr << "diagnose-tools flame: " << printable(label) << ": kept the samples of "
+                  << printable(s.event) << " only; left out " << s.other_event_samples
+                  << " samples of other events (" << printable(s.other_event)
+                  << ", ...): choose with --event-filter\n";
+    }
     if (read_.per_cgroup && !s.has_cgroup)
       std::cerr << "diagnose-tools flame: " << printable(label) << ": no cgroups in this "
                 << flame::input_format_name(s.format) << " input; "
@@ -185,6 +211,7 @@ class FlameCommand : public Command {
   flame::SvgOptions svg_;
   flame::BuildOptions build_;
   flame::ReadOptions read_;
+  bool all_annotations_ = false;
 };
 
 }  // namespace

@@ -748,62 +748,326 @@ void read_json(LineSource &src, Profile &profile, const ReadOptions &options, Re
     throw FormatError("JSON input has no \"stacks\" array (docs/stack-format.md)");
 }
 
-// `perf script` (with -g): a header line per sample, then one indented line
-// per frame, innermost first, then a blank line.
-void read_perf(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
-  StackBuilder b(profile, options, stats);
-  bool in_sample = false;
-  std::string_view line;
-  auto flush = [&] {
-    b.line = src.line_number();
-    if (in_sample) b.emit();
-    in_sample = false;
-  };
-  while (src.next(line)) {
-    if (trim(line).empty()) {
-      flush();
+// ---------------------------------------------------------------- perf script
+
+// `perf script` output folded as stackcollapse-perf.pl folds it by default
+// (docs/flame.md, "perf script input"), so that a graph drawn from either
+// is the same graph.  Its rules are regular expressions over each line; the
+// matchers below give the same answer, capture for capture, as those
+// expressions do under Perl's leftmost, greedy-then-backtracking semantics,
+// in linear time.
+
+// Perl's \s (without Unicode rules), \d and \w.
+bool perl_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+bool perl_digit(char c) { return c >= '0' && c <= '9'; }
+bool perl_word(char c) {
+  return perl_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// A sample's header line: "COMM  TID ..." or "COMM  PID/TID ...", COMM two
+// characters or more and possibly holding spaces, the first number followed
+// by white space.  COMM is the shortest prefix (of at least two characters,
+// starting with a non-space) followed by white space and a token of the
+// form DIGITS[/...[DIGITS]] that white space follows.  `tid` is empty when
+// the token has no second number.
+struct PerfHeader {
+  std::string_view comm, pid, tid;
+};
+
+bool match_perf_header(std::string_view line, PerfHeader &h) {
+  const size_t n = line.size();
+  if (n == 0 || perl_space(line[0])) return false;
+  size_t e = 2;
+  while (e < n) {
+    if (!perl_space(line[e])) {
+      ++e;
       continue;
     }
-    if (line[0] == '#') continue;  // perf script --header
-    if (is_space(line[0])) {
-      FrameText f;
-      if (!in_sample || !parse_frame_text(line, f)) {
-        ++stats.ignored_lines;
-        continue;
-      }
-      bool kernel = f.addr >= 0xffff800000000000ull || f.module == "[kernel.kallsyms]";
-      (kernel ? b.kernel : b.user).push_back(frame_name(f.symbol, f.module, kernel));
-      continue;
+    size_t w = e;
+    while (w < n && perl_space(line[w])) ++w;
+    // the token after this run of white space
+    size_t t = w;
+    while (t < n && perl_digit(line[t])) ++t;
+    const size_t d1 = t;
+    while (t < n && line[t] == '/') ++t;
+    const size_t d2 = t;
+    while (t < n && perl_digit(line[t])) ++t;
+    if (d1 > w && t < n && perl_space(line[t])) {
+      h.comm = line.substr(0, e);
+      h.pid = line.substr(w, d1 - w);
+      h.tid = line.substr(d2, t - d2);
+      return true;
     }
-    // header: "comm  pid/tid [cpu] time: period event: ..."; comm may hold spaces
-    flush();
-    b.reset();
-    size_t pos = 0;
-    std::string_view comm, id;
-    while (pos < line.size()) {
-      size_t start = line.find_first_not_of(" \t", pos);
-      if (start == std::string_view::npos) break;
-      size_t end = line.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = line.size();
-      std::string_view tok = line.substr(start, end - start);
-      size_t slash = tok.find('/');
-      if (start > 0 && all_digits(tok.substr(0, slash)) &&
-          (slash == std::string_view::npos || all_digits(tok.substr(slash + 1)))) {
-        comm = trim(line.substr(0, start));
-        id = tok.substr(0, slash);
-        break;
-      }
-      pos = end;
-    }
-    if (comm.empty()) {
-      ++stats.ignored_lines;
-      continue;
-    }
-    b.process.assign(comm);
-    b.pid.assign(id);
-    in_sample = true;
+    e = w;  // a later start in the same run meets the same token
   }
-  flush();
+  return false;
+}
+
+// The event and period of a header line, when it ends in "...: [PERIOD]
+// EVENT:" (white space around): the last token ends in ':' and follows
+// white space, an optional number and optional white space, and a ':'.
+// `period` is empty when there is no number.  A header whose event is
+// followed by more (a tracepoint's fields) has none: its sample counts 1
+// and is kept whatever its event.
+bool match_perf_event(std::string_view line, std::string_view &period, std::string_view &event) {
+  size_t end = line.size();
+  while (end > 0 && perl_space(line[end - 1])) --end;
+  size_t k = end;
+  while (k > 0 && !perl_space(line[k - 1])) --k;
+  if (k == 0 || end - k < 2 || line[end - 1] != ':') return false;
+  size_t j = k;
+  while (j > 0 && perl_space(line[j - 1])) --j;
+  const size_t digits_end = j;
+  while (j > 0 && perl_digit(line[j - 1])) --j;
+  const size_t digits_start = j;
+  while (j > 0 && perl_space(line[j - 1])) --j;
+  if (j == 0 || line[j - 1] != ':') return false;
+  period = line.substr(digits_start, digits_end - digits_start);
+  event = line.substr(k, end - 1 - k);
+  return true;
+}
+
+// A frame line: "[ws]ADDR[ws]SYMBOL (MODULE)" and anything after.  ADDR is
+// a run of word characters; MODULE lies between the last " (" that a ')'
+// follows and the last ')'; SYMBOL is what is between (at least one
+// character; ADDR gives up its last characters if SYMBOL needs them).
+struct PerfFrame {
+  std::string_view addr, symbol, module;
+};
+
+bool match_perf_frame(std::string_view line, PerfFrame &f) {
+  const size_t n = line.size();
+  size_t w0 = 0;
+  while (w0 < n && perl_space(line[w0])) ++w0;
+  size_t w = w0;
+  while (w < n && perl_word(line[w])) ++w;
+  if (w == w0) return false;
+  size_t s = w;
+  while (s < n && perl_space(line[s])) ++s;
+  const size_t close = line.rfind(')');
+  if (close == std::string_view::npos || close < w0 + 4) return false;
+  size_t j = close - 2;  // " (" at j, j + 2 <= close
+  for (;; --j) {
+    if (line[j] == ' ' && line[j + 1] == '(') break;
+    if (j == w0 + 2) return false;
+  }
+  s = std::min(s, j - 1);  // SYMBOL is not empty
+  f.addr = line.substr(w0, std::min(w, s) - w0);
+  f.symbol = line.substr(s, j - s);
+  f.module = line.substr(j + 2, close - j - 2);
+  return true;
+}
+
+// Drops a final "+0x" and lower-case hex digits (perf's symbol offset).
+std::string_view strip_perf_offset(std::string_view s) {
+  size_t r = s.size();
+  while (r > 0 && (perl_digit(s[r - 1]) || (s[r - 1] >= 'a' && s[r - 1] <= 'f'))) --r;
+  if (r == s.size() || r < 3 || s.substr(r - 3, 3) != "+0x") return s;
+  return s.substr(0, r - 3);
+}
+
+class PerfFolder {
+ public:
+  PerfFolder(Profile &profile, const ReadOptions &options, ReadStats &stats)
+      : profile_(profile), options_(options), po_(options.perf), stats_(stats),
+        event_filter_(options.perf.event_filter) {
+    stats_.event = event_filter_;
+  }
+
+  void line(std::string_view line, uint64_t lineno) {
+    if (!line.empty() && line[0] == '#') return;  // perf script --header
+    if (line.empty()) {
+      end_of_sample(lineno);
+      return;
+    }
+    PerfHeader h;
+    PerfFrame f;
+    if (match_perf_header(line, h)) {
+      header(line, h, lineno);
+    } else if (match_perf_frame(line, f)) {
+      if (has_pname_) frame(f, lineno);
+    } else {
+      ++stats_.ignored_lines;
+    }
+  }
+
+ private:
+  // A sample ends at an empty line (only there: a sample not followed by
+  // one is not counted, nor is a line of spaces an end).
+  void end_of_sample(uint64_t lineno) {
+    if (!has_pname_) return;
+    folded_.clear();
+    if (options_.per_cgroup) folded_ = "[no cgroup];";
+    folded_ += pname_;
+    for (auto it = groups_.rbegin(); it != groups_.rend(); ++it) {
+      folded_ += ';';
+      folded_ += *it;
+    }
+    if (folded_.size() > kMaxLineBytes)
+      throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
+                                  " bytes"};
+    try {
+      if (options_.baseline)
+        profile_.add_folded(folded_, 0, period_);
+      else
+        profile_.add_folded(folded_, period_, 0);
+    } catch (const LimitError &e) {
+      throw LineError{lineno, e.what()};
+    }
+    ++stats_.stacks;
+    stats_.samples += period_;  // at most kMaxCount: add_folded checked
+    groups_.clear();
+    group_bytes_ = 0;
+    has_pname_ = false;
+  }
+
+  void header(std::string_view line, const PerfHeader &h, uint64_t lineno) {
+    std::string_view period, event;
+    if (match_perf_event(line, period, event)) {
+      if (event_filter_.empty()) {
+        event_filter_.assign(event);
+        stats_.event = event_filter_;
+      } else if (event != event_filter_) {
+        if (stats_.other_event_samples++ == 0) stats_.other_event.assign(event);
+        return;  // the sample's frames are dropped: the previous one ended
+      }
+    }
+    // "PID/0" (a swapper's TID) and a period "0" read as absent
+    std::string_view pid = h.pid, tid = h.tid;
+    if (tid.empty() || tid == "0") {
+      tid = pid;
+      pid = "?";
+    } else {
+      stats_.has_pid = true;
+    }
+    if (period.empty() || period == "0") {
+      period_ = 1;
+    } else {
+      auto r = std::from_chars(period.data(), period.data() + period.size(), period_);
+      if (r.ec != std::errc() || period_ > kMaxCount)
+        throw LineError{lineno, "a sample period beyond the limit of " + std::to_string(kMaxCount)};
+    }
+    pname_.assign(h.comm);
+    if (po_.tid) {
+      pname_.append("-").append(pid).append("/").append(tid);
+    } else if (po_.pid) {
+      pname_.append("-").append(pid);
+    } else if (options_.per_pid) {
+      pname_.append("[").append(pid == "?" ? tid : pid).append("]");
+    }
+    std::replace(pname_.begin(), pname_.end(), ' ', '_');
+    java_ = pname_.starts_with("java");
+    has_pname_ = true;
+  }
+
+  void frame(const PerfFrame &f, uint64_t lineno) {
+    std::string_view raw = strip_perf_offset(f.symbol);
+    if (!raw.empty() && raw[0] == '(') return;  // "(process name)"
+    // "a->b->c": a frame and the frames inlined into it; empty names at
+    // the end are dropped (as Perl's split drops them)
+    pieces_.clear();
+    for (size_t pos = 0; pos <= raw.size();) {
+      size_t arrow = raw.find("->", pos);
+      if (arrow == std::string_view::npos) arrow = raw.size();
+      pieces_.push_back(raw.substr(pos, arrow - pos));
+      pos = arrow + 2;
+    }
+    while (!pieces_.empty() && pieces_.back().empty()) pieces_.pop_back();
+    if (pieces_.empty()) return;
+    group_.clear();
+    for (size_t i = 0; i < pieces_.size(); ++i) {
+      if (i > 0) group_ += ';';
+      append_frame(pieces_[i], f, i > 0);
+    }
+    group_bytes_ += group_.size() + 1;
+    if (group_bytes_ > kMaxLineBytes)
+      throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
+                                  " bytes"};
+    groups_.push_back(group_);
+  }
+
+  void append_frame(std::string_view func, const PerfFrame &f, bool inlined) {
+    std::string &out = name_;
+    if (func == "[unknown]") {
+      out = "[";
+      if (f.module != "[unknown]") {
+        size_t slash = f.module.rfind('/');
+        out += slash == std::string_view::npos ? f.module : f.module.substr(slash + 1);
+      } else {
+        out += "unknown";
+      }
+      if (po_.addrs) out.append(" <").append(f.addr).append(">");
+      out += "]";
+    } else {
+      out.assign(func);
+    }
+    std::replace(out.begin(), out.end(), ';', ':');
+    if (!po_.keep_args && !looks_like_go_method(out)) cut_arguments(out);
+    std::erase_if(out, [](char c) { return c == '"' || c == '\''; });
+    if (java_ && out.starts_with('L') && out.find('/') != std::string::npos) out.erase(0, 1);
+    if (inlined) {
+      if (out.find("_[i]") == std::string::npos) out += kInlinedSuffix;
+    } else if (po_.kernel && (f.module.starts_with('[') || f.module.ends_with("vmlinux")) &&
+               f.module.find("unknown") == std::string_view::npos) {
+      out += kKernelSuffix;
+    } else if (po_.jit && is_perf_map(f.module)) {
+      if (out.find("_[j]") == std::string::npos) out += "_[j]";
+    }
+    group_ += out;
+  }
+
+  // "net/http.(*Client).Do": a ".(" before a ")."
+  static bool looks_like_go_method(std::string_view s) {
+    size_t open = s.find(".(");
+    if (open == std::string_view::npos) return false;
+    size_t close = s.rfind(").");
+    return close != std::string_view::npos && close >= open + 2;
+  }
+
+  // Cuts at the first '(' that does not open "(anonymous namespace)".
+  static void cut_arguments(std::string &s) {
+    static constexpr std::string_view kAnon = "anonymous namespace)";
+    for (size_t p = s.find('('); p != std::string::npos; p = s.find('(', p + 1)) {
+      if (std::string_view(s).substr(p + 1, kAnon.size()) != kAnon) {
+        s.resize(p);
+        return;
+      }
+    }
+  }
+
+  // "/tmp/perf-PID.map" anywhere in the module
+  static bool is_perf_map(std::string_view m) {
+    static constexpr std::string_view kPrefix = "/tmp/perf-";
+    for (size_t p = m.find(kPrefix); p != std::string_view::npos; p = m.find(kPrefix, p + 1)) {
+      size_t q = p + kPrefix.size();
+      size_t d = q;
+      while (d < m.size() && perl_digit(m[d])) ++d;
+      if (d > q && m.substr(d, 4) == ".map") return true;
+    }
+    return false;
+  }
+
+  Profile &profile_;
+  const ReadOptions &options_;
+  const PerfOptions &po_;
+  ReadStats &stats_;
+  std::string event_filter_;
+  bool has_pname_ = false;
+  bool java_ = false;
+  std::string pname_;
+  uint64_t period_ = 1;
+  std::vector<std::string> groups_;  // one per frame line, innermost first
+  size_t group_bytes_ = 0;
+  std::string group_, name_, folded_;
+  std::vector<std::string_view> pieces_;
+};
+
+void read_perf(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
+  PerfFolder folder(profile, options, stats);
+  std::string_view line;
+  while (src.next(line)) folder.line(line, src.line_number());
 }
 
 bool looks_folded(std::string_view line) {
@@ -878,8 +1142,8 @@ std::optional<InputFormat> detect_input_format(std::string_view head) {
   if (t.empty()) return std::nullopt;
   if (t.front() == '{') return InputFormat::kJson;
   // look at whole lines only (the last one may be cut)
-  int folded = 0, lines = 0;
-  bool header_seen = false;
+  int folded = 0, lines = 0, perf_headers = 0;
+  bool header_seen = false, after_perf_header = false;
   size_t pos = 0;
   while (pos < head.size() && lines < 200) {
     size_t nl = head.find('\n', pos);
@@ -897,11 +1161,22 @@ std::optional<InputFormat> detect_input_format(std::string_view head) {
       if (header_seen && parse_frame_text(line, f)) return InputFormat::kPerf;
       continue;
     }
-    if (line[0] != '#') header_seen = true;
+    if (line[0] == '#') continue;
+    header_seen = true;
+    // older perf writes frame lines without indentation
+    PerfFrame pf;
+    if (after_perf_header && match_perf_frame(line, pf) && is_hex(pf.addr))
+      return InputFormat::kPerf;
+    PerfHeader ph;
+    std::string_view period, event;
+    after_perf_header = match_perf_header(line, ph);
+    if (after_perf_header && match_perf_event(line, period, event)) ++perf_headers;
     if (looks_folded(line)) ++folded;
   }
   if (pos < head.size() && lines == 0 && looks_folded(head.substr(pos))) return InputFormat::kFolded;
   if (folded > 0 && folded * 2 >= lines) return InputFormat::kFolded;
+  // samples without frames only (perf record without -g)
+  if (perf_headers > 0 && folded == 0) return InputFormat::kPerf;
   return std::nullopt;
 }
 
