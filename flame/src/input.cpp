@@ -901,9 +901,10 @@ class PerfFolder {
     folded_.clear();
     if (options_.per_cgroup) folded_ = "[no cgroup];";
     folded_ += pname_;
-    for (auto it = groups_.rbegin(); it != groups_.rend(); ++it) {
+    for (size_t i = group_ends_.size(); i-- > 0;) {
+      size_t begin = i ? group_ends_[i - 1] : 0;
       folded_ += ';';
-      folded_ += *it;
+      folded_.append(groups_, begin, group_ends_[i] - begin);
     }
     if (folded_.size() > kMaxLineBytes)
       throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
@@ -919,7 +920,7 @@ class PerfFolder {
     ++stats_.stacks;
     stats_.samples += period_;  // at most kMaxCount: add_folded checked
     groups_.clear();
-    group_bytes_ = 0;
+    group_ends_.clear();
     has_pname_ = false;
   }
 
@@ -981,11 +982,11 @@ class PerfFolder {
       if (i > 0) group_ += ';';
       append_frame(pieces_[i], f, i > 0);
     }
-    group_bytes_ += group_.size() + 1;
-    if (group_bytes_ > kMaxLineBytes)
+    if (groups_.size() + group_.size() + group_ends_.size() + pname_.size() > kMaxLineBytes)
       throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
                                   " bytes"};
-    groups_.push_back(group_);
+    groups_ += group_;
+    group_ends_.push_back(static_cast<uint32_t>(groups_.size()));
   }
 
   void append_frame(std::string_view func, const PerfFrame &f, bool inlined) {
@@ -1058,8 +1059,11 @@ class PerfFolder {
   bool java_ = false;
   std::string pname_;
   uint64_t period_ = 1;
-  std::vector<std::string> groups_;  // one per frame line, innermost first
-  size_t group_bytes_ = 0;
+  // the frames of each frame line (";"-joined), innermost line first, one
+  // after the other; group_ends_ marks where each ends.  With their ';'
+  // separators they are at most kMaxLineBytes: offsets fit 32 bits.
+  std::string groups_;
+  std::vector<uint32_t> group_ends_;
   std::string group_, name_, folded_;
   std::vector<std::string_view> pieces_;
 };

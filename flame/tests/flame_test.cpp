@@ -842,6 +842,21 @@ TEST(FlameLimits, ALineLongerThanTheLimitNamesItsLine) {
   }
 }
 
+TEST(FlameLimits, APerfStackLongerThanAFoldedLineNamesItsLine) {
+  // each frame fits a line, their folded stack would not
+  std::string frame = "\t1 " + std::string(6u << 20, 'x') + " (m)\n";
+  std::string text = "app 1 1.0: 1 c:\n" + frame + frame + frame + "\n";
+  Profile p;
+  ReadOptions ro;
+  ro.format = InputFormat::kPerf;
+  try {
+    read_input_text(text, p, ro, "deep");
+    FAIL();
+  } catch (const FormatError &e) {
+    EXPECT_EQ(std::string(e.what()), "deep:4: a stack longer than the limit of 16777216 bytes");
+  }
+}
+
 TEST(FlameLimits, ControlCharactersNeverReachAFoldedLine) {
   Profile p = read_text(
       R"({"stacks": [{"comm": "a\nb", "user_stack": [{"symbol": "x\ry", "module": "m"}]}]})");
