@@ -14,7 +14,10 @@
 #
 # Targets (the issue's): ours well under 2 s, a few hundred MiB at most, and
 # at least 20x faster than flamegraph.pl (in wall time and in CPU time, as
-# ours runs a reader thread).  Exits 1 if a target is missed.
+# ours runs a reader thread).  Then the same stacks as a JSON report and as
+# perf script output (OTHER_LINES of them, default all): wall, CPU and peak
+# memory of ours next to folded; the JSON report streams, so its peak must
+# stay under 512 MiB whatever its size.  Exits 1 if a target is missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-$PWD/build}
@@ -83,6 +86,25 @@ echo "ratio: ${ratio}x faster (wall), ${cpu_ratio}x less CPU time (ours: two thr
 least=$(awk -v a="$ratio" -v b="$cpu_ratio" 'BEGIN { print (a < b ? a : b) }')
 echo "reference: $FG"
 
+# The other input formats, of the same stacks: a JSON stack report (read
+# as a stream of SAX events: memory is bounded by the distinct stacks, not
+# by the report's size) and perf script output (one sample per stack).
+other_lines=${OTHER_LINES:-$lines}
+echo
+printf '%-22s %10s %10s %10s %12s
+' "input (ours)" "input MiB" "wall s" "CPU s" "peak MiB"
+printf '%-22s %10s %10s %10s %12s
+' "folded" "$((nbytes / 1048576))" "$best_wall" "$best_cpu" \
+	"$((best_rss / 1024))"
+for kind in json perf; do
+	conv=$dir/input-$lines-$distinct-$maxdepth-$other_lines.$kind
+	[[ -s $conv ]] || python3 bench/flame_convert.py "$kind" "$input" "$other_lines" >"$conv"
+	measure "$DT" flame --input "$conv" --output "$dir/ours-$kind.svg"
+	eval "${kind}_rss=$rss"
+	printf '%-22s %10s %10s %10s %12s\n' "$kind" "$(($(stat -c %s "$conv") / 1048576))" "$wall" \
+		"$cpu" "$((rss / 1024))"
+done
+
 ok=1
 check() {
 	if awk "BEGIN { exit !($2) }"; then echo "PASS $1"; else echo "FAIL $1"; ok=0; fi
@@ -90,4 +112,6 @@ check() {
 check "diagnose-tools flame under 2 s (${best_wall} s)" "$best_wall < 2"
 check "peak memory under 512 MiB ($((best_rss / 1024)) MiB)" "$best_rss < 524288"
 check "at least 20x faster than flamegraph.pl, in wall and in CPU time (${least}x)" "$least >= 20"
+check "JSON input in memory bounded by its stacks: peak under 512 MiB ($((json_rss / 1024)) MiB)" \
+	"$json_rss < 524288"
 ((ok))

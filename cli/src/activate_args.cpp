@@ -55,7 +55,7 @@ void validate(const KeySpec &spec, const std::string &value) {
       break;
     case KeySpec::Kind::kCpuList:
       // the range check against the machine's CPUs happens at activation
-      parse_cpu_list(value, 65536);
+      parse_cpu_list(value, kMaxCpus);
       break;
   }
 }

@@ -28,6 +28,8 @@ std::string cgroup2_mount() {
 
 void CgroupNames::scan() {
   scanned_ = true;
+  scanned_at_ = std::chrono::steady_clock::now();
+  if (!live_) return;
   std::string root = cgroup2_mount();
   if (root.empty()) return;
   namespace fs = std::filesystem;
@@ -47,6 +49,11 @@ std::string CgroupNames::path(uint64_t id) {
   if (id == 0) return "";
   if (!scanned_) scan();
   auto it = paths_.find(id);
+  if (it == paths_.end() && live_ &&
+      std::chrono::steady_clock::now() - scanned_at_ > std::chrono::seconds(1)) {
+    scan();
+    it = paths_.find(id);
+  }
   if (it != paths_.end()) return it->second;
   return "[cgroup id " + std::to_string(id) + "]";
 }

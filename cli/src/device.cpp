@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <algorithm>
 #include <cstring>
 
 #include "errors.h"
@@ -71,9 +72,9 @@ void Device::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_size
   throw KernelError(err, why);
 }
 
-ReportBytes Device::report(uint32_t function) {
-  ReportBytes out;
+void Device::report(uint32_t function, ReportBytes &out, int *rounds) {
   std::vector<uint8_t> chunk(kReportChunk);
+  if (rounds) *rounds = 0;
   // Producers keep writing while we drain; stop after one buffer's worth
   // beyond what was there so a busy machine cannot keep us here forever.
   for (int round = 0; round < 64; ++round) {
@@ -81,13 +82,14 @@ ReportBytes Device::report(uint32_t function) {
     rep.buf = reinterpret_cast<uintptr_t>(chunk.data());
     rep.buf_len = kReportChunk;
     call(function, DIAG_VERB_REPORT, &rep, sizeof(rep));
-    out.data.insert(out.data.end(), chunk.begin(), chunk.begin() + rep.bytes);
+    out.data.insert(out.data.end(), chunk.begin(),
+                    chunk.begin() + std::min<uint32_t>(rep.bytes, kReportChunk));
     out.lost_total = rep.lost;
     out.real_minus_mono_ns = rep.real_minus_mono_ns;
     out.nr_cpus = rep.nr_cpus;
+    if (rounds) *rounds = round + 1;
     if (!rep.more) break;
   }
-  return out;
 }
 
 }  // namespace diag

@@ -16,6 +16,7 @@ struct ReportBytes {
   uint64_t lost_total = 0;    // records lost since activation, all CPUs
   int64_t real_minus_mono_ns = 0;
   uint32_t nr_cpus = 0;
+  bool empty() const { return data.empty() && lost_total == 0; }
 };
 
 class Device {
@@ -33,8 +34,11 @@ class Device {
   // the module's reason.
   void call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_size);
 
-  // Drains the function's buffers.
-  ReportBytes report(uint32_t function);
+  // Drains the function's buffers into `out` (appending), in as many calls
+  // as it takes.  Throws KernelError when a call fails; what earlier calls
+  // drained is then in `out` already, and `rounds` says how many succeeded,
+  // so that the caller can keep it (the module does not give it back).
+  void report(uint32_t function, ReportBytes &out, int *rounds = nullptr);
 
  private:
   explicit Device(int fd) : fd_(fd) {}

@@ -77,7 +77,8 @@ std::string demangle(const char *name) {
 
 std::shared_ptr<ElfImage> ElfImage::open(const std::string &path) {
   elf_library_init();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // a path from a record may name a FIFO or a device: do not wait on it
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
   if (fd < 0) return nullptr;
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -485,13 +486,14 @@ std::vector<SourceFrame> ElfImage::source(uint64_t vaddr) {
 }
 
 std::shared_ptr<ElfImage> ElfCache::get(const std::string &path) {
+  if (!files_) return nullptr;
   auto [it, added] = images_.try_emplace(path);
   if (added) it->second = ElfImage::open(path);
   return it->second;
 }
 
 std::shared_ptr<ElfImage> ElfCache::vdso() {
-  if (vdso_tried_) return vdso_;
+  if (vdso_tried_ || !files_) return vdso_;
   vdso_tried_ = true;
   auto base = reinterpret_cast<const uint8_t *>(getauxval(AT_SYSINFO_EHDR));
   if (!base) return nullptr;

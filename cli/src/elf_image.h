@@ -116,6 +116,8 @@ class ElfImage {
 // Images by path, opened once per run; also the vDSO.
 class ElfCache {
  public:
+  // files = false: opens nothing (offline reports: tests, fuzzing).
+  explicit ElfCache(bool files = true) : files_(files) {}
   // nullptr (remembered) when the file cannot be opened.
   std::shared_ptr<ElfImage> get(const std::string &path);
   // This process's vDSO: the kernel maps the same image into every
@@ -124,6 +126,7 @@ class ElfCache {
 
  private:
   std::unordered_map<std::string, std::shared_ptr<ElfImage>> images_;
+  bool files_;
   bool vdso_tried_ = false;
   std::shared_ptr<ElfImage> vdso_;
 };

@@ -37,4 +37,10 @@ std::string errno_name(int err) {
   }
 }
 
+std::string input_error(const std::string &file, size_t line, const std::string &why) {
+  std::string where = file.empty() ? "<input>" : file;
+  if (line) where += ":" + std::to_string(line);
+  return where + ": " + why;
+}
+
 }  // namespace diag

@@ -10,6 +10,7 @@
 #include "flame/input.h"
 #include "flame/profile.h"
 #include "flame/render.h"
+#include "output.h"
 
 namespace diag {
 
@@ -59,11 +60,26 @@ class FlameCommand : public Command {
     sub->add_flag("--negate", svg_.negate, "differential: swap the red and blue hues");
     sub->add_flag("--per-pid", read_.per_pid, "one root frame per process: comm[pid]");
     sub->add_flag("--per-cgroup", read_.per_cgroup, "the cgroup as a root frame above the process");
+    // perf script input, folded as stackcollapse-perf.pl folds it; these are its options
+    auto perf = [&](CLI::Option *o) { return o->group("perf script input"); };
+    perf(sub->add_flag("--pid", read_.perf.pid, "root frame comm-PID (as stackcollapse-perf.pl --pid)"));
+    perf(sub->add_flag("--tid", read_.perf.tid,
+                       "root frame comm-PID/TID (as stackcollapse-perf.pl --tid)"));
+    perf(sub->add_flag("--kernel", read_.perf.kernel, "kernel frames end in _[k]"));
+    perf(sub->add_flag("--jit", read_.perf.jit, "frames of /tmp/perf-PID.map end in _[j]"));
+    perf(sub->add_flag("--all", all_annotations_, "--kernel and --jit"));
+    perf(sub->add_flag("--addrs", read_.perf.addrs,
+                       "unresolved frames name their address: [module <addr>]"));
+    perf(sub->add_option("--event-filter", read_.perf.event_filter,
+                         "fold the samples of this event only (default: the first event seen)"));
+    perf(sub->add_flag("--keep-args", read_.perf.keep_args,
+                       "keep argument lists: f(int) is not cut to f"));
     sub->footer(
         "Inputs are told apart by their content: stack reports (kprobe --report, keytime, ... in "
         "text or --format json), folded stacks (\"a;b;c 42\", or \"a;b;c 40 42\" for a "
         "differential), and perf script output.\nExit status: 0 ok, 1 an input could not be "
-        "read or holds no stack, 2 bad usage.");
+        "read or the output written, 2 bad usage, 4 an input is malformed, holds no stack or "
+        "exceeds a limit (docs/input-limits.md).");
     return sub;
   }
 
@@ -78,6 +94,7 @@ class FlameCommand : public Command {
     svg_.palette = *palette;
     parse_minwidth();
     read_.format = *input_format;
+    if (all_annotations_) read_.perf.kernel = read_.perf.jit = true;
 
     std::vector<std::string> inputs = inputs_;
     inputs.insert(inputs.end(), more_inputs_.begin(), more_inputs_.end());
@@ -88,8 +105,11 @@ class FlameCommand : public Command {
     try {
       for (const auto &path : inputs) read(path, profile, false);
       for (const auto &path : baselines_) read(path, profile, true);
+    } catch (const flame::FormatError &e) {
+      std::cerr << "diagnose-tools flame: " << printable(e.what()) << '\n';
+      return kExitMalformed;
     } catch (const flame::InputError &e) {
-      std::cerr << "diagnose-tools flame: " << e.what() << '\n';
+      std::cerr << "diagnose-tools flame: " << printable(e.what()) << '\n';
       return kExitFailed;
     }
     profile.finish();
@@ -163,13 +183,24 @@ class FlameCommand : public Command {
     flame::ReadStats s = flame::read_input(path, profile, o);
     std::string label = path == "-" ? "<stdin>" : path;
     if (s.ignored_lines)
-      std::cerr << "diagnose-tools flame: " << label << ": ignored " << s.ignored_lines
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": ignored " << s.ignored_lines
                 << " lines that are not part of a stack\n";
     if (read_.per_pid && !s.has_pid)
-      std::cerr << "diagnose-tools flame: " << label << ": no process ids in this "
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": no process ids in this "
                 << flame::input_format_name(s.format) << " input; --per-pid has no effect\n";
+    if (s.format == flame::InputFormat::kPerf) {
+      if ((read_.perf.pid || read_.perf.tid) && !s.has_pid)
+        std::cerr << "diagnose-tools flame: " << printable(label)
+                  << ": no process ids in this perf input (only thread ids), so the root frames "
+                     "read comm-?; record them with perf script -F comm,pid,tid,...\n";
+      if (s.other_event_samples)
+        std::cerr << "diagnose-tools flame: " << printable(label) << ": kept the samples of "
+                  << printable(s.event) << " only; left out " << s.other_event_samples
+                  << " samples of other events (" << printable(s.other_event)
+                  << ", ...): choose with --event-filter\n";
+    }
     if (read_.per_cgroup && !s.has_cgroup)
-      std::cerr << "diagnose-tools flame: " << label << ": no cgroups in this "
+      std::cerr << "diagnose-tools flame: " << printable(label) << ": no cgroups in this "
                 << flame::input_format_name(s.format) << " input; "
                 << (s.format == flame::InputFormat::kFolded ? "--per-cgroup has no effect\n"
                                                             : "its stacks go under [no cgroup]\n");
@@ -180,6 +211,7 @@ class FlameCommand : public Command {
   flame::SvgOptions svg_;
   flame::BuildOptions build_;
   flame::ReadOptions read_;
+  bool all_annotations_ = false;
 };
 
 }  // namespace

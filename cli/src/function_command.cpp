@@ -6,11 +6,14 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <sstream>
 #include <thread>
 
 #include <time.h>
 
 #include "errors.h"
+#include "output.h"
 
 namespace diag {
 
@@ -66,6 +69,13 @@ std::string verb_name(uint32_t verb) {
   }
 }
 
+// A drain that failed after earlier calls had drained records, which were
+// rescued: the whole error line, rescue file included.
+class PartialDrainError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 // Set by SIGINT/SIGTERM during --follow: finish the stream and exit 0.
 volatile std::sig_atomic_t g_stop_follow = 0;
 
@@ -85,7 +95,7 @@ class BatchReportStream : public ReportStream {
     if (report.records.empty() && report.lost_by_cpu.empty()) return;
     if (json_) {
       nlohmann::json j = cmd_.json_report_of(report, ctx_);
-      out_ << j.dump() << '\n';
+      out_ << dump_json(j) << '\n';
     } else {
       cmd_.render_report(report, ctx_, false, out_);
     }
@@ -112,7 +122,7 @@ void RecordStream::write_losses(const DecodedReport &report) {
   if (json_) {
     nlohmann::json j = lost_json(report);
     j["type"] = "lost";
-    out_ << j.dump() << '\n';
+    out_ << dump_json(j) << '\n';
   } else {
     write_lost_lines(report, out_);
   }
@@ -155,6 +165,11 @@ CLI::App *FunctionCommand::setup(CLI::App &app) {
   sub->add_flag("--deactivate", deactivate_, "stop the function and free its buffers");
   sub->add_flag("--settings", settings_, "print the current settings");
   sub->add_flag("--report", report_, "print and clear what was recorded");
+  render_opt_ = sub->add_option("--render", render_file_,
+                                "print the records of a rescue file (written when a report "
+                                "could not be printed) as --report would; takes --report's "
+                                "options")
+                    ->type_name("FILE");
   sub->add_flag("--follow", follow_,
                 "with --report: keep printing records as they arrive, until interrupted");
   duration_opt_ = sub->add_option("--duration", duration_,
@@ -181,8 +196,9 @@ CLI::App *FunctionCommand::setup(CLI::App &app) {
     left.resize(std::max<size_t>(left.size() + 2, 16), ' ');
     footer += left + k.help + "\n";
   }
-  footer += "\nExit status: 0 ok, 1 the module refused (reason printed), 2 bad usage,\n"
-            "3 module not loaded, not root, or ABI mismatch.";
+  footer += "\nExit status: 0 ok, 1 the module refused or the report failed (reason printed;\n"
+            "records that were drained are kept in a rescue file), 2 bad usage, 3 module not\n"
+            "loaded, not root, or ABI mismatch, 4 a malformed --render file.";
   sub->footer(footer);
   return sub;
 }
@@ -223,11 +239,11 @@ void FunctionCommand::print_settings(const std::vector<uint8_t> &s, std::ostream
     nlohmann::json j;
     j["function"] = name_;
     for (const auto &l : v.lines) j[l.key] = l.value;
-    out << j.dump(2) << '\n';
+    out << dump_json(j, 2) << '\n';
     return;
   }
   out << "Settings:\n";
-  for (const auto &l : v.lines) out << "    " << l.label << ": " << l.text << '\n';
+  for (const auto &l : v.lines) out << "    " << l.label << ": " << printable(l.text) << '\n';
 }
 
 std::vector<uint8_t> FunctionCommand::read_settings(Device &dev) {
@@ -256,18 +272,108 @@ int FunctionCommand::settings(Device &dev) {
   return kExitOk;
 }
 
+RescueHeader FunctionCommand::rescue_header(const std::vector<uint8_t> &settings,
+                                           const diag_version &version) const {
+  return RescueHeader{name_, id_, version, settings};
+}
+
+std::string FunctionCommand::rescue_line(const std::string &what, const RescueFile &file,
+                                         uint64_t bytes, bool json) const {
+  return what + "; the " + std::to_string(bytes) + " bytes of records drained are saved in " +
+         file.path() + ": render them with 'diagnose-tools " + name_ + " --render " +
+         file.path() + (json ? " --format json" : "") + "'";
+}
+
+int FunctionCommand::deliver_report(const std::vector<ReportBytes> &batches,
+                                    const RescueHeader &header, ReportResources &resources,
+                                    bool json, bool rescue, std::ostream &out,
+                                    std::ostream &err) const {
+  std::string failure;
+  std::string text;
+  try {
+    DecodedReport decoded = decode_batches(batches);
+    std::ostringstream os;
+    render_report(decoded, ReportContext{header.settings, header.version, &resources}, json, os);
+    text = std::move(os).str();
+  } catch (const std::exception &e) {
+    failure = std::string("the report could not be rendered (") + e.what() + ")";
+  }
+  if (failure.empty()) {
+    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    out.flush();
+    if (out) return kExitOk;
+    failure = "the report could not be written to the output";
+  }
+  if (!rescue) {
+    err << "diagnose-tools " << name_ << ": " << printable(failure) << '\n';
+    return kExitFailed;
+  }
+  uint64_t bytes = 0;
+  for (const auto &b : batches) bytes += b.data.size();
+  try {
+    RescueFile file = RescueFile::create(header, failure);
+    for (const auto &b : batches) file.append(b);
+    err << "diagnose-tools " << name_ << ": " << printable(rescue_line(failure, file, bytes, json))
+        << '\n';
+  } catch (const std::exception &e) {
+    err << "diagnose-tools " << name_ << ": " << printable(failure) << "; the " << bytes
+        << " bytes of records drained are lost: " << printable(e.what()) << '\n';
+  }
+  return kExitFailed;
+}
+
+// A drain that failed after earlier calls had drained records: those are
+// kept in a rescue file, named on the error line, and the error goes on.
+[[noreturn]] static void rescue_partial_drain(const FunctionCommand &cmd, const KernelError &e,
+                                              const ReportBytes &drained, int rounds,
+                                              const RescueHeader &header, bool json) {
+  std::string what = "report " + cmd.name() + " fail, ret is -" + std::to_string(e.err()) +
+                     ": " + e.what() + " [" + errno_name(e.err()) + "] after " +
+                     std::to_string(rounds) + " successful calls";
+  try {
+    RescueFile file = RescueFile::create(header, what);
+    file.append(drained);
+    throw PartialDrainError(cmd.rescue_line(what, file, drained.data.size(), json));
+  } catch (const PartialDrainError &) {
+    throw;
+  } catch (const std::exception &r) {
+    throw PartialDrainError(what + "; the " + std::to_string(drained.data.size()) +
+                            " bytes of records drained are lost: " + r.what());
+  }
+}
+
 int FunctionCommand::report(Device &dev) {
   auto s = read_settings(dev);
-  ReportBytes bytes = dev.report(id_);
-  DecodedReport decoded = decode_records(bytes);
-  render_report(decoded, ReportContext{s, dev.version()}, format_ == "json", std::cout);
-  return kExitOk;
+  const bool json = format_ == "json";
+  const RescueHeader header = rescue_header(s, dev.version());
+  ReportBytes bytes;
+  int rounds = 0;
+  try {
+    dev.report(id_, bytes, &rounds);
+  } catch (const KernelError &e) {
+    if (rounds > 0 && !bytes.empty()) rescue_partial_drain(*this, e, bytes, rounds, header, json);
+    throw;
+  }
+  ReportResources resources;
+  return deliver_report({std::move(bytes)}, header, resources, json, true, std::cout, std::cerr);
+}
+
+int FunctionCommand::render_file() {
+  RescuedReport r = read_rescue_file(render_file_);
+  if (r.header.function != name_)
+    throw UsageError(render_file_ + " holds records of " + r.header.function +
+                     ": render it with 'diagnose-tools " + r.header.function + " --render'");
+  // a file of an older or newer module: its settings zero-extended or cut
+  r.header.settings.resize(settings_size(), 0);
+  ReportResources resources;
+  return deliver_report(r.batches, r.header, resources, format_ == "json", false, std::cout,
+                        std::cerr);
 }
 
 void FunctionCommand::render_report(const DecodedReport &decoded, const ReportContext &ctx,
                                     bool json, std::ostream &out) const {
   if (json) {
-    out << json_report_of(decoded, ctx).dump(2) << '\n';
+    out << dump_json(json_report_of(decoded, ctx), 2) << '\n';
     return;
   }
   if (!decoded.lost_by_cpu.empty())
@@ -293,8 +399,14 @@ std::unique_ptr<ReportStream> FunctionCommand::make_stream(const ReportContext &
 
 int FunctionCommand::follow(Device &dev) {
   auto s = read_settings(dev);
-  ReportContext ctx{s, dev.version()};
-  auto stream = make_stream(ctx, format_ == "json", std::cout);
+  const bool json = format_ == "json";
+  const RescueHeader header = rescue_header(s, dev.version());
+  // one set of symbol tables, caches and snapshots for the whole session
+  ReportResources resources;
+  ReportContext ctx{s, dev.version(), &resources};
+  // each batch is rendered here first, and written out only when whole
+  std::ostringstream buf;
+  auto stream = make_stream(ctx, json, buf);
 
   // A signal ends the loop at its next turn; no SA_RESTART, so it also
   // cuts the wait short.
@@ -304,20 +416,92 @@ int FunctionCommand::follow(Device &dev) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
+  // Batches whose rendering fails go to one rescue file, and following
+  // goes on; when the output itself fails, following stops (what is not
+  // drained stays in the module).
+  std::optional<RescueFile> rescue;
+  uint64_t rescued_batches = 0, rescued_bytes = 0;
+  bool output_failed = false;
+  auto save = [&](const ReportBytes &bytes, const std::string &why) {
+    try {
+      if (!rescue) rescue.emplace(RescueFile::create(header, why));
+      rescue->append(bytes);
+      ++rescued_batches;
+      rescued_bytes += bytes.data.size();
+      if (rescued_batches == 1)
+        std::cerr << "diagnose-tools " << name_ << ": "
+                  << printable(rescue_line(why, *rescue, bytes.data.size(), json))
+                  << " (later batches that fail are added to it)\n";
+    } catch (const std::exception &e) {
+      std::cerr << "diagnose-tools " << name_ << ": " << printable(why) << "; the "
+                << bytes.data.size() << " bytes of records of this batch are lost: "
+                << printable(e.what()) << '\n';
+    }
+  };
+  auto flush_out = [&]() {
+    const std::string text = std::move(buf).str();
+    buf.str("");
+    buf.clear();
+    if (output_failed) return false;
+    std::cout.write(text.data(), static_cast<std::streamsize>(text.size()));
+    std::cout.flush();
+    output_failed = !std::cout;
+    return !output_failed;
+  };
+  auto take = [&](const ReportBytes &bytes) {
+    std::string why;
+    try {
+      stream->batch(decode_records(bytes));
+    } catch (const std::exception &e) {
+      why = std::string("a batch could not be rendered (") + e.what() + ")";
+    }
+    if (!why.empty()) {
+      buf.str("");  // what the failed batch wrote so far is not output
+      buf.clear();
+      save(bytes, why);
+    } else if (!flush_out()) {
+      save(bytes, "the output failed");
+    }
+  };
+  auto drain = [&](ReportBytes &bytes) {
+    int rounds = 0;
+    try {
+      dev.report(id_, bytes, &rounds);
+    } catch (const KernelError &e) {
+      if (rounds > 0 && !bytes.empty()) rescue_partial_drain(*this, e, bytes, rounds, header, json);
+      throw;
+    }
+  };
+
   using Clock = std::chrono::steady_clock;
   const bool timed = duration_opt_->count() > 0;
   const auto deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(
                          std::chrono::duration<double>(duration_));
   // the first drain also says at once when the function is not active
-  ReportBytes first = dev.report(id_);
+  ReportBytes first;
+  drain(first);
   stream->begin();
+  flush_out();
+  auto finish = [&] {
+    try {
+      stream->end();
+    } catch (const std::exception &e) {
+      buf.str("");
+      buf.clear();
+      std::cerr << "diagnose-tools " << name_ << ": the end of the output could not be rendered ("
+                << printable(e.what()) << ")\n";
+    }
+    flush_out();
+  };
   try {
-    for (bool have = true;; have = false) {
-      // decoded views point into bytes: keep them together
-      ReportBytes bytes = have ? std::move(first) : dev.report(id_);
-      stream->batch(decode_records(bytes));
-      std::cout.flush();
+    for (bool have = true; !output_failed; have = false) {
+      ReportBytes bytes;
+      if (have)
+        bytes = std::move(first);
+      else
+        drain(bytes);
+      take(bytes);
       if (g_stop_follow || (timed && Clock::now() >= deadline)) break;
       auto wait = kFollowPoll;
       if (timed)
@@ -328,28 +512,34 @@ int FunctionCommand::follow(Device &dev) {
       nanosleep(&ts, nullptr);  // EINTR on a signal: checked above
       if (g_stop_follow) {
         // one more drain so that nothing recorded before the signal is left
-        ReportBytes last = dev.report(id_);
-        stream->batch(decode_records(last));
+        ReportBytes last;
+        drain(last);
+        take(last);
         break;
       }
     }
   } catch (...) {
-    stream->end();
-    std::cout.flush();
+    finish();
     throw;
   }
-  stream->end();
-  std::cout.flush();
-  return kExitOk;
+  finish();
+  if (rescued_batches > 1)
+    std::cerr << "diagnose-tools " << name_ << ": " << rescued_batches << " batches ("
+              << rescued_bytes << " bytes of records) are saved in " << rescue->path() << '\n';
+  return rescued_batches || output_failed ? kExitFailed : kExitOk;
 }
 
 int FunctionCommand::run() {
   activate_ = activate_opt_->count() > 0;
-  int chosen = activate_ + deactivate_ + settings_ + report_;
+  const bool render = render_opt_->count() > 0;
+  int chosen = activate_ + deactivate_ + settings_ + report_ + render;
   if (chosen != 1)
-    throw UsageError("choose exactly one of --activate, --settings, --report, "
+    throw UsageError("choose exactly one of --activate, --settings, --report, --render, "
                      "--deactivate (see --help)");
   if (follow_ && !report_) throw UsageError("--follow goes with --report");
+  // the output of a report is checked, not a reason to die
+  signal(SIGPIPE, SIG_IGN);
+  if (render) return render_file();
   if (duration_opt_->count() && !follow_) throw UsageError("--duration goes with --report --follow");
   uint32_t verb = activate_     ? DIAG_VERB_ACTIVATE
                   : deactivate_ ? DIAG_VERB_DEACTIVATE
@@ -373,10 +563,13 @@ int FunctionCommand::run() {
       default:
         return follow_ ? follow(dev) : report(dev);
     }
+  } catch (const PartialDrainError &e) {
+    std::cerr << printable(e.what()) << '\n';
+    return kExitFailed;
   } catch (const KernelError &e) {
     // the seed tools' shape, with the reason: one line
     std::cerr << verb_name(verb) << " " << name_ << " fail, ret is -" << e.err() << ": "
-              << e.what() << " [" << errno_name(e.err()) << "]\n";
+              << printable(e.what()) << " [" << errno_name(e.err()) << "]\n";
     return kExitFailed;
   }
 }

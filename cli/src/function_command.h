@@ -16,6 +16,8 @@
 #include "command.h"
 #include "device.h"
 #include "records.h"
+#include "report_resources.h"
+#include "rescue.h"
 
 namespace diag {
 
@@ -41,6 +43,17 @@ struct SettingsView {
 struct ReportContext {
   const std::vector<uint8_t> &settings;  // the function's settings struct
   const diag_version &version;
+  // The session's symbol tables and caches; when not given, live ones are
+  // made on first use and live as long as the context.
+  mutable ReportResources *resources = nullptr;
+  ReportResources &res() const {
+    if (!resources) {
+      owned_resources = std::make_shared<ReportResources>();
+      resources = owned_resources.get();
+    }
+    return *resources;
+  }
+  mutable std::shared_ptr<ReportResources> owned_resources = nullptr;
 };
 
 // Live output of `--report --follow`: the records batch by batch as the
@@ -98,6 +111,21 @@ class FunctionCommand : public Command {
   virtual std::unique_ptr<ReportStream> make_stream(const ReportContext &ctx, bool json,
                                                     std::ostream &out) const;
 
+  // What --report and --render do with drained records: decodes and
+  // renders them in memory, then writes them to `out`.  When any of that
+  // fails and `rescue` is set, the records go to a rescue file instead and
+  // one line on `err` says where and how to render them (exit status 1).
+  int deliver_report(const std::vector<ReportBytes> &batches, const RescueHeader &header,
+                     ReportResources &resources, bool json, bool rescue, std::ostream &out,
+                     std::ostream &err) const;
+  // The header of this function's rescue files.
+  RescueHeader rescue_header(const std::vector<uint8_t> &settings,
+                             const diag_version &version) const;
+  // The one line that names a rescue file: "<what>; the N bytes of records
+  // ... are saved in PATH: render them with '...'".
+  std::string rescue_line(const std::string &what, const RescueFile &file, uint64_t bytes,
+                          bool json) const;
+
  protected:
   virtual size_t settings_size() const = 0;
   // Keys beyond the common tgid, pid, comm, verbose, buf-kib.
@@ -123,6 +151,7 @@ class FunctionCommand : public Command {
   int settings(Device &dev);
   int report(Device &dev);
   int follow(Device &dev);
+  int render_file();
   std::vector<uint8_t> read_settings(Device &dev);
 
   std::string name_;
@@ -133,6 +162,8 @@ class FunctionCommand : public Command {
   CLI::Option *activate_opt_ = nullptr;
   bool activate_ = false, deactivate_ = false, settings_ = false, report_ = false;
   bool follow_ = false;
+  std::string render_file_;
+  CLI::Option *render_opt_ = nullptr;
   double duration_ = 0;
   CLI::Option *duration_opt_ = nullptr;
   std::string format_ = "text";

@@ -11,7 +11,9 @@
 
 #include "errors.h"
 #include "kallsyms.h"
+#include "output.h"
 #include "report_format.h"
+#include "report_resources.h"
 
 namespace diag {
 
@@ -71,27 +73,27 @@ std::string signal_name(int sig) {
 }
 
 std::string error_name(int64_t ret) {
-  const char *name = ret < 0 ? strerrorname_np(static_cast<int>(-ret)) : nullptr;
+  // -errno of a system call: -4095..-1
+  if (ret >= 0 || ret < -4095) return "not an errno";
+  const char *name = strerrorname_np(static_cast<int>(-ret));
   return name ? name : "errno " + std::to_string(-ret);
 }
 
-std::string comm_of(const diag_keytime_record &r) {
-  return std::string(r.comm, strnlen(r.comm, sizeof(r.comm)));
-}
-
-// A shell-like rendering of argv: words with blanks or quotes are quoted.
+// A shell-like rendering of argv: each word printable() (so backslashes
+// and control bytes are escaped already), words with blanks or quotes
+// quoted.
 std::string argv_text(const std::vector<std::string> &argv) {
   std::string s = "[";
   for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string &a = argv[i];
+    const std::string a = printable(argv[i]);
     if (i) s += ' ';
-    if (!a.empty() && a.find_first_of(" \t\n\"'") == std::string::npos) {
+    if (!a.empty() && a.find_first_of(" \"'") == std::string::npos) {
       s += a;
       continue;
     }
     s += '"';
     for (char c : a) {
-      if (c == '"' || c == '\\') s += '\\';
+      if (c == '"') s += '\\';
       s += c;
     }
     s += '"';
@@ -144,7 +146,7 @@ std::string others_text(const KeytimeEvent &e, const KeytimeTimeline::Derived &d
         add("flags:" + clone_flags_text(r.clone_flags, r.exit_signal));
       break;
     case DIAG_KT_EXEC:
-      add("filename:" + e.filename);
+      add("filename:" + printable(e.filename));
       add("argv:" + argv_text(e.argv));
       add(ret_text(r.ret));
       if (r.ret == 0 && r.child_pid && r.child_pid != r.pid)
@@ -182,7 +184,7 @@ nlohmann::json event_json(const KeytimeEvent &e, const KeytimeTimeline::Derived 
       {"cpu", r.hdr.cpu},
       {"tgid", r.tgid},
       {"pid", r.pid},
-      {"comm", comm_of(r)},
+      {"comm", comm_of(r.comm)},
       {"event", keytime_event_name(r)},
       {"prio", r.prio},
   };
@@ -251,8 +253,8 @@ void write_header(std::ostream &out) {
 // printed as each off-CPU period ends.
 class KeytimeStream : public RecordStream {
  public:
-  KeytimeStream(bool json, std::ostream &out)
-      : RecordStream(json, out), ksyms_(KernelSymbols::load()) {}
+  KeytimeStream(bool json, std::ostream &out, ReportResources &res)
+      : RecordStream(json, out), ksyms_(res.kernel_symbols()) {}
   void begin() override {
     if (!json_) write_header(out_);
   }
@@ -263,7 +265,7 @@ class KeytimeStream : public RecordStream {
       if (json_) {
         nlohmann::json j = event_json(e, d, report.real_minus_mono_ns);
         j["type"] = "event";
-        out_ << j.dump() << '\n';
+        out_ << dump_json(j) << '\n';
       } else {
         out_ << event_line(e, d, report.real_minus_mono_ns) << '\n';
       }
@@ -282,14 +284,14 @@ class KeytimeStream : public RecordStream {
       if (json_) {
         nlohmann::json j = stack_block_json(b);
         j["type"] = "stack";
-        out_ << j.dump() << '\n';
+        out_ << dump_json(j) << '\n';
       } else {
         write_stack_block(b, out_);
       }
     }
   }
 
-  KernelSymbols ksyms_;
+  const KernelSymbols &ksyms_;
   KeytimeTimeline timeline_;
 };
 
@@ -321,9 +323,9 @@ class KeytimeImageCommand : public FunctionCommand {
                         "exec, exit, and with oncpu=1 every switch on and off a CPU (stack=1: "
                         "off-CPU kernel stacks, for an off-CPU flame graph)") {}
 
-  std::unique_ptr<ReportStream> make_stream(const ReportContext &, bool json,
+  std::unique_ptr<ReportStream> make_stream(const ReportContext &ctx, bool json,
                                             std::ostream &out) const override {
-    return std::make_unique<KeytimeStream>(json, out);
+    return std::make_unique<KeytimeStream>(json, out, ctx.res());
   }
 
  protected:
@@ -358,7 +360,7 @@ class KeytimeImageCommand : public FunctionCommand {
     v.add("Off-CPU kernel stacks", "stack", k.stack != 0, k.stack ? "yes" : "no");
   }
 
-  void write_text_report(const DecodedReport &decoded, const ReportContext &,
+  void write_text_report(const DecodedReport &decoded, const ReportContext &ctx,
                          std::ostream &out) const override {
     KeytimeReport rep = build_report(decoded);
     write_header(out);
@@ -372,20 +374,19 @@ class KeytimeImageCommand : public FunctionCommand {
     }
     if (rep.periods.empty()) return;
     out << "\nOFF-CPU STACKS (weight: microseconds off CPU) ---------------------------------\n";
-    KernelSymbols ksyms = KernelSymbols::load();
-    for (const auto &b : offcpu_stack_blocks(rep.periods, ksyms)) write_stack_block(b, out);
+    for (const auto &b : offcpu_stack_blocks(rep.periods, ctx.res().kernel_symbols()))
+      write_stack_block(b, out);
   }
 
   nlohmann::json json_report(const DecodedReport &decoded,
-                             const ReportContext &) const override {
+                             const ReportContext &ctx) const override {
     KeytimeReport rep = build_report(decoded);
     nlohmann::json events = nlohmann::json::array();
     for (size_t i = 0; i < rep.events.size(); ++i)
       events.push_back(event_json(rep.events[i], rep.derived[i], decoded.real_minus_mono_ns));
     nlohmann::json stacks = nlohmann::json::array();
     if (!rep.periods.empty()) {
-      KernelSymbols ksyms = KernelSymbols::load();
-      for (const auto &b : offcpu_stack_blocks(rep.periods, ksyms))
+      for (const auto &b : offcpu_stack_blocks(rep.periods, ctx.res().kernel_symbols()))
         stacks.push_back(stack_block_json(b));
     }
     return {{"units", {{"ts_ns", "CLOCK_MONOTONIC ns"},
@@ -408,10 +409,10 @@ std::vector<KeytimeEvent> decode_keytime(const DecodedReport &report) {
     size_t off = e.rec.data_off;
     if (e.rec.data_len && (off < sizeof(diag_record_header) || off > view.bytes.size() ||
                            view.bytes.size() - off < e.rec.data_len))
-      throw std::runtime_error("keytime record with " + std::to_string(e.rec.data_len) +
+      throw MalformedInput("keytime record with " + std::to_string(e.rec.data_len) +
                                " bytes of data at " + std::to_string(off) + " in " +
                                std::to_string(view.bytes.size()) + " bytes");
-    const uint8_t *data = view.bytes.data() + off;
+    const uint8_t *data = e.rec.data_len ? view.bytes.data() + off : nullptr;
     if (e.rec.event == DIAG_KT_EXEC && e.rec.data_len) {
       // filename NUL argv0 NUL argv1 NUL ...
       const char *p = reinterpret_cast<const char *>(data);
@@ -424,7 +425,7 @@ std::vector<KeytimeEvent> decode_keytime(const DecodedReport &report) {
         e.argv.emplace_back(p, nul ? nul : end);
         p = nul ? nul + 1 : end;
       }
-    } else if (e.rec.event == DIAG_KT_OFFCPU && (e.rec.flags & DIAG_KT_STACK)) {
+    } else if (e.rec.event == DIAG_KT_OFFCPU && (e.rec.flags & DIAG_KT_STACK) && data) {
       diag_kernel_stack st{};
       std::memcpy(&st, data, std::min<size_t>(sizeof(st), e.rec.data_len));
       st.nr = std::min<uint32_t>(st.nr, DIAG_KSTACK_MAX);
@@ -547,16 +548,16 @@ std::vector<StackBlock> offcpu_stack_blocks(
     if (added) aggs.push_back({&p});
     Agg &a = aggs[it->second];
     ++a.events;
-    a.off_ns += p.off_ns;
+    a.off_ns = sat_add(a.off_ns, p.off_ns);
     a.open += p.open;
   }
   std::vector<StackBlock> blocks;
   for (const auto &a : aggs) {
     const auto &r = a.first->off.rec;
-    std::string comm = comm_of(r);
+    std::string comm = comm_of(r.comm);
     StackBlock b;
-    uint64_t weight = (a.off_ns + 999) / 1000;  // microseconds, rounded up
-    std::string head = "OFF-CPU: PID: " + std::to_string(r.pid) + "[" + comm +
+    uint64_t weight = a.off_ns / 1000 + (a.off_ns % 1000 != 0);  // microseconds, rounded up
+    std::string head = "OFF-CPU: PID: " + std::to_string(r.pid) + "[" + printable(comm) +
                        "], TGID: " + std::to_string(r.tgid) + ", " + std::to_string(a.events) +
                        (a.events == 1 ? " time, " : " times, ") + format_duration(a.off_ns) +
                        " off CPU, " + offcpu_reason(r) + " state " + task_state_letter(r.state);

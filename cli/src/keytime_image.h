@@ -22,8 +22,8 @@ struct KeytimeEvent {
   std::optional<diag_kernel_stack> stack;  // offcpu with stack=1
 };
 
-// The keytime records of a report, in time order.  Throws
-// std::runtime_error on a record whose data does not fit in it.
+// The keytime records of a report, in time order.  Throws MalformedInput
+// on a record whose data does not fit in it.
 std::vector<KeytimeEvent> decode_keytime(const DecodedReport &report);
 
 // "fork", "vfork", "thread" or "clone" (CLONE_VM without a new thread),

@@ -9,13 +9,13 @@
 #include "cpu_list.h"
 #include "errors.h"
 #include "kallsyms.h"
+#include "output.h"
+#include "report_resources.h"
 #include "user_stacks.h"
 
 namespace diag {
 
 namespace {
-
-std::string comm_of(const char *comm) { return std::string(comm, strnlen(comm, DIAG_COMM_LEN)); }
 
 std::string hex(uint64_t v) {
   char buf[24];
@@ -53,11 +53,18 @@ std::vector<std::string> frame_keys(const std::vector<StackFrame> &frames) {
 
 std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const KprobeReportOptions &opts,
                                        uint64_t *hits) {
-  KernelSymbols ksyms = KernelSymbols::load();
-  CgroupNames cgroups;
+  ReportResources resources;
+  return kprobe_blocks(report, opts, resources, hits);
+}
+
+std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const KprobeReportOptions &opts,
+                                       ReportResources &res, uint64_t *hits) {
+  const KernelSymbols &ksyms = res.kernel_symbols();
+  CgroupNames &cgroups = res.cgroups();
   UnwindOptions unwind;
   unwind.frame_pointers_only = opts.frame_pointers_only;
-  UserStacks ustacks(report, SymbolizeOptions{opts.lines}, unwind);
+  UserStacks &ustacks = res.user_stacks(SymbolizeOptions{opts.lines}, unwind);
+  ustacks.add_snapshots(report);
   std::vector<KprobeBlock> blocks;
   std::map<BlockKey, size_t> index;
   uint64_t n = 0;
@@ -87,7 +94,7 @@ std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const Kprobe
       auto [it, added] = index.try_emplace(key, blocks.size());
       if (!added) {
         KprobeBlock &kb = blocks[it->second];
-        kb.block.count++;
+        kb.block.count = sat_add(kb.block.count, 1);
         kb.last_ts_ns = r.hdr.ts_ns;
         kb.cpus.insert(r.hdr.cpu);
         continue;
@@ -175,7 +182,7 @@ class KprobeCommand : public FunctionCommand {
   void describe_function_settings(const std::vector<uint8_t> &bytes,
                                   SettingsView &v) const override {
     const auto &s = *reinterpret_cast<const diag_kprobe_settings *>(bytes.data());
-    std::string probe = std::string(s.probe, strnlen(s.probe, sizeof(s.probe)));
+    std::string probe = comm_of(s.probe);
     v.add("Probe", "probe", probe, probe);
     v.add("Probe address", "probe_addr", hex(s.probe_addr), hex(s.probe_addr));
     auto cpus = settings_cpus(s);
@@ -193,9 +200,9 @@ class KprobeCommand : public FunctionCommand {
     const auto &s = *reinterpret_cast<const diag_kprobe_settings *>(ctx.settings.data());
     const bool verbose = s.common.verbose > 0;
     uint64_t hits = 0;
-    auto blocks = kprobe_blocks(report, options(), &hits);
+    auto blocks = kprobe_blocks(report, options(), ctx.res(), &hits);
     out << "-----------------KPROBE---------------------\n";
-    out << "PROBE: " << std::string(s.probe, strnlen(s.probe, sizeof(s.probe))) << "  HITS: " << hits
+    out << "PROBE: " << printable(comm_of(s.probe)) << "  HITS: " << hits
         << "  BLOCKS: " << blocks.size()
         << (options().aggregate ? "  (identical stacks of a task aggregated; #% is the count)"
                                 : "  (one block per hit)")
@@ -208,8 +215,8 @@ class KprobeCommand : public FunctionCommand {
       char seqbuf[16];
       std::snprintf(seqbuf, sizeof(seqbuf), "[%03u]", ++seq);
       b.header.push_back("KPROBE HIT: PID: " + std::to_string(f["pid"].get<int>()) + "[" +
-                         b.process + "], TIME: " + when);
-      b.header.push_back("##CGROUP:[" + f["cgroup"].get<std::string>() + "]  " +
+                         printable(b.process) + "], TIME: " + when);
+      b.header.push_back("##CGROUP:[" + printable(f["cgroup"].get<std::string>()) + "]  " +
                          std::to_string(f["pid"].get<int>()) + "      " + seqbuf +
                          "  KPROBE HIT, TIME: " + when);
       std::string cpus;
@@ -239,7 +246,7 @@ class KprobeCommand : public FunctionCommand {
                              const ReportContext &ctx) const override {
     const auto &s = *reinterpret_cast<const diag_kprobe_settings *>(ctx.settings.data());
     uint64_t hits = 0;
-    auto blocks = kprobe_blocks(report, options(), &hits);
+    auto blocks = kprobe_blocks(report, options(), ctx.res(), &hits);
     nlohmann::json stacks = nlohmann::json::array();
     for (auto &kb : blocks) {
       kb.block.fields["ts_ns"] = kb.first_ts_ns;
@@ -249,7 +256,7 @@ class KprobeCommand : public FunctionCommand {
       kb.block.fields["cpus"] = kb.cpus;
       stacks.push_back(stack_block_json(kb.block));
     }
-    return {{"probe", std::string(s.probe, strnlen(s.probe, sizeof(s.probe)))},
+    return {{"probe", comm_of(s.probe)},
             {"probe_addr", hex(s.probe_addr)},
             {"hits", hits},
             {"aggregated", options().aggregate},

@@ -25,7 +25,10 @@ struct KprobeReportOptions {
   bool frame_pointers_only = false;
 };
 
-// Builds the blocks of a decoded kprobe report, in order of first hit.
+// Builds the blocks of a decoded kprobe report, in order of first hit,
+// with the session's symbol tables and snapshots (or live ones of its own).
+std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const KprobeReportOptions &opts,
+                                       ReportResources &resources, uint64_t *hits);
 std::vector<KprobeBlock> kprobe_blocks(const DecodedReport &report, const KprobeReportOptions &opts,
                                        uint64_t *hits);
 

@@ -5,6 +5,7 @@
 
 #include "command.h"
 #include "errors.h"
+#include "output.h"
 #include "uapi/diagnose.h"
 
 int main(int argc, char **argv) {
@@ -15,8 +16,9 @@ int main(int argc, char **argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "diagnose-tools 0.1.0 (ABI " +
                                         std::to_string(DIAG_ABI_VERSION) + ")");
-  app.footer("Exit status: 0 ok, 1 the module refused (reason printed), 2 bad usage, "
-             "3 module not loaded, not root, or ABI mismatch.");
+  app.footer("Exit status: 0 ok, 1 the module refused or the operation failed (reason printed), "
+             "2 bad usage, 3 module not loaded, not root, or ABI mismatch, 4 an input file is "
+             "malformed or exceeds a limit (docs/input-limits.md).");
 
   auto commands = diag::make_commands();
   std::vector<std::pair<CLI::App *, diag::Command *>> subs;
@@ -32,22 +34,34 @@ int main(int argc, char **argv) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     // one line, and the usage-error exit status
-    std::cerr << "diagnose-tools: " << e.what() << " (see --help)\n";
+    std::cerr << "diagnose-tools: " << diag::printable(e.what()) << " (see --help)\n";
     return diag::kExitUsage;
   }
 
   for (auto &[sub, command] : subs) {
     if (!sub->parsed()) continue;
+    // one line each, whatever bytes the message carries
+    auto say = [&](const std::exception &e) {
+      std::cerr << "diagnose-tools " << sub->get_name() << ": " << diag::printable(e.what())
+                << '\n';
+    };
     try {
       return command->run();
     } catch (const diag::UsageError &e) {
-      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      say(e);
       return diag::kExitUsage;
     } catch (const diag::EnvironmentError &e) {
-      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      say(e);
       return diag::kExitEnvironment;
+    } catch (const diag::MalformedInput &e) {
+      say(e);
+      return diag::kExitMalformed;
+    } catch (const std::bad_alloc &e) {
+      std::cerr << "diagnose-tools " << sub->get_name()
+                << ": out of memory (an input larger than this machine can hold?)\n";
+      return diag::kExitFailed;
     } catch (const std::exception &e) {
-      std::cerr << "diagnose-tools " << sub->get_name() << ": " << e.what() << '\n';
+      say(e);
       return diag::kExitFailed;
     }
   }

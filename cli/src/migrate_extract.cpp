@@ -8,6 +8,7 @@
 
 #include "errors.h"
 #include "migration_trace.h"
+#include "output.h"
 #include "svg_chart.h"
 
 namespace diag {
@@ -45,8 +46,9 @@ class MigrateExtractCommand : public Command {
         ->capture_default_str();
     sub->footer(
         "`diagnose-tools migrate-stats --help_format` explains the stat format.\n"
-        "Exit status: 0 ok, 1 the stat cannot be read, 2 bad usage, an unknown field or a "
-        "malformed file, 3 no module or not root.");
+        "Exit status: 0 ok, 1 the stat cannot be read, 2 bad usage or an unknown field, 3 no "
+        "module or not root, 4 a malformed stat file or one beyond a limit "
+        "(docs/input-limits.md).");
     return sub;
   }
 
@@ -56,12 +58,7 @@ class MigrateExtractCommand : public Command {
       throw UsageError(
           "say what to extract: --max_field, --min_field, --field_name N, --field_num NAME, "
           "--extract N or --plot FILE");
-    StatFile s;
-    try {
-      s = parse_stat(read_input(file_, kStatPath));
-    } catch (const FormatError &e) {
-      throw UsageError(std::string("not a stat file: ") + e.what());
-    }
+    StatFile s = parse_stat(read_input(file_, kStatPath), input_label(file_, kStatPath));
     for (const std::string &arg : extract_args_) extract_.push_back(resolve_field(s, arg));
     const bool json = format_ == "json";
 
@@ -106,12 +103,17 @@ class MigrateExtractCommand : public Command {
     return f;
   }
 
-  template <typename T>
-  static void print(bool json, const char *key, const T &v) {
+  static void print(bool json, const char *key, uint32_t v) {
     if (json)
-      std::cout << nlohmann::json{{key, v}}.dump(2) << '\n';
+      std::cout << dump_json({{key, v}}, 2) << '\n';
     else
       std::cout << v << '\n';
+  }
+  static void print(bool json, const char *key, const std::string &v) {
+    if (json)
+      std::cout << dump_json({{key, v}}, 2) << '\n';
+    else
+      std::cout << printable(v) << '\n';
   }
 
   void write_extract(const StatFile &s, bool json) const {
@@ -126,12 +128,12 @@ class MigrateExtractCommand : public Command {
         for (const auto &c : cols) values.push_back(c[i].second);
         rows.push_back({{"ts", cols.front()[i].first}, {"per_sec", values}});
       }
-      std::cout << nlohmann::json{{"period_msec", s.period_msec},
-                                  {"units", {{"ts", "seconds since the start"},
-                                             {"per_sec", "count per second"}}},
-                                  {"fields", fields},
-                                  {"rows", rows}}
-                       .dump(2)
+      std::cout << dump_json({{"period_msec", s.period_msec},
+                              {"units", {{"ts", "seconds since the start"},
+                                         {"per_sec", "count per second"}}},
+                              {"fields", fields},
+                              {"rows", rows}},
+                             2)
                 << '\n';
       return;
     }

@@ -5,6 +5,7 @@
 
 #include "kallsyms.h"
 #include "migrate_causes.h"
+#include "output.h"
 #include "text_table.h"
 
 namespace diag {
@@ -36,10 +37,6 @@ std::string cause_text(const diag_migrate_record &m) {
   return s;
 }
 
-std::string comm_of(const diag_migrate_record &m) {
-  return std::string(m.comm, strnlen(m.comm, sizeof(m.comm)));
-}
-
 }  // namespace
 
 class MigrateImageCommand : public FunctionCommand {
@@ -55,15 +52,16 @@ class MigrateImageCommand : public FunctionCommand {
   void write_text_report(const DecodedReport &report, const ReportContext &ctx,
                          std::ostream &out) const override {
     const bool verbose = common_settings(ctx.settings).verbose > 0;
-    KernelSymbols ksyms;
-    if (verbose) ksyms = KernelSymbols::load();
+    const KernelSymbols empty;
+    const KernelSymbols &ksyms = verbose ? ctx.res().kernel_symbols() : empty;
 
     out << "-----------------MIGRATE_IMAGE---------------------\n";
     auto threads = group_migrations(report);
     if (threads.empty()) out << "no migrations recorded\n";
     for (const auto &t : threads) {
       const auto &first = t.events.front();
-      out << "PID: " << first.pid << "   TGID: " << first.tgid << "   COMM: " << comm_of(first)
+      out << "PID: " << first.pid << "   TGID: " << first.tgid
+          << "   COMM: " << printable(comm_of(first.comm))
           << ((first.flags & DIAG_MIGRATE_KTHREAD) ? " [kernel thread]" : "")
           << "   Time :" << format_seed_time(first.hdr.ts_ns, report.real_minus_mono_ns) << '\n';
       out << "PRIO: " << t.events.back().prio << "        COUNT: " << t.migrations
@@ -82,7 +80,7 @@ class MigrateImageCommand : public FunctionCommand {
             cause_text(m)};
         if (verbose) {
           row.push_back(std::to_string(m.prio));
-          row.push_back(m.caller ? ksyms.describe(m.caller) : "-");
+          row.push_back(m.caller ? printable(ksyms.describe(m.caller)) : "-");
         }
         table.add_row(std::move(row));
       }
@@ -94,8 +92,8 @@ class MigrateImageCommand : public FunctionCommand {
   nlohmann::json json_report(const DecodedReport &report,
                              const ReportContext &ctx) const override {
     const bool verbose = common_settings(ctx.settings).verbose > 0;
-    KernelSymbols ksyms;
-    if (verbose) ksyms = KernelSymbols::load();
+    const KernelSymbols empty;
+    const KernelSymbols &ksyms = verbose ? ctx.res().kernel_symbols() : empty;
 
     nlohmann::json tasks = nlohmann::json::array();
     uint64_t total = 0;
@@ -129,7 +127,7 @@ class MigrateImageCommand : public FunctionCommand {
       total += t.migrations;
       tasks.push_back({{"pid", first.pid},
                        {"tgid", first.tgid},
-                       {"comm", comm_of(first)},
+                       {"comm", comm_of(first.comm)},
                        {"kernel_thread", (first.flags & DIAG_MIGRATE_KTHREAD) != 0},
                        {"migrations", t.migrations},
                        {"fork_placements", t.fork_placements},

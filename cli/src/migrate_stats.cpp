@@ -8,6 +8,7 @@
 #include "cpu_list.h"
 #include "errors.h"
 #include "migration_trace.h"
+#include "output.h"
 #include "svg_chart.h"
 #include "text_table.h"
 
@@ -34,6 +35,7 @@ double parse_seconds(const std::string &opt, const std::string &v) {
     size_t used = 0;
     double x = std::stod(v, &used);
     if (used != v.size() || !std::isfinite(x)) throw std::invalid_argument(v);
+    if (std::fabs(x) > 9e9) throw std::out_of_range(v);  // what 64-bit ns can hold
     return x;
   } catch (const std::exception &) {
     throw UsageError(opt + ": '" + v + "' is not a number of seconds");
@@ -129,7 +131,8 @@ class MigrateStatsCommand : public Command {
         "The window is the whole trace (from the first start_sched_clock to the stop) narrowed "
         "by the begin/end filters; include filters keep what matches any value, exclude filters "
         "drop what matches any.\nExit status: 0 ok, 1 the trace cannot be read (e.g. tracing "
-        "is running), 2 bad usage or a malformed trace, 3 no module or not root.");
+        "is running), 2 bad usage, 3 no module or not root, 4 a malformed trace or one beyond "
+        "a limit (docs/input-limits.md).");
     return sub;
   }
 
@@ -146,12 +149,7 @@ class MigrateStatsCommand : public Command {
     if (period_ && !any_group) groups_.all = true;
     const bool json = format_ == "json";
 
-    Trace trace;
-    try {
-      trace = parse_trace(read_input(file_, kTracePath));
-    } catch (const FormatError &e) {
-      throw UsageError(std::string("not a migration trace: ") + e.what());
-    }
+    Trace trace = parse_trace(read_input(file_, kTracePath), input_label(file_, kTracePath));
     Filters f = filters(trace);
     Analysis a = analyze(trace, f);
     if (a.dropped_after_full)
@@ -173,7 +171,7 @@ class MigrateStatsCommand : public Command {
         write_stat(s, std::cout);
     }
     if (!plot_.empty()) plot(a);
-    if (json && j.size() > 1) std::cout << j.dump(2) << '\n';
+    if (json && j.size() > 1) std::cout << dump_json(j, 2) << '\n';
     return kExitOk;
   }
 
@@ -232,7 +230,8 @@ class MigrateStatsCommand : public Command {
       line = format_ts(a, m.ts, mode);
       line += ' ' + std::to_string(m.cpu) + ' ' + std::to_string(m.from) + ' ' +
               std::to_string(m.to) + ' ' + std::to_string(m.pid) + ' ' +
-              (m.comm.empty() ? std::string("?") : m.comm) + ' ' + a.trace->cause_name(m.cause);
+              (m.comm.empty() ? std::string("?") : printable(m.comm)) + ' ' +
+              printable(a.trace->cause_name(m.cause));
       std::cout << line << '\n';
     }
   }
@@ -278,8 +277,9 @@ class MigrateStatsCommand : public Command {
     const auto &h = a.trace->header;
     const double dur = (a.end - a.begin) / 1e9;
     Summary s = summarize(a);
-    std::cout << "trace: version " << (h.version.empty() ? "?" : h.version) << ", " << h.nr_cpus
-              << " CPUs, state " << (h.state.empty() ? "?" : h.state) << ", lost " << h.lost
+    std::cout << "trace: version " << (h.version.empty() ? "?" : printable(h.version)) << ", "
+              << h.nr_cpus << " CPUs, state " << (h.state.empty() ? "?" : printable(h.state))
+              << ", lost " << h.lost
               << " events\n";
     if (h.full_cpu)
       std::cout << "note: tracing stopped itself when the buffer of CPU " << *h.full_cpu
@@ -293,32 +293,42 @@ class MigrateStatsCommand : public Command {
 
     TextTable causes({"CAUSE", "NUMBER", "COUNT", "PERCENT"});
     for (auto &[n, count] : s.by_cause)
-      causes.add_row({a.trace->cause_name(n), std::to_string(n), std::to_string(count),
+      causes.add_row({printable(a.trace->cause_name(n)), std::to_string(n), std::to_string(count),
                       percent(count, a.migrations)});
     causes.print(std::cout);
 
-    std::cout << "\nmigrations from CPU (rows) to CPU (columns):\n";
-    std::vector<std::string> head = {"FROM\\TO"};
-    for (uint32_t c = 0; c < s.matrix.size(); ++c) head.push_back(std::to_string(c));
-    head.push_back("TOTAL");
-    TextTable matrix(head);
-    for (uint32_t r = 0; r < s.matrix.size(); ++r) {
-      std::vector<std::string> row = {std::to_string(r)};
-      uint64_t total = 0;
-      for (uint32_t c = 0; c < s.matrix.size(); ++c) {
-        row.push_back(r == c ? "-" : std::to_string(s.matrix[r][c]));
-        total += s.matrix[r][c];
+    if (s.matrix.empty() && h.nr_cpus) {
+      // too many CPUs for a table: the pairs that occur
+      std::cout << "\nmigrations from CPU to CPU (" << h.nr_cpus
+                << " CPUs, too many for a table; pairs that occur):\n";
+      TextTable pairs({"FROM", "TO", "COUNT"});
+      for (const auto &[p, n] : s.pairs)
+        pairs.add_row({std::to_string(p.first), std::to_string(p.second), std::to_string(n)});
+      pairs.print(std::cout);
+    } else {
+      std::cout << "\nmigrations from CPU (rows) to CPU (columns):\n";
+      std::vector<std::string> head = {"FROM\\TO"};
+      for (uint32_t c = 0; c < s.matrix.size(); ++c) head.push_back(std::to_string(c));
+      head.push_back("TOTAL");
+      TextTable matrix(head);
+      for (uint32_t r = 0; r < s.matrix.size(); ++r) {
+        std::vector<std::string> row = {std::to_string(r)};
+        uint64_t total = 0;
+        for (uint32_t c = 0; c < s.matrix.size(); ++c) {
+          row.push_back(r == c ? "-" : std::to_string(s.matrix[r][c]));
+          total += s.matrix[r][c];
+        }
+        row.push_back(std::to_string(total));
+        matrix.add_row(row);
       }
-      row.push_back(std::to_string(total));
-      matrix.add_row(row);
+      matrix.print(std::cout);
     }
-    matrix.print(std::cout);
 
     std::cout << "\ntasks with the most migrations:\n";
     TextTable tasks({"PID", "COMM", "MIGRATIONS", "PERCENT"});
     for (size_t i = 0; i < s.tasks.size() && i < 10; ++i)
       tasks.add_row({std::to_string(s.tasks[i].pid),
-                     s.tasks[i].comm.empty() ? "?" : s.tasks[i].comm,
+                     s.tasks[i].comm.empty() ? "?" : printable(s.tasks[i].comm),
                      std::to_string(s.tasks[i].migrations),
                      percent(s.tasks[i].migrations, a.migrations)});
     tasks.print(std::cout);
@@ -330,6 +340,8 @@ class MigrateStatsCommand : public Command {
     nlohmann::json causes = nlohmann::json::array();
     for (auto &[n, count] : s.by_cause)
       causes.push_back({{"cause", a.trace->cause_name(n)}, {"number", n}, {"count", count}});
+    nlohmann::json pairs = nlohmann::json::array();
+    for (const auto &[p, n] : s.pairs) pairs.push_back({{"from", p.first}, {"to", p.second}, {"count", n}});
     nlohmann::json tasks = nlohmann::json::array();
     for (const auto &t : s.tasks)
       tasks.push_back({{"pid", t.pid}, {"comm", t.comm}, {"migrations", t.migrations}});
@@ -338,6 +350,7 @@ class MigrateStatsCommand : public Command {
             {"duration_sec", (a.end - a.begin) / 1e9},
             {"by_cause", causes},
             {"from_to", s.matrix},
+            {"from_to_pairs", pairs},
             {"tasks", tasks}};
   }
 

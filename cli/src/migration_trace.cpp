@@ -19,8 +19,9 @@ namespace diag::mtrace {
 
 namespace {
 
-// Reads all of fd; errno of a failed read() in *err.
-bool read_all(int fd, std::string &out, int *err) {
+// Reads all of fd; errno of a failed read() in *err.  Throws
+// MalformedInput past kMaxInputBytes.
+bool read_all(int fd, std::string &out, int *err, const std::string &label) {
   char buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
@@ -30,6 +31,11 @@ bool read_all(int fd, std::string &out, int *err) {
       *err = errno;
       return false;
     }
+    if (out.size() + static_cast<size_t>(n) > kMaxInputBytes)
+      throw MalformedInput(input_error(label, 0,
+                                       "larger than the limit of " +
+                                           std::to_string(kMaxInputBytes) +
+                                           " bytes (cut it with grep or split)"));
     out.append(buf, n);
   }
 }
@@ -54,11 +60,16 @@ bool read_all(int fd, std::string &out, int *err) {
 
 }  // namespace
 
+std::string input_label(const std::string &file, const char *live_path) {
+  return file == "-" ? "<stdin>" : file.empty() ? live_path : file;
+}
+
 std::string read_input(const std::string &file, const char *live_path) {
   std::string out;
   int err = 0;
+  const std::string label = input_label(file, live_path);
   if (file == "-") {
-    if (!read_all(0, out, &err))
+    if (!read_all(0, out, &err, label))
       throw std::runtime_error(std::string("cannot read stdin: ") + std::strerror(err));
     return out;
   }
@@ -69,7 +80,13 @@ std::string read_input(const std::string &file, const char *live_path) {
     if (live) live_error(live_path, errno);
     throw UsageError("cannot read " + path + ": " + std::strerror(errno));
   }
-  bool ok = read_all(fd, out, &err);
+  bool ok;
+  try {
+    ok = read_all(fd, out, &err, label);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   ::close(fd);
   if (!ok) {
     if (live) live_error(live_path, err);
@@ -112,54 +129,65 @@ bool parse_num(std::string_view s, T &v, int base = 10) {
   return ec == std::errc() && p == s.data() + s.size();
 }
 
-[[noreturn]] void bad_line(size_t lineno, std::string_view line, const std::string &why) {
+// Where the parser is: the input's name and the line.
+struct Where {
+  const std::string &label;
+  size_t lineno = 0;
+};
+
+[[noreturn]] void bad_line(const Where &w, std::string_view line, const std::string &why) {
   std::string shown(line.substr(0, 80));
-  throw FormatError("line " + std::to_string(lineno) + ": " + why + ": '" + shown + "'");
+  throw FormatError(input_error(w.label, w.lineno, why + ": '" + shown + "'"));
 }
 
-// Calls f(line, lineno) for every line of text.
+// Calls f(line) for every line of text, w.lineno counting them.
 template <typename F>
-void for_each_line(std::string_view text, F f) {
-  size_t lineno = 0, i = 0;
+void for_each_line(std::string_view text, Where &w, F f) {
+  size_t i = 0;
   while (i < text.size()) {
     size_t j = text.find('\n', i);
     if (j == std::string_view::npos) j = text.size();
     std::string_view line = text.substr(i, j - i);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    ++lineno;
-    f(line, lineno);
+    ++w.lineno;
+    if (line.size() > kMaxLineBytes)
+      throw FormatError(input_error(w.label, w.lineno,
+                                    "line longer than the limit of " +
+                                        std::to_string(kMaxLineBytes) + " bytes"));
+    f(line);
     i = j + 1;
   }
 }
 
-void parse_trace_header(std::string_view line, size_t lineno, TraceHeader &h) {
+void parse_trace_header(std::string_view line, const Where &w, TraceHeader &h) {
   std::string_view t[4];
   size_t n = split(line.substr(1), t, 4);
   if (n < 2) return;  // a comment
-  auto num = [&](std::string_view s) {
+  auto num = [&](std::string_view s, uint64_t max) {
     uint64_t v;
-    if (!parse_num(s, v)) bad_line(lineno, line, "not a number");
+    if (!parse_num(s, v)) bad_line(w, line, "not a number");
+    if (v > max) bad_line(w, line, std::string(t[0]) + " more than " + std::to_string(max));
     return v;
   };
   if (t[0] == "version") {
     h.version = std::string(t[1]);
   } else if (t[0] == "nr_cpus") {
-    h.nr_cpus = num(t[1]);
+    h.nr_cpus = num(t[1], kMaxCpus);
   } else if ((t[0] == "cause" || t[0] == "loc") && n >= 3) {
     auto &m = t[0] == "cause" ? h.causes : h.kinds;
-    m[num(t[1])] = std::string(t[2]);
+    m[num(t[1], UINT32_MAX)] = std::string(t[2]);
   } else if (t[0] == "state") {
     h.state = std::string(t[1]);
   } else if (t[0] == "start_ts") {
-    h.start_ts = num(t[1]);
+    h.start_ts = num(t[1], UINT64_MAX);
   } else if (t[0] == "stop_ts") {
-    h.stop_ts = num(t[1]);
+    h.stop_ts = num(t[1], UINT64_MAX);
   } else if (t[0] == "full_ts") {
-    h.full_ts = num(t[1]);
+    h.full_ts = num(t[1], UINT64_MAX);
   } else if (t[0] == "full_cpu") {
-    h.full_cpu = num(t[1]);
+    h.full_cpu = num(t[1], kMaxCpus - 1);
   } else if (t[0] == "lost") {
-    h.lost = num(t[1]);
+    h.lost = num(t[1], UINT64_MAX);
   }
 }
 
@@ -173,16 +201,25 @@ std::string Trace::cause_name(uint32_t cause) const {
   return migrate_cause_name(cause);
 }
 
-Trace parse_trace(std::string_view text) {
+Trace parse_trace(std::string_view text, const std::string &label) {
   Trace trace;
   TraceHeader &h = trace.header;
   std::optional<uint32_t> fork_kind;
   bool kinds_resolved = false;
+  Where w{label};
+  // CPU numbers: below the header's nr_cpus, or the kernel's maximum
+  auto check_cpus = [&](std::string_view line, const Event &e, bool moves) {
+    const uint32_t limit = h.nr_cpus ? h.nr_cpus : kMaxCpus;
+    if (e.cpu >= limit || (moves && (e.from >= limit || e.to >= limit)))
+      bad_line(w, line,
+               "a CPU number not below " + std::to_string(limit) +
+                   (h.nr_cpus ? " (the header's nr_cpus)" : " (the largest NR_CPUS)"));
+  };
 
-  for_each_line(text, [&](std::string_view line, size_t lineno) {
+  for_each_line(text, w, [&](std::string_view line) {
     if (line.empty()) return;
     if (line[0] == '#') {
-      parse_trace_header(line, lineno, h);
+      parse_trace_header(line, w, h);
       return;
     }
     if (!kinds_resolved) {
@@ -205,41 +242,47 @@ Trace parse_trace(std::string_view text) {
     size_t n = split(line, t, 8);
     Event e;
     if (n < 6 || !parse_num(t[0], e.ts, 16) || !parse_num(t[1], e.cpu))
-      bad_line(lineno, line, "not a trace event");
+      bad_line(w, line, "not a trace event");
     if (t[2] != ".") {
       // 0x<ts> CPU OLD NEW PID CAUSE#
       if (n != 6 || !parse_num(t[2], e.from) || !parse_num(t[3], e.to) ||
           !parse_num(t[4], e.pid) || !parse_num(t[5], e.kind))
-        bad_line(lineno, line, "not a migration event");
+        bad_line(w, line, "not a migration event");
+      check_cpus(line, e, true);
       if (fork_kind && e.kind == *fork_kind)
         e.type = EventType::kForkPlacement;
       else if (h.causes.count(e.kind))
         e.type = EventType::kMigrate;
       else
-        bad_line(lineno, line, "unknown cause " + std::to_string(e.kind));
+        bad_line(w, line, "unknown cause " + std::to_string(e.kind));
     } else if (t[4] == "." && t[5] == DIAG_MT_START_EVENT) {
       // 0x<ts> CPU . . . start_sched_clock SEC USEC
       e.type = EventType::kStart;
       if (n != 8 || !parse_num(t[6], e.wall_sec) || !parse_num(t[7], e.wall_usec))
-        bad_line(lineno, line, "not a start_sched_clock event");
+        bad_line(w, line, "not a start_sched_clock event");
+      if (e.wall_sec < 0 || e.wall_sec > kMaxWallSec || e.wall_usec >= 1000000)
+        bad_line(w, line, "a wall-clock time out of range (seconds 0.." +
+                              std::to_string(kMaxWallSec) + ", microseconds below 1000000)");
+      check_cpus(line, e, false);
     } else {
       if (!parse_num(t[4], e.pid) || !parse_num(t[5], e.kind))
-        bad_line(lineno, line, "not a trace event");
+        bad_line(w, line, "not a trace event");
+      check_cpus(line, e, false);
       auto k = h.kinds.find(e.kind);
       std::string_view kind = k == h.kinds.end() ? "" : std::string_view(k->second);
       if (kind == "mark") {
         // 0x<ts> CPU . . PID LOC# 0x<mark>
         e.type = EventType::kMark;
-        if (n != 7 || !parse_num(t[6], e.mark, 16)) bad_line(lineno, line, "not a mark event");
+        if (n != 7 || !parse_num(t[6], e.mark, 16)) bad_line(w, line, "not a mark event");
       } else if (kind == "copy_process" || kind == "set_task_comm" || kind == "task_list") {
         // 0x<ts> CPU . . PID LOC# : COMM   (the name may hold spaces)
         e.type = EventType::kComm;
         size_t colon = line.find(" : ");
         if (n < 7 || t[6].substr(0, 1) != ":" || colon == std::string_view::npos)
-          bad_line(lineno, line, "not a name event");
+          bad_line(w, line, "not a name event");
         e.comm = std::string(line.substr(colon + 3));
       } else {
-        bad_line(lineno, line, "unknown event kind " + std::to_string(e.kind));
+        bad_line(w, line, "unknown event kind " + std::to_string(e.kind));
       }
     }
     trace.events.push_back(std::move(e));
@@ -276,10 +319,17 @@ const Event *find_mark(const Trace &t, uint64_t mark) {
   return nullptr;
 }
 
+// start + sec seconds, clamped to the timestamps there are.
 uint64_t sec_to_ts(uint64_t start, double sec) {
-  long long ns = std::llround(sec * 1e9);
-  if (ns < 0) return start > (uint64_t)-ns ? start - (uint64_t)-ns : 0;
-  return start + (uint64_t)ns;
+  double ns = sec * 1e9;
+  if (!(ns > -1.8e19)) return 0;  // also NaN
+  if (ns >= 1.8e19) return UINT64_MAX;
+  if (ns < 0) {
+    double back = -ns;
+    return back >= static_cast<double>(start) ? 0 : start - static_cast<uint64_t>(back);
+  }
+  uint64_t fwd = static_cast<uint64_t>(ns);
+  return fwd > UINT64_MAX - start ? UINT64_MAX : start + fwd;
 }
 
 bool contains_cpu(const std::set<uint32_t> &s, const Event &e) {
@@ -299,6 +349,7 @@ Analysis analyze(const Trace &trace, const Filters &f) {
     if (e.type == EventType::kStart) {
       a.start = e.ts;
       a.has_wall = true;
+      // in range: parse_trace checked both
       a.wall_ns_at_start = e.wall_sec * 1000000000LL + e.wall_usec * 1000LL;
       break;
     }
@@ -362,12 +413,14 @@ Analysis analyze(const Trace &trace, const Filters &f) {
 Summary summarize(const Analysis &a) {
   Summary s;
   const uint32_t n = a.trace->header.nr_cpus;
-  s.matrix.assign(n, std::vector<uint64_t>(n, 0));
+  const bool dense = n <= Summary::kMatrixCpus;
+  if (dense) s.matrix.assign(n, std::vector<uint64_t>(n, 0));
   std::map<int32_t, size_t> task_index;
   for (const auto &m : a.moves) {
     if (m.fork_placement) continue;
     ++s.by_cause[m.cause];
-    if (m.from < n && m.to < n) ++s.matrix[m.from][m.to];
+    ++s.pairs[{m.from, m.to}];
+    if (dense && m.from < n && m.to < n) ++s.matrix[m.from][m.to];
     auto [it, added] = task_index.try_emplace(m.pid, s.tasks.size());
     if (added) s.tasks.push_back({m.pid, m.comm, 0});
     auto &t = s.tasks[it->second];
@@ -386,13 +439,17 @@ std::string format_ts(const Analysis &a, uint64_t ts, TsMode mode) {
       snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)ts);
       break;
     case TsMode::kRelative: {
-      int64_t d = (int64_t)(ts - a.start);
-      snprintf(buf, sizeof(buf), "%s%lld.%06lld", d < 0 ? "-" : "", std::llabs(d) / 1000000000LL,
-               (std::llabs(d) % 1000000000LL) / 1000);
+      // |ts - start| without overflow, whichever is larger
+      bool neg = ts < a.start;
+      uint64_t d = neg ? a.start - ts : ts - a.start;
+      snprintf(buf, sizeof(buf), "%s%llu.%06llu", neg ? "-" : "",
+               (unsigned long long)(d / 1000000000ull),
+               (unsigned long long)((d % 1000000000ull) / 1000));
       break;
     }
     case TsMode::kAbsolute: {
-      int64_t ns = a.wall_ns_at_start + (int64_t)(ts - a.start);
+      // wrapping, not undefined, for a timestamp no clock can reach
+      int64_t ns = (int64_t)((uint64_t)a.wall_ns_at_start + (ts - a.start));
       snprintf(buf, sizeof(buf), "%lld.%06lld", (long long)(ns / 1000000000LL),
                (long long)((ns % 1000000000LL) / 1000));
       break;
@@ -432,43 +489,50 @@ std::vector<std::pair<double, double>> StatFile::extract(uint32_t field) const {
   return out;
 }
 
-StatFile parse_stat(std::string_view text) {
+StatFile parse_stat(std::string_view text, const std::string &label) {
   StatFile s;
   size_t ncols = 0;
-  for_each_line(text, [&](std::string_view line, size_t lineno) {
+  uint64_t values = 0;
+  Where w{label};
+  for_each_line(text, w, [&](std::string_view line) {
     if (line.empty()) return;
     if (line[0] == '#') {
       std::string_view t[4];
       size_t n = split(line.substr(1), t, 4);
-      auto num = [&](std::string_view v) {
+      auto num = [&](std::string_view v, int64_t min, int64_t max) {
         int64_t x;
-        if (!parse_num(v, x)) bad_line(lineno, line, "not a number");
+        if (!parse_num(v, x)) bad_line(w, line, "not a number");
+        if (x < min || x > max)
+          bad_line(w, line, "not in " + std::to_string(min) + ".." + std::to_string(max));
         return x;
       };
+      if (ncols && n >= 2 && (t[0] == "period_msec" || t[0] == "ts_field" || t[0] == "field"))
+        bad_line(w, line, "a header line after the data");
       if (n >= 2 && t[0] == "version") {
         s.version = std::string(t[1]);
       } else if (n >= 2 && t[0] == "period_msec") {
-        s.period_msec = num(t[1]);
-        if (!s.period_msec) bad_line(lineno, line, "period_msec is 0");
+        s.period_msec = num(t[1], 1, kMaxPeriodMsec);
       } else if (n >= 3 && t[0] == "gettimeofday") {
-        s.gtod_sec = num(t[1]);
-        s.gtod_usec = num(t[2]);
+        s.gtod_sec = num(t[1], 0, kMaxWallSec);
+        s.gtod_usec = num(t[2], 0, 999999);
       } else if (n >= 2 && t[0] == "ts_field") {
-        s.ts_field = num(t[1]);
+        s.ts_field = num(t[1], 1, kMaxStatFields);
       } else if (n >= 3 && t[0] == "field") {
-        int64_t f = num(t[1]);
-        if (f < 1) bad_line(lineno, line, "field numbers start at 1");
-        s.fields[f] = std::string(t[2]);
+        s.fields[num(t[1], 1, kMaxStatFields)] = std::string(t[2]);
       } else {
         s.other_header.emplace_back(line);
       }
       return;
     }
     if (!ncols) {
-      if (!s.period_msec) bad_line(lineno, line, "data before the '# period_msec' header line");
-      if (s.fields.empty()) bad_line(lineno, line, "data before the '# field' header lines");
+      if (!s.period_msec) bad_line(w, line, "data before the '# period_msec' header line");
+      if (s.fields.empty()) bad_line(w, line, "data before the '# field' header lines");
       ncols = std::max(s.fields.rbegin()->first, s.ts_field);
     }
+    values += ncols;
+    if (values > kMaxStatValues)
+      bad_line(w, line, "more than the limit of " + std::to_string(kMaxStatValues) +
+                            " values (rows x fields)");
     std::vector<double> row;
     row.reserve(ncols);
     size_t i = 0;
@@ -479,17 +543,22 @@ StatFile parse_stat(std::string_view text) {
       if (j == std::string_view::npos) j = line.size();
       double v;
       auto [p, ec] = std::from_chars(line.data() + i, line.data() + j, v);
-      if (ec != std::errc() || p != line.data() + j) bad_line(lineno, line, "not a number");
+      if (ec != std::errc() || p != line.data() + j || !std::isfinite(v))
+        bad_line(w, line, "not a number");
+      if (row.size() == ncols) break;  // too many: said below
       row.push_back(v);
       i = j;
     }
-    if (row.size() != ncols)
-      bad_line(lineno, line,
-               "expected " + std::to_string(ncols) + " fields, found " + std::to_string(row.size()));
+    if (row.size() != ncols || i < line.size())
+      bad_line(w, line,
+               "expected " + std::to_string(ncols) + " fields, found " +
+                   (i < line.size() ? "more" : std::to_string(row.size())));
     s.rows.push_back(std::move(row));
   });
-  if (!s.period_msec) throw FormatError("not a stat file: no '# period_msec' line");
-  if (s.fields.empty()) throw FormatError("not a stat file: no '# field' lines");
+  if (!s.period_msec)
+    throw FormatError(input_error(label, 0, "not a stat file: no '# period_msec' line"));
+  if (s.fields.empty())
+    throw FormatError(input_error(label, 0, "not a stat file: no '# field' lines"));
   return s;
 }
 
@@ -531,12 +600,18 @@ StatFile period_stat(const Analysis &a, uint32_t period_ms, const PeriodGroups &
   const uint64_t period_ns = (uint64_t)period_ms * 1000000;
   const uint64_t nperiods = (a.end - a.begin) / period_ns;
   const uint32_t ncpu = t.header.nr_cpus;
+  if (nperiods > kMaxPeriods)
+    throw UsageError("--period " + std::to_string(period_ms) + " over the window of " +
+                     format_value((a.end - a.begin) / 1e9) + " s makes " +
+                     std::to_string(nperiods) + " periods, more than the limit of " +
+                     std::to_string(kMaxPeriods) +
+                     ": take a longer period or narrow the window (--begin_sec, --end_sec)");
 
   StatFile s;
   s.version = DIAG_MSTAT_FORMAT_VERSION;
   s.period_msec = period_ms;
   if (a.has_wall) {
-    int64_t wall = a.wall_ns_at_start + (int64_t)(a.begin - a.start);
+    int64_t wall = (int64_t)((uint64_t)a.wall_ns_at_start + (a.begin - a.start));
     s.gtod_sec = wall / 1000000000LL;
     s.gtod_usec = (wall % 1000000000LL) / 1000;
   }
@@ -544,6 +619,20 @@ StatFile period_stat(const Analysis &a, uint32_t period_ms, const PeriodGroups &
   s.other_header.push_back("# source migrate-stats, window start_ts " +
                            format_ts(a, a.begin, TsMode::kRaw) + ", " +
                            std::to_string(nperiods) + " complete periods");
+
+  std::set<std::pair<uint32_t, uint32_t>> pairs;
+  if (g.cpu_pair)
+    for (const auto &m : a.moves)
+      if (!m.fork_placement) pairs.insert({m.from, m.to});
+  const uint64_t nfields = 1 + g.all + (g.cause ? t.header.causes.size() : 0) +
+                           (g.cpu ? 2ull * ncpu : 0) + pairs.size();
+  if (nfields > kMaxStatFields || nperiods * nfields > kMaxStatValues)
+    throw UsageError("--period would write " + std::to_string(nfields) + " fields x " +
+                     std::to_string(nperiods) + " periods, more than the limits of " +
+                     std::to_string(kMaxStatFields) + " fields and " +
+                     std::to_string(kMaxStatValues) +
+                     " values of a stat file: take fewer --period_* groups, a longer period or "
+                     "a narrower window");
 
   // Column of each series, in field order: all, causes, CPUs, CPU pairs.
   uint32_t next = 2;
@@ -562,13 +651,8 @@ StatFile period_stat(const Analysis &a, uint32_t period_ms, const PeriodGroups &
     for (uint32_t c = 0; c < ncpu; ++c) col_from.push_back(add("from_cpu_" + std::to_string(c)));
     for (uint32_t c = 0; c < ncpu; ++c) col_to.push_back(add("to_cpu_" + std::to_string(c)));
   }
-  if (g.cpu_pair) {
-    std::set<std::pair<uint32_t, uint32_t>> pairs;
-    for (const auto &m : a.moves)
-      if (!m.fork_placement) pairs.insert({m.from, m.to});
-    for (auto &p : pairs)
-      col_pair[p] = add("cpu_" + std::to_string(p.first) + "_to_" + std::to_string(p.second));
-  }
+  for (auto &p : pairs)
+    col_pair[p] = add("cpu_" + std::to_string(p.first) + "_to_" + std::to_string(p.second));
   s.fields[1] = "ts";
 
   s.rows.assign(nperiods, std::vector<double>(next - 1, 0.0));

@@ -18,22 +18,35 @@
 #include <vector>
 
 #include "command.h"
+#include "errors.h"
 
 namespace diag::mtrace {
 
 constexpr const char *kTracePath = "/sys/kernel/debug/migration_trace/trace";
 constexpr const char *kStatPath = "/sys/kernel/debug/migration_stat/stat";
 
-// A line the parser cannot read, with its line number.
-class FormatError : public std::runtime_error {
+// A line the parser cannot read or that exceeds a limit: "FILE:LINE: why".
+class FormatError : public MalformedInput {
  public:
-  using std::runtime_error::runtime_error;
+  using MalformedInput::MalformedInput;
 };
+
+// Limits of the trace and stat formats (docs/input-limits.md), beyond the
+// line length and CPU limits of errors.h.
+inline constexpr uint64_t kMaxInputBytes = 1ull << 30;  // a trace or stat file
+inline constexpr uint32_t kMaxStatFields = 65536;       // "# field N": 1..this
+inline constexpr uint64_t kMaxPeriods = 1000000;        // rows of --period
+inline constexpr uint64_t kMaxStatValues = 1ull << 25;  // rows x fields of a stat
+inline constexpr uint32_t kMaxPeriodMsec = 86400000;    // one day
+inline constexpr int64_t kMaxWallSec = 9223372035;      // wall-clock ns fit in 64 bits
 
 // Reads FILE, or stdin for "-", or the live debugfs file for "" (turning
 // the kernel's refusals into one-line errors).  Throws UsageError,
-// EnvironmentError or std::runtime_error.
+// EnvironmentError, MalformedInput (larger than kMaxInputBytes) or
+// std::runtime_error.
 std::string read_input(const std::string &file, const char *live_path);
+// How messages name that input: FILE, "<stdin>" or the live path.
+std::string input_label(const std::string &file, const char *live_path);
 
 // ---- trace ----
 
@@ -71,7 +84,8 @@ struct Trace {
 };
 
 // Parses a trace; events need not be sorted (`sort trace` works too).
-Trace parse_trace(std::string_view text);
+// Throws FormatError naming `label` and the line.
+Trace parse_trace(std::string_view text, const std::string &label = "<trace>");
 
 // ---- analysis (migrate-stats) ----
 
@@ -116,7 +130,11 @@ Analysis analyze(const Trace &trace, const Filters &filters);
 // What --stats shows.
 struct Summary {
   std::map<uint32_t, uint64_t> by_cause;      // migrations per cause number
-  std::vector<std::vector<uint64_t>> matrix;  // migrations [from][to]
+  // migrations [from][to] for the trace's CPUs, when there are at most
+  // kMatrixCpus of them (else empty: see pairs)
+  static constexpr uint32_t kMatrixCpus = 256;
+  std::vector<std::vector<uint64_t>> matrix;
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> pairs;  // (from, to) -> migrations
   struct Task {
     int32_t pid;
     std::string comm;  // latest name seen
@@ -151,7 +169,7 @@ struct StatFile {
   std::vector<std::pair<double, double>> extract(uint32_t field) const;
 };
 
-StatFile parse_stat(std::string_view text);
+StatFile parse_stat(std::string_view text, const std::string &label = "<stat>");
 // A count as an integer, a rate with three decimals.
 std::string format_value(double v);
 void write_stat(const StatFile &stat, std::ostream &out);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 namespace diag {
@@ -50,6 +51,10 @@ std::shared_ptr<ElfImage> open_image(const Mapping &m, int32_t tgid, ElfCache &c
 }  // namespace
 
 void ProcessMaps::add(Mapping m) {
+  if (maps_.empty() || maps_.back().start <= m.start) {  // the usual order
+    maps_.push_back(std::move(m));
+    return;
+  }
   auto it = std::upper_bound(maps_.begin(), maps_.end(), m.start,
                              [](uint64_t a, const Mapping &x) { return a < x.start; });
   maps_.insert(it, std::move(m));
@@ -116,20 +121,14 @@ ProcessMaps ProcessMaps::from_proc(int32_t tgid) {
   return parse_proc_maps(tgid, ss.str());
 }
 
-std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
-  struct Snapshot {
-    ProcessMaps maps;
-    std::vector<bool> seen;  // by index
-  };
-  // (mm_key, seq) -> snapshot; a snapshot written twice (retried after the
-  // ring was full) has its duplicates dropped by index
-  std::map<std::pair<uint64_t, uint32_t>, Snapshot> snaps;
+std::vector<uint64_t> TaskMapsCollector::add(const DecodedReport &report) {
+  std::set<uint64_t> changed;
   for (const auto &rec : report.records) {
     if (rec.type() != DIAG_REC_TASK_MAPS) continue;
     auto r = rec.as<diag_task_map_record>();
     size_t fixed = sizeof(diag_task_map_record);
     if (rec.bytes.size() < fixed || r.path_len == 0 || r.path_len > rec.bytes.size() - fixed ||
-        r.index >= r.count)
+        r.index >= r.count || r.count > kMaxMappings || r.start >= r.end)
       continue;
     const char *p = reinterpret_cast<const char *>(rec.bytes.data() + fixed);
     Mapping m;
@@ -140,7 +139,7 @@ std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
     m.dev = r.dev;
     m.flags = r.flags;
     m.path.assign(p, strnlen(p, r.path_len));
-    auto [it, added] = snaps.try_emplace({r.mm_key, r.seq});
+    auto [it, added] = snaps_.try_emplace({r.mm_key, r.seq});
     Snapshot &s = it->second;
     if (added) {
       s.maps = ProcessMaps(r.tgid, ProcessMaps::Source::kSnapshot);
@@ -149,18 +148,33 @@ std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
     if (r.index < s.seen.size() && !s.seen[r.index]) {
       s.seen[r.index] = true;
       s.maps.add(std::move(m));
+      changed.insert(r.mm_key);
     }
   }
-  std::map<uint64_t, ProcessMaps> out;
-  for (auto &[key, s] : snaps) {  // in (mm_key, seq) order
-    s.maps.complete = std::all_of(s.seen.begin(), s.seen.end(), [](bool b) { return b; });
-    auto [it, added] = out.try_emplace(key.first);
-    if (added)
-      it->second = std::move(s.maps);
-    else
-      it->second.overlay(s.maps);
+  for (uint64_t key : changed) {
+    // every snapshot of the address space, oldest first
+    ProcessMaps merged;
+    bool first = true;
+    for (auto it = snaps_.lower_bound({key, 0}); it != snaps_.end() && it->first.first == key;
+         ++it) {
+      ProcessMaps maps = it->second.maps;
+      maps.complete = std::all_of(it->second.seen.begin(), it->second.seen.end(),
+                                  [](bool b) { return b; });
+      if (first)
+        merged = std::move(maps);
+      else
+        merged.overlay(maps);
+      first = false;
+    }
+    merged_[key] = std::move(merged);
   }
-  return out;
+  return {changed.begin(), changed.end()};
+}
+
+std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report) {
+  TaskMapsCollector c;
+  c.add(report);
+  return c.maps();
 }
 
 AddressSpace::AddressSpace(ProcessMaps maps, ElfCache &cache) : maps_(std::move(maps)) {

@@ -54,8 +54,32 @@ class ProcessMaps {
   std::vector<Mapping> maps_;  // sorted by start
 };
 
-// Every address-space snapshot in a report, by mm_key; several snapshots of
-// one address space (taken as it mapped more code) are overlaid in order.
+// The address-space snapshots of a stream of reports, by mm_key; several
+// snapshots of one address space (taken as it mapped more code) are
+// overlaid in order, and a snapshot may be split over two reports.
+class TaskMapsCollector {
+ public:
+  // A snapshot of more mappings than this is not one the module wrote
+  // (it keeps 4096 per address space): its records are ignored.
+  static constexpr uint32_t kMaxMappings = 8192;
+
+  // Takes the DIAG_REC_TASK_MAPS records of a report; returns the mm_keys
+  // whose mappings changed.
+  std::vector<uint64_t> add(const DecodedReport &report);
+  const std::map<uint64_t, ProcessMaps> &maps() const { return merged_; }
+
+ private:
+  struct Snapshot {
+    ProcessMaps maps;
+    std::vector<bool> seen;  // by index
+  };
+  // (mm_key, seq) -> snapshot; a snapshot written twice (retried after the
+  // ring was full) has its duplicates dropped by index
+  std::map<std::pair<uint64_t, uint32_t>, Snapshot> snaps_;
+  std::map<uint64_t, ProcessMaps> merged_;
+};
+
+// Every address-space snapshot in one report, by mm_key.
 std::map<uint64_t, ProcessMaps> collect_task_maps(const DecodedReport &report);
 
 // A process's mappings with their ELF images opened.

@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "errors.h"
+
 namespace diag {
 
 DecodedReport decode_records(const ReportBytes &in) {
@@ -16,14 +18,15 @@ DecodedReport decode_records(const ReportBytes &in) {
   const auto &data = in.data;
   while (pos < data.size()) {
     if (data.size() - pos < sizeof(diag_record_header))
-      throw std::runtime_error("truncated record header at byte " + std::to_string(pos));
+      throw MalformedInput("truncated record header at byte " + std::to_string(pos));
     const auto *hdr = reinterpret_cast<const diag_record_header *>(data.data() + pos);
     if (hdr->size < sizeof(diag_record_header) || hdr->size % 8 || hdr->size > data.size() - pos)
-      throw std::runtime_error("bad record size " + std::to_string(hdr->size) + " at byte " +
-                               std::to_string(pos));
+      throw MalformedInput("bad record size " + std::to_string(hdr->size) + " at byte " +
+                           std::to_string(pos));
     RecordView view{hdr, std::span<const uint8_t>(data.data() + pos, hdr->size)};
     if (hdr->type == DIAG_REC_LOST) {
-      out.lost_by_cpu[hdr->cpu] += view.as<diag_lost_record>().count;
+      uint64_t &lost = out.lost_by_cpu[hdr->cpu];
+      lost = sat_add(lost, view.as<diag_lost_record>().count);
     } else if (hdr->type != DIAG_REC_PAD) {
       out.records.push_back(view);
     }
@@ -38,8 +41,24 @@ DecodedReport decode_records(const ReportBytes &in) {
   return out;
 }
 
+DecodedReport decode_batches(const std::vector<ReportBytes> &batches) {
+  DecodedReport out;
+  for (const auto &b : batches) {
+    DecodedReport d = decode_records(b);
+    out.records.insert(out.records.end(), d.records.begin(), d.records.end());
+    for (const auto &[cpu, n] : d.lost_by_cpu) out.lost_by_cpu[cpu] = sat_add(out.lost_by_cpu[cpu], n);
+    out.lost_total = d.lost_total;
+    out.real_minus_mono_ns = d.real_minus_mono_ns;
+  }
+  std::stable_sort(out.records.begin(), out.records.end(),
+                   [](const RecordView &a, const RecordView &b) {
+                     return a.header->ts_ns < b.header->ts_ns;
+                   });
+  return out;
+}
+
 std::string format_seed_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
-  int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
+  int64_t real = real_time_ns(mono_ns, real_minus_mono_ns);
   char buf[48];
   std::snprintf(buf, sizeof(buf), "[%lld:%06lld]", static_cast<long long>(real / 1000000000),
                 static_cast<long long>((real % 1000000000) / 1000));
@@ -47,7 +66,7 @@ std::string format_seed_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
 }
 
 std::string format_iso_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
-  int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
+  int64_t real = real_time_ns(mono_ns, real_minus_mono_ns);
   time_t sec = real / 1000000000;
   struct tm tm {};
   gmtime_r(&sec, &tm);

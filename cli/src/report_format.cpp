@@ -4,10 +4,12 @@
 
 #include <cstdio>
 
+#include "records.h"
+
 namespace diag {
 
 std::string format_clock_time(uint64_t mono_ns, int64_t real_minus_mono_ns) {
-  int64_t real = static_cast<int64_t>(mono_ns) + real_minus_mono_ns;
+  int64_t real = real_time_ns(mono_ns, real_minus_mono_ns);
   time_t sec = real / 1000000000;
   struct tm tm {};
   localtime_r(&sec, &tm);

@@ -9,6 +9,7 @@
 
 #include "cpu_list.h"
 #include "errors.h"
+#include "output.h"
 #include "report_format.h"
 #include "text_table.h"
 
@@ -21,10 +22,6 @@ const std::vector<std::string> kHeaders = {"TIME",   "TGID",   "PID",  "COMM",  
                                            "WRITE_B", "READ/s", "WRITE/s", "NOTE"};
 const std::vector<size_t> kWidths = {15, 7, 7, 15, 9, 6, 4, 9, 5, 10, 10, 10, 10, 0};
 
-std::string comm_of(const diag_resource_record &r) {
-  return std::string(r.comm, strnlen(r.comm, sizeof(r.comm)));
-}
-
 std::string fixed(double v, int decimals) {
   char buf[32];
   std::snprintf(buf, sizeof(buf), "%.*f", decimals, v);
@@ -32,7 +29,7 @@ std::string fixed(double v, int decimals) {
 }
 
 std::string table_full_text(const diag_resource_record &r) {
-  return "WARNING: the task table is full: task " + std::to_string(r.pid) + " (" + comm_of(r) +
+  return "WARNING: the task table is full: task " + std::to_string(r.pid) + " (" + comm_of(r.comm) +
          ") and maybe others are not tracked; raise max-tasks";
 }
 
@@ -41,7 +38,7 @@ std::string sample_line(const ResourceSample &s, int64_t real_minus_mono) {
   std::string cpu = s.cpus.size() > 1 ? format_cpu_list(s.cpus) : std::to_string(r.cpu);
   return fixed_columns(
       {format_clock_time(r.hdr.ts_ns, real_minus_mono), std::to_string(r.tgid),
-       std::to_string(r.pid), comm_of(r), format_duration(s.interval_ns),
+       std::to_string(r.pid), printable(comm_of(r.comm)), format_duration(s.interval_ns),
        fixed(s.cpu_percent, 1), cpu, std::to_string(r.rss_bytes / 1024),
        fixed(s.mem_percent, 1), std::to_string(r.rchar), std::to_string(r.wchar),
        format_rate(s.rchar_per_sec), format_rate(s.wchar_per_sec),
@@ -58,7 +55,7 @@ nlohmann::json sample_json(const ResourceSample &s, int64_t real_minus_mono) {
       {"interval_ns", s.interval_ns},
       {"pid", r.pid},
       {"tgid", r.tgid},
-      {"comm", comm_of(r)},
+      {"comm", comm_of(r.comm)},
       {"cpu", r.cpu},
       {"cpus", s.cpus},
       {"cpu_ns", r.cpu_ns},
@@ -102,17 +99,16 @@ class ResourceStream : public RecordStream {
       auto rec = view.as<diag_resource_record>();
       if (rec.flags & DIAG_RI_TABLE_FULL) {
         if (json_)
-          out_ << nlohmann::json{{"type", "warning"}, {"message", table_full_text(rec)}}.dump()
-               << '\n';
+          out_ << dump_json({{"type", "warning"}, {"message", table_full_text(rec)}}) << '\n';
         else
-          out_ << table_full_text(rec) << '\n';
+          out_ << printable(table_full_text(rec)) << '\n';
         continue;
       }
       ResourceSample s = derive_sample(rec);
       if (json_) {
         nlohmann::json j = sample_json(s, report.real_minus_mono_ns);
         j["type"] = "sample";
-        out_ << j.dump() << '\n';
+        out_ << dump_json(j) << '\n';
       } else {
         out_ << sample_line(s, report.real_minus_mono_ns) << '\n';
       }
@@ -175,7 +171,7 @@ class ResourceImageCommand : public FunctionCommand {
       for (const auto &view : decoded.records) {
         auto rec = view.as<diag_resource_record>();
         if (view.type() == DIAG_REC_RESOURCE && (rec.flags & DIAG_RI_TABLE_FULL))
-          out << table_full_text(rec) << '\n';
+          out << printable(table_full_text(rec)) << '\n';
       }
     }
     if (rep.samples.empty()) out << "no samples recorded\n";
@@ -186,8 +182,8 @@ class ResourceImageCommand : public FunctionCommand {
     TextTable t({"TGID", "PID", "COMM", "SAMPLES", "SPAN", "CPU_TIME", "CPU%", "MAX_RSS_KB",
                  "READ_B", "WRITE_B", "NOTE"});
     for (const auto &k : rep.tasks) {
-      uint64_t span = k.last_end_ns - k.first_start_ns;
-      t.add_row({std::to_string(k.tgid), std::to_string(k.pid), k.comm,
+      uint64_t span = k.last_end_ns > k.first_start_ns ? k.last_end_ns - k.first_start_ns : 0;
+      t.add_row({std::to_string(k.tgid), std::to_string(k.pid), printable(k.comm),
                  std::to_string(k.samples), format_duration(span), format_duration(k.cpu_ns),
                  fixed(span ? 100.0 * k.cpu_ns / span : 0, 1),
                  std::to_string(k.max_rss_bytes / 1024), std::to_string(k.rchar),
@@ -268,14 +264,14 @@ ResourceReport build_resource_report(const DecodedReport &report) {
       rep.tasks.push_back(t);
     }
     ResourceTaskTotals &t = rep.tasks[it->second];
-    t.comm = comm_of(rec);
+    t.comm = comm_of(rec.comm);
     ++t.samples;
     t.last_end_ns = rec.hdr.ts_ns;
-    t.cpu_ns += rec.cpu_ns;
-    t.rchar += rec.rchar;
-    t.wchar += rec.wchar;
-    t.read_bytes += rec.read_bytes;
-    t.write_bytes += rec.write_bytes;
+    t.cpu_ns = sat_add(t.cpu_ns, rec.cpu_ns);
+    t.rchar = sat_add(t.rchar, rec.rchar);
+    t.wchar = sat_add(t.wchar, rec.wchar);
+    t.read_bytes = sat_add(t.read_bytes, rec.read_bytes);
+    t.write_bytes = sat_add(t.write_bytes, rec.write_bytes);
     t.max_rss_bytes = std::max<uint64_t>(t.max_rss_bytes, rec.rss_bytes);
     t.last_rss_bytes = rec.rss_bytes;
     t.exited = t.exited || (rec.flags & DIAG_RI_EXITED);

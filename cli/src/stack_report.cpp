@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "output.h"
+
 namespace diag {
 
 namespace {
@@ -14,13 +16,13 @@ std::string hex(uint64_t v, int width = 0) {
 }
 
 void frame_line(std::ostream &out, const char *tag, const StackFrame &f, bool kernel) {
-  out << tag << "        " << hex(f.addr, kernel ? 0 : 16) << ' ' << f.symbol;
+  out << tag << "        " << hex(f.addr, kernel ? 0 : 16) << ' ' << printable(f.symbol);
   if (f.file) {
-    out << " at " << *f.file;
+    out << " at " << printable(*f.file);
     if (f.line) out << ':' << *f.line;
   }
   if (f.inlined) out << " [inlined]";
-  out << (kernel ? "  (" : " (") << f.module << ")\n";
+  out << (kernel ? "  (" : " (") << printable(f.module) << ")\n";
 }
 
 nlohmann::json frame_json(const StackFrame &f) {
@@ -60,11 +62,12 @@ void write_stack_block(const StackBlock &b, std::ostream &out) {
   for (const auto &f : b.kernel) frame_line(out, "#@", f, true);
   out << "    USER STACK:\n";
   for (const auto &f : b.user) frame_line(out, "#~", f, false);
-  out << "#*        0xffffffffffffff " << b.process << " (UNKNOWN)\n";
+  out << "#*        0xffffffffffffff " << printable(b.process) << " (UNKNOWN)\n";
   if (!b.chain.empty()) {
     out << "    PROCESS CHAIN:\n";
     for (const auto &p : b.chain)
-      out << "#^        0xffffffffffffff " << p.comm << '[' << p.pid << "] (UNKNOWN)\n";
+      out << "#^        0xffffffffffffff " << printable(p.comm) << '[' << p.pid
+          << "] (UNKNOWN)\n";
   }
   if (b.count != 1) out << "#%        " << b.count << '\n';
   out << "##\n";

@@ -44,6 +44,8 @@ struct StackBlock {
 // Kernel frames of a captured stack, symbolized from kallsyms.
 std::vector<StackFrame> kernel_frames(const diag_kernel_stack &stack, const KernelSymbols &ksyms);
 
+// The text block; names, paths and header lines' values must already be
+// printable() where the caller put them into header lines.
 void write_stack_block(const StackBlock &block, std::ostream &out);
 nlohmann::json stack_block_json(const StackBlock &block);
 

@@ -9,6 +9,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "flame/escape.h"
+
 namespace diag {
 
 namespace {
@@ -23,16 +25,7 @@ constexpr int kLegendCol = 230, kLegendRow = 20;
 
 std::string escape(const std::string &s) {
   std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default:
-        out += (unsigned char)c < 0x20 ? '?' : c;
-    }
-  }
+  flame::append_xml_escaped(out, s);
   return out;
 }
 
@@ -52,8 +45,19 @@ std::string coord(double v) {
 }  // namespace
 
 std::vector<double> nice_ticks(double lo, double hi, int target) {
-  if (!(hi > lo)) hi = lo + 1;
-  double raw = (hi - lo) / std::max(1, target - 1);
+  // what a chart can show: finite values whose range is a finite double
+  constexpr double kMax = 1e300;
+  if (!std::isfinite(lo)) lo = 0;
+  if (!std::isfinite(hi)) hi = lo;
+  lo = std::clamp(lo, -kMax, kMax);
+  hi = std::clamp(hi, -kMax, kMax);
+  target = std::clamp(target, 2, 100);
+  // a range narrower than the doubles around it can tell apart (say 1e17
+  // .. 1e17 + 1) gets the smallest one they can: ticks must be distinct
+  double scale = std::max(std::fabs(lo), std::fabs(hi));
+  double min_range = std::max(1e-300, scale * 1e-12);
+  if (!(hi - lo >= min_range)) hi = lo + std::max(min_range, scale > 0 ? 0.0 : 1.0);
+  double raw = (hi - lo) / (target - 1);
   double mag = std::pow(10.0, std::floor(std::log10(raw)));
   double step = mag;
   for (double m : {1.0, 2.0, 5.0, 10.0})
@@ -63,7 +67,12 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
     }
   std::vector<double> ticks;
   double first = std::floor(lo / step) * step;
-  for (double t = first; t < hi + step * 0.999; t += step) ticks.push_back(t);
+  // by index, not by adding: at most a few more than `target`
+  for (int i = 0; i <= 2 * target + 2; ++i) {
+    double t = first + i * step;
+    ticks.push_back(t);
+    if (t >= hi - step * 0.001) break;
+  }
   if (ticks.size() < 2) ticks.push_back(first + step);
   return ticks;
 }
@@ -73,6 +82,7 @@ std::string render_svg(const Chart &chart) {
   bool any = false;
   for (const auto &s : chart.series)
     for (auto [x, y] : s.points) {
+      if (!std::isfinite(x) || !std::isfinite(y)) continue;
       if (!any) xmin = xmax = x;
       xmin = std::min(xmin, x);
       xmax = std::max(xmax, x);
@@ -133,16 +143,18 @@ std::string render_svg(const Chart &chart) {
     const char *color = kColors[i % std::size(kColors)];
     const char *dash = kDashes[(i / std::size(kColors)) % std::size(kDashes)];
     o << "<g class=\"series\" data-name=\"" << escape(s.name) << "\">\n";
-    if (s.points.size() == 1) {
-      o << "<circle cx=\"" << coord(px(s.points[0].first)) << "\" cy=\""
-        << coord(py(s.points[0].second)) << "\" r=\"3\" fill=\"" << color << "\"/>\n";
-    } else if (!s.points.empty()) {
+    std::vector<std::pair<double, double>> pts;
+    for (auto [x, y] : s.points)
+      if (std::isfinite(x) && std::isfinite(y)) pts.emplace_back(x, y);
+    if (pts.size() == 1) {
+      o << "<circle cx=\"" << coord(px(pts[0].first)) << "\" cy=\"" << coord(py(pts[0].second))
+        << "\" r=\"3\" fill=\"" << color << "\"/>\n";
+    } else if (!pts.empty()) {
       o << "<polyline fill=\"none\" stroke=\"" << color << "\" stroke-width=\"1.5\"";
       if (*dash) o << " stroke-dasharray=\"" << dash << "\"";
       o << " points=\"";
-      for (size_t p = 0; p < s.points.size(); ++p)
-        o << (p ? " " : "") << coord(px(s.points[p].first)) << ','
-          << coord(py(s.points[p].second));
+      for (size_t p = 0; p < pts.size(); ++p)
+        o << (p ? " " : "") << coord(px(pts[p].first)) << ',' << coord(py(pts[p].second));
       o << "\"/>\n";
     }
     o << "</g>\n";

@@ -1,31 +1,44 @@
 #include "user_stacks.h"
 
+#include "report_resources.h"
+
 namespace diag {
 
-UserStacks::UserStacks(const DecodedReport &report, SymbolizeOptions sym_opts,
+UserStacks::UserStacks(ReportResources &resources, SymbolizeOptions sym_opts,
                        UnwindOptions unwind_opts)
-    : symbolizer_(sym_opts), unwind_opts_(unwind_opts), snapshots_(collect_task_maps(report)) {}
+    : res_(resources), symbolizer_(sym_opts), unwind_opts_(unwind_opts) {}
+
+void UserStacks::add_snapshots(const DecodedReport &report) {
+  // an address space built from an older view is built again when used
+  for (uint64_t key : snapshots_.add(report)) spaces_.erase(key);
+}
+
+ProcessMaps UserStacks::proc_maps(int32_t tgid) const {
+  if (!res_.live() || tgid <= 0) return ProcessMaps(tgid, ProcessMaps::Source::kProc);
+  return ProcessMaps::from_proc(tgid);  // empty once the process is gone
+}
 
 const AddressSpace *UserStacks::space_for(uint64_t mm_key, int32_t tgid, uint64_t ip,
                                           std::string &source) {
   auto it = spaces_.find(mm_key);
   if (it == spaces_.end()) {
     ProcessMaps maps;
-    if (auto s = snapshots_.find(mm_key); s != snapshots_.end())
+    if (auto s = snapshots_.maps().find(mm_key); s != snapshots_.maps().end())
       maps = s->second;
     else
-      maps = ProcessMaps::from_proc(tgid);  // empty once the process is gone
-    it = spaces_.emplace(mm_key, std::make_unique<AddressSpace>(std::move(maps), cache_)).first;
+      maps = proc_maps(tgid);
+    it = spaces_.emplace(mm_key, std::make_unique<AddressSpace>(std::move(maps), res_.elf_cache()))
+             .first;
   }
   // a snapshot without the code the task was in (lost, or older than a
   // library the task loaded since): what the process maps now, if it lives
   if (!it->second->maps().find(ip) && it->second->maps().source() == ProcessMaps::Source::kSnapshot) {
-    ProcessMaps now = ProcessMaps::from_proc(tgid);
+    ProcessMaps now = proc_maps(tgid);
     if (now.find(ip)) {
       ProcessMaps merged = it->second->maps();
       merged.overlay(now);
       merged = ProcessMaps(merged, ProcessMaps::Source::kSnapshotAndProc);
-      it->second = std::make_unique<AddressSpace>(std::move(merged), cache_);
+      it->second = std::make_unique<AddressSpace>(std::move(merged), res_.elf_cache());
     }
   }
   const ProcessMaps &m = it->second->maps();

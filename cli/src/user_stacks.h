@@ -1,8 +1,9 @@
-// User stacks of one report, unwound and symbolized: the glue every
-// stack-bearing report writer uses.  It gathers the report's address-space
-// snapshots (DIAG_REC_TASK_MAPS, by mm_key), falls back to /proc/PID/maps
-// for an address space without one (the process must still live), unwinds
-// each saved stack copy (user_unwind.h) and symbolizes it (symbolizer.h).
+// User stacks of a stream of reports, unwound and symbolized: the glue
+// every stack-bearing report writer uses.  It gathers the reports'
+// address-space snapshots (DIAG_REC_TASK_MAPS, by mm_key), falls back to
+// /proc/PID/maps for an address space without one (the process must still
+// live, and the resources be live), unwinds each saved stack copy
+// (user_unwind.h) and symbolizes it (symbolizer.h).
 #pragma once
 
 #include <cstdint>
@@ -21,9 +22,16 @@
 
 namespace diag {
 
+class ReportResources;
+
 class UserStacks {
  public:
-  UserStacks(const DecodedReport &report, SymbolizeOptions sym_opts, UnwindOptions unwind_opts = {});
+  UserStacks(ReportResources &resources, SymbolizeOptions sym_opts,
+             UnwindOptions unwind_opts = {});
+
+  // Takes a report's snapshots; call it for each report before resolving
+  // its stacks.  Snapshots of earlier reports stay known.
+  void add_snapshots(const DecodedReport &report);
 
   struct Result {
     std::vector<StackFrame> frames;  // innermost first; empty for kernel threads
@@ -36,11 +44,12 @@ class UserStacks {
 
  private:
   const AddressSpace *space_for(uint64_t mm_key, int32_t tgid, uint64_t ip, std::string &source);
+  ProcessMaps proc_maps(int32_t tgid) const;
 
-  ElfCache cache_;
+  ReportResources &res_;
   Symbolizer symbolizer_;
   UnwindOptions unwind_opts_;
-  std::map<uint64_t, ProcessMaps> snapshots_;
+  TaskMapsCollector snapshots_;
   std::map<uint64_t, std::unique_ptr<AddressSpace>> spaces_;
 };
 

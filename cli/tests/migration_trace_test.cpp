@@ -94,7 +94,7 @@ TEST(MigrationTraceParse, NamesTheBadLine) {
     parse_trace("# nr_cpus 2\n" + at(1) + " 0 1 0 100\n");
     FAIL();
   } catch (const FormatError &e) {
-    EXPECT_NE(std::string(e.what()).find("line 2"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("<trace>:2: "), std::string::npos) << e.what();
   }
   EXPECT_THROW(parse_trace(at(1) + " 0 1 0 100 99\n"), FormatError);  // no cause 99
   EXPECT_THROW(parse_trace("hello world\n"), FormatError);

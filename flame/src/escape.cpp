@@ -1,7 +1,7 @@
 // XML and JSON escaping with UTF-8 validation.
 #include <cstdint>
 
-#include "flame/render.h"
+#include "flame/escape.h"
 
 namespace flame {
 
@@ -101,6 +101,52 @@ void append_json_escaped(std::string &out, std::string_view s) {
         }
     }
   });
+}
+
+namespace {
+
+void append_hex_byte(std::string &out, unsigned char c) {
+  static const char hex[] = "0123456789abcdef";
+  out += "\\x";
+  out += hex[c >> 4];
+  out += hex[c & 0xf];
+}
+
+}  // namespace
+
+void append_text_escaped(std::string &out, std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      if (c == '\\')
+        out += "\\\\";
+      else if (c < 0x20 || c == 0x7f)
+        append_hex_byte(out, c);
+      else
+        out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    size_t len = utf8_sequence(s, i);
+    // C1 controls (U+0080..U+009F, 0xC2 0x80..0x9F) are terminal commands
+    bool c1 = len == 2 && c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0;
+    if (len == 0 || c1) {
+      size_t n = len ? len : 1;
+      for (size_t k = 0; k < n; ++k) append_hex_byte(out, static_cast<unsigned char>(s[i + k]));
+      i += n;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+}
+
+std::string text_escaped(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  append_text_escaped(out, s);
+  return out;
 }
 
 }  // namespace flame

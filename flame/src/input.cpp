@@ -20,6 +20,12 @@ namespace flame {
 
 namespace {
 
+// A malformed line, or one beyond a limit; read_source() names the input.
+struct LineError {
+  uint64_t line;  // 0: no line to name
+  std::string why;
+};
+
 // ---------------------------------------------------------------- lines
 
 // Streams lines out of a file descriptor (or a string) through one buffer
@@ -43,14 +49,18 @@ class LineSource {
       const void *nl = std::memchr(start, '\n', end_ - pos_);
       if (nl) {
         size_t len = static_cast<const char *>(nl) - start;
+        check_length(len);
         pos_ += len + 1;
         line = trim_cr({start, len});
+        ++lineno_;
         return true;
       }
+      check_length(end_ - pos_);
       if (eof_) {
         if (pos_ == end_) return false;
         line = trim_cr({start, end_ - pos_});
         pos_ = end_;
+        ++lineno_;
         return true;
       }
       // keep the partial line, make room, read more
@@ -82,19 +92,16 @@ class LineSource {
     }
   }
 
-  std::string rest() {
-    std::string out(buf_.data() + pos_, end_ - pos_);
-    pos_ = end_;
-    while (!eof_) {
-      end_ = pos_ = 0;
-      fill();
-      out.append(buf_.data(), end_);
-      pos_ = end_;
-    }
-    return out;
-  }
+  // The number of the line next() returned last.
+  uint64_t line_number() const { return lineno_; }
 
  private:
+  void check_length(size_t len) const {
+    if (len > kMaxLineBytes)
+      throw LineError{lineno_ + 1, "line longer than the limit of " +
+                                       std::to_string(kMaxLineBytes) + " bytes"};
+  }
+
   static std::string_view trim_cr(std::string_view s) {
     if (!s.empty() && s.back() == '\r') s.remove_suffix(1);
     return s;
@@ -115,6 +122,7 @@ class LineSource {
   bool eof_ = false;
   std::vector<char> buf_;
   size_t pos_ = 0, end_ = 0;
+  uint64_t lineno_ = 0;
 };
 
 // ---------------------------------------------------------------- helpers
@@ -204,6 +212,18 @@ std::string_view strip_offset(std::string_view s) {
   return s.substr(0, plus);
 }
 
+// A frame's name as folded stacks can hold it: ';' separates frames, and a
+// control character (a JSON input can hold a newline) would break a folded
+// line or a terminal.
+void clean_name(std::string &name) {
+  for (char &c : name) {
+    if (c == ';')
+      c = ':';
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      c = '?';
+  }
+}
+
 // ---------------------------------------------------------------- stacks
 
 // Collects one stack (innermost frames first, as reports and perf print
@@ -218,6 +238,7 @@ class StackBuilder {
   std::string pid;
   std::string cgroup;
   uint64_t count = 1;
+  uint64_t line = 0;  // where the stack ends, for errors
 
   void reset() {
     kernel.clear();
@@ -235,6 +256,7 @@ class StackBuilder {
     if (options_.per_cgroup) {
       if (!cgroup.empty()) stats_.has_cgroup = true;
       names_.assign(1, cgroup.empty() ? std::string("[no cgroup]") : cgroup);
+      clean_name(names_.back());
     } else {
       names_.clear();
     }
@@ -242,16 +264,21 @@ class StackBuilder {
     if (!process.empty() || options_.per_pid) {
       std::string p = process.empty() ? std::string("[unknown]") : process;
       if (options_.per_pid && !pid.empty()) p += "[" + pid + "]";
+      clean_name(p);
       names_.push_back(std::move(p));
     }
     for (auto it = user.rbegin(); it != user.rend(); ++it) names_.push_back(*it);
     if (!user.empty() && !kernel.empty()) names_.emplace_back(kSeparator);
     for (auto it = kernel.rbegin(); it != kernel.rend(); ++it) names_.push_back(*it);
     for (const auto &n : names_) frames_.push_back(n);
-    if (options_.baseline)
-      profile_.add(frames_, 0, count);
-    else
-      profile_.add(frames_, count, 0);
+    try {
+      if (options_.baseline)
+        profile_.add(frames_, 0, count);
+      else
+        profile_.add(frames_, count, 0);
+    } catch (const LimitError &e) {
+      throw LineError{line, e.what()};
+    }
     ++stats_.stacks;
     stats_.samples += count;
     reset();
@@ -289,12 +316,14 @@ class FoldedPipeline {
   struct Item {
     std::string_view stack;
     uint64_t hash, value, before;
+    uint64_t line;
     bool two;  // "stack before value"
   };
   struct Batch {
     std::vector<char> text;
     std::vector<Item> items;
     uint64_t ignored = 0;
+    uint64_t first_line = 1;
   };
 
   explicit FoldedPipeline(LineSource &src) : src_(src) {
@@ -337,11 +366,13 @@ class FoldedPipeline {
     try {
       std::string carry = src_.take_buffered();
       bool eof = false;
+      uint64_t line = 1;  // of the batch's first line
       while (!eof && !stop_) {
         std::unique_ptr<Batch> b = take_free();
         if (!b) return;  // stopped
         b->items.clear();
         b->ignored = 0;
+        b->first_line = line;
         // (a line longer than a batch makes the batch grow)
         size_t target = std::max(kBatchBytes, carry.size() + kBatchBytes / 2);
         if (b->text.size() < target) b->text.resize(target);
@@ -359,7 +390,10 @@ class FoldedPipeline {
           cut = nl ? static_cast<size_t>(nl - b->text.data()) + 1 : 0;
         }
         carry.assign(b->text.data() + cut, used - cut);
-        parse(*b, std::string_view(b->text.data(), cut));
+        line = parse(*b, std::string_view(b->text.data(), cut));
+        if (carry.size() > kMaxLineBytes)  // a line not ended yet
+          throw LineError{line, "line longer than the limit of " +
+                                    std::to_string(kMaxLineBytes) + " bytes"};
         std::unique_lock lock(mu_);
         full_.push_back(std::move(b));
         cv_.notify_all();
@@ -383,15 +417,21 @@ class FoldedPipeline {
     return b;
   }
 
-  static void parse(Batch &b, std::string_view text) {
+  // Returns the number of the line after the batch.
+  static uint64_t parse(Batch &b, std::string_view text) {
     size_t pos = 0;
+    uint64_t lineno = b.first_line;
     while (pos < text.size()) {
       size_t nl = text.find('\n', pos);
       if (nl == std::string_view::npos) nl = text.size();
       std::string_view line = text.substr(pos, nl - pos);
       pos = nl + 1;
+      if (line.size() > kMaxLineBytes)
+        throw LineError{lineno, "line longer than the limit of " +
+                                    std::to_string(kMaxLineBytes) + " bytes"};
       if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
       Item it{};
+      it.line = lineno++;
       if (!split_count(line, it.stack, it.value)) {
         if (!trim(line).empty()) ++b.ignored;
         continue;
@@ -404,6 +444,7 @@ class FoldedPipeline {
       it.hash = Profile::folded_hash(it.stack);
       b.items.push_back(it);
     }
+    return lineno;
   }
 
   LineSource &src_;
@@ -422,15 +463,19 @@ void read_folded(LineSource &src, Profile &profile, const ReadOptions &options,
   FoldedPipeline pipe(src);
   while (auto b = pipe.next()) {
     for (const auto &it : b->items) {
-      if (options.baseline) {
-        profile.add_folded(it.stack, 0, it.value, it.hash);
-      } else if (it.two) {
-        profile.add_folded(it.stack, it.value, it.before, it.hash);
-        profile.set_differential();
-      } else {
-        profile.add_folded(it.stack, it.value, 0, it.hash);
+      try {
+        if (options.baseline) {
+          profile.add_folded(it.stack, 0, it.value, it.hash);
+        } else if (it.two) {
+          profile.add_folded(it.stack, it.value, it.before, it.hash);
+          profile.set_differential();
+        } else {
+          profile.add_folded(it.stack, it.value, 0, it.hash);
+        }
+      } catch (const LimitError &e) {
+        throw LineError{it.line, e.what()};
       }
-      stats.samples += it.value;
+      stats.samples += it.value;  // at most kMaxCount: add_folded checked
     }
     stats.stacks += b->items.size();
     stats.ignored_lines += b->ignored;
@@ -488,6 +533,7 @@ void read_report(LineSource &src, Profile &profile, const ReadOptions &options,
         if (rest.empty()) {  // "##": end of block
           if (in_block) {
             if (b.pid.empty()) b.pid = chain_pid;
+            b.line = src.line_number();
             b.emit();
           }
           b.reset();
@@ -511,126 +557,521 @@ void read_report(LineSource &src, Profile &profile, const ReadOptions &options,
   }
   if (in_block && !b.empty()) {  // a report cut short: keep what it has
     if (b.pid.empty()) b.pid = chain_pid;
+    b.line = src.line_number();
     b.emit();
   }
 }
 
-std::string json_string(const nlohmann::json &o, const char *key) {
-  auto it = o.find(key);
-  if (it == o.end()) return {};
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) return std::to_string(it->get<int64_t>());
-  return {};
-}
+// The input of a JSON reader: the bytes the format detection buffered,
+// then the rest of the file, read as the parser asks for them.  A token
+// longer than kMaxLineBytes (the parser keeps a token whole) is refused:
+// the SAX handler marks each event, and more than that many bytes without
+// one is a token that long.
+class JsonSource : public std::streambuf {
+ public:
+  explicit JsonSource(LineSource &src) : src_(src), buf_(src.take_buffered()) {
+    setg(buf_.data(), buf_.data(), buf_.data() + buf_.size());
+  }
+  // A SAX event: the bytes of a token count from here.
+  void reset_count() {
+    since_total_ = 0;
+    since_mark_ = gptr() - eback();
+  }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    since_total_ += (egptr() - eback()) - since_mark_;
+    since_mark_ = 0;
+    if (since_total_ > kMaxLineBytes)
+      throw LineError{0, "a JSON token longer than the limit of " +
+                             std::to_string(kMaxLineBytes) + " bytes"};
+    buf_.resize(1 << 16);
+    size_t n = src_.read_raw(buf_.data(), buf_.size());
+    if (n == 0) return traits_type::eof();
+    setg(buf_.data(), buf_.data(), buf_.data() + n);
+    return traits_type::to_int_type(*gptr());
+  }
+
+ private:
+  LineSource &src_;
+  std::string buf_;
+  std::ptrdiff_t since_mark_ = 0;  // bytes of this buffer read before the last event
+  uint64_t since_total_ = 0;       // bytes of earlier buffers read since the last event
+};
+
+// Streams a JSON report (docs/stack-format.md) into the profile: SAX events,
+// one stack at a time, so memory holds the current stack and the profile,
+// whatever the size of the report.  Everything but the "stacks" array of
+// the top-level object, and but the fields a stack is drawn from, is
+// skipped without being kept.
+class JsonStacks : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  JsonStacks(JsonSource &in, Profile &profile, const ReadOptions &options, ReadStats &stats)
+      : in_(in), b_(profile, options, stats), stats_(stats) {}
+  bool saw_stacks = false;
+
+  bool null() override { return scalar(); }
+  bool boolean(bool v) override {
+    if (top() == Role::kFrame && key_ == "inlined") frame_inlined_ = v;
+    return scalar();
+  }
+  bool number_integer(number_integer_t v) override { return text(std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override {
+    if (top() == Role::kStack && key_ == "count") b_.count = v;
+    return text(std::to_string(v));
+  }
+  bool number_float(number_float_t, const string_t &) override { return scalar(); }
+  bool string(string_t &v) override { return text(v); }
+  bool binary(binary_t &) override { return scalar(); }
+  bool key(string_t &k) override {
+    tick();
+    key_ = k;
+    return true;
+  }
+  bool start_object(std::size_t) override {
+    tick();
+    Role r = Role::kOther;
+    switch (top()) {
+      case Role::kNone: r = Role::kTop; break;
+      case Role::kStacks:
+        r = Role::kStack;
+        b_.reset();
+        pid_.clear();
+        tgid_.clear();
+        break;
+      case Role::kFrames:
+        r = Role::kFrame;
+        frame_symbol_.clear();
+        frame_module_.clear();
+        frame_inlined_ = false;
+        break;
+      default:
+        break;
+    }
+    roles_.push_back(r);
+    return true;
+  }
+  bool end_object() override {
+    tick();
+    Role r = pop();
+    if (r == Role::kFrame) {
+      auto &out = kernel_frames_ ? b_.kernel : b_.user;
+      if (out.size() >= kMaxNodes)
+        throw LimitError("a stack of more than " + std::to_string(kMaxNodes) + " frames");
+      out.push_back(frame_name(frame_symbol_, frame_module_, kernel_frames_, frame_inlined_));
+    } else if (r == Role::kStack) {
+      b_.pid = tgid_.empty() ? pid_ : tgid_;
+      b_.emit();
+    }
+    return true;
+  }
+  bool start_array(std::size_t) override {
+    tick();
+    Role r = Role::kOther;
+    if (top() == Role::kTop && key_ == "stacks") {
+      r = Role::kStacks;
+      saw_stacks = true;
+    } else if (top() == Role::kStack && (key_ == "kernel_stack" || key_ == "user_stack")) {
+      r = Role::kFrames;
+      kernel_frames_ = key_ == "kernel_stack";
+      (kernel_frames_ ? b_.kernel : b_.user).clear();  // the last of repeated keys counts
+    } else if (top() == Role::kStacks) {
+      ++stats_.ignored_lines;  // not a stack object
+    }
+    roles_.push_back(r);
+    return true;
+  }
+  bool end_array() override {
+    tick();
+    pop();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string &, const nlohmann::detail::exception &e) override {
+    throw FormatError(std::string("not valid JSON: ") + e.what());
+  }
+
+ private:
+  enum class Role { kNone, kTop, kStacks, kStack, kFrames, kFrame, kOther };
+  Role top() const { return roles_.empty() ? Role::kNone : roles_.back(); }
+  Role pop() {
+    Role r = top();
+    if (!roles_.empty()) roles_.pop_back();
+    return r;
+  }
+  void tick() { in_.reset_count(); }
+  bool scalar() {
+    tick();
+    if (top() == Role::kStacks) ++stats_.ignored_lines;  // not a stack object
+    return true;
+  }
+  // A string or integer value: the fields that name things.
+  bool text(const std::string &v) {
+    tick();
+    if (top() == Role::kStack) {
+      if (key_ == "comm") b_.process = v;
+      else if (key_ == "tgid") tgid_ = v;
+      else if (key_ == "pid") pid_ = v;
+      else if (key_ == "cgroup") b_.cgroup = v;
+    } else if (top() == Role::kFrame) {
+      if (key_ == "symbol") frame_symbol_ = v;
+      else if (key_ == "module") frame_module_ = v;
+    } else if (top() == Role::kStacks) {
+      ++stats_.ignored_lines;
+    }
+    return true;
+  }
+
+  JsonSource &in_;
+  StackBuilder b_;
+  ReadStats &stats_;
+  std::vector<Role> roles_;
+  std::string key_;  // the last key seen (of the innermost object)
+  std::string pid_, tgid_;
+  bool kernel_frames_ = false;
+  std::string frame_symbol_, frame_module_;
+  bool frame_inlined_ = false;
+};
 
 void read_json(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
-  std::string text = src.rest();
-  StackBuilder b(profile, options, stats);
-  bool saw_stacks = false;
-  std::string key1;  // the current key of the top-level object
-  auto take = [&](const nlohmann::json &o) {
-    if (!o.is_object()) {
-      ++stats.ignored_lines;
-      return;
-    }
-    b.reset();
-    auto frames = [&](const char *key, std::vector<std::string> &out, bool kernel) {
-      auto it = o.find(key);
-      if (it == o.end() || !it->is_array()) return;
-      for (const auto &fr : *it) {
-        if (!fr.is_object()) continue;
-        bool inlined = fr.value("inlined", false);
-        out.push_back(frame_name(json_string(fr, "symbol"), json_string(fr, "module"), kernel,
-                                 inlined));
-      }
-    };
-    frames("kernel_stack", b.kernel, true);
-    frames("user_stack", b.user, false);
-    b.process = json_string(o, "comm");
-    b.pid = json_string(o, "tgid");
-    if (b.pid.empty()) b.pid = json_string(o, "pid");
-    b.cgroup = json_string(o, "cgroup");
-    auto c = o.find("count");
-    if (c != o.end() && c->is_number_unsigned()) b.count = c->get<uint64_t>();
-    b.emit();
-  };
+  JsonSource source(src);
+  std::istream in(&source);
+  JsonStacks stacks(source, profile, options, stats);
   try {
-    nlohmann::json::parser_callback_t cb = [&](int depth, nlohmann::json::parse_event_t event,
-                                               nlohmann::json &parsed) {
-      using E = nlohmann::json::parse_event_t;
-      if (depth == 1 && event == E::key) {
-        key1 = parsed.get<std::string>();
-        if (key1 == "stacks") saw_stacks = true;
-      }
-      if (depth == 2 && event == E::object_end && key1 == "stacks") {
-        take(parsed);
-        return false;  // processed: do not keep it in memory
-      }
-      return true;
-    };
-    nlohmann::json rest = nlohmann::json::parse(text, cb);  // stacks already taken
-    (void)rest;
+    nlohmann::json::sax_parse(in, &stacks);
   } catch (const nlohmann::json::exception &e) {
-    throw InputError(std::string("not valid JSON: ") + e.what());
+    throw FormatError(std::string("not valid JSON: ") + e.what());
+  } catch (const LimitError &e) {
+    throw LineError{0, e.what()};
   }
-  if (!saw_stacks) throw InputError("JSON input has no \"stacks\" array (docs/stack-format.md)");
+  if (!stacks.saw_stacks)
+    throw FormatError("JSON input has no \"stacks\" array (docs/stack-format.md)");
 }
 
-// `perf script` (with -g): a header line per sample, then one indented line
-// per frame, innermost first, then a blank line.
-void read_perf(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
-  StackBuilder b(profile, options, stats);
-  bool in_sample = false;
-  std::string_view line;
-  auto flush = [&] {
-    if (in_sample) b.emit();
-    in_sample = false;
-  };
-  while (src.next(line)) {
-    if (trim(line).empty()) {
-      flush();
+// ---------------------------------------------------------------- perf script
+
+// `perf script` output folded as stackcollapse-perf.pl folds it by default
+// (docs/flame.md, "perf script input"), so that a graph drawn from either
+// is the same graph.  Its rules are regular expressions over each line; the
+// matchers below give the same answer, capture for capture, as those
+// expressions do under Perl's leftmost, greedy-then-backtracking semantics,
+// in linear time.
+
+// Perl's \s (without Unicode rules), \d and \w.
+bool perl_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+bool perl_digit(char c) { return c >= '0' && c <= '9'; }
+bool perl_word(char c) {
+  return perl_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+// A sample's header line: "COMM  TID ..." or "COMM  PID/TID ...", COMM two
+// characters or more and possibly holding spaces, the first number followed
+// by white space.  COMM is the shortest prefix (of at least two characters,
+// starting with a non-space) followed by white space and a token of the
+// form DIGITS[/...[DIGITS]] that white space follows.  `tid` is empty when
+// the token has no second number.
+struct PerfHeader {
+  std::string_view comm, pid, tid;
+};
+
+bool match_perf_header(std::string_view line, PerfHeader &h) {
+  const size_t n = line.size();
+  if (n == 0 || perl_space(line[0])) return false;
+  size_t e = 2;
+  while (e < n) {
+    if (!perl_space(line[e])) {
+      ++e;
       continue;
     }
-    if (line[0] == '#') continue;  // perf script --header
-    if (is_space(line[0])) {
-      FrameText f;
-      if (!in_sample || !parse_frame_text(line, f)) {
-        ++stats.ignored_lines;
-        continue;
-      }
-      bool kernel = f.addr >= 0xffff800000000000ull || f.module == "[kernel.kallsyms]";
-      (kernel ? b.kernel : b.user).push_back(frame_name(f.symbol, f.module, kernel));
-      continue;
+    size_t w = e;
+    while (w < n && perl_space(line[w])) ++w;
+    // the token after this run of white space
+    size_t t = w;
+    while (t < n && perl_digit(line[t])) ++t;
+    const size_t d1 = t;
+    while (t < n && line[t] == '/') ++t;
+    const size_t d2 = t;
+    while (t < n && perl_digit(line[t])) ++t;
+    if (d1 > w && t < n && perl_space(line[t])) {
+      h.comm = line.substr(0, e);
+      h.pid = line.substr(w, d1 - w);
+      h.tid = line.substr(d2, t - d2);
+      return true;
     }
-    // header: "comm  pid/tid [cpu] time: period event: ..."; comm may hold spaces
-    flush();
-    b.reset();
-    size_t pos = 0;
-    std::string_view comm, id;
-    while (pos < line.size()) {
-      size_t start = line.find_first_not_of(" \t", pos);
-      if (start == std::string_view::npos) break;
-      size_t end = line.find_first_of(" \t", start);
-      if (end == std::string_view::npos) end = line.size();
-      std::string_view tok = line.substr(start, end - start);
-      size_t slash = tok.find('/');
-      if (start > 0 && all_digits(tok.substr(0, slash)) &&
-          (slash == std::string_view::npos || all_digits(tok.substr(slash + 1)))) {
-        comm = trim(line.substr(0, start));
-        id = tok.substr(0, slash);
-        break;
-      }
-      pos = end;
-    }
-    if (comm.empty()) {
-      ++stats.ignored_lines;
-      continue;
-    }
-    b.process.assign(comm);
-    b.pid.assign(id);
-    in_sample = true;
+    e = w;  // a later start in the same run meets the same token
   }
-  flush();
+  return false;
+}
+
+// The event and period of a header line, when it ends in "...: [PERIOD]
+// EVENT:" (white space around): the last token ends in ':' and follows
+// white space, an optional number and optional white space, and a ':'.
+// `period` is empty when there is no number.  A header whose event is
+// followed by more (a tracepoint's fields) has none: its sample counts 1
+// and is kept whatever its event.
+bool match_perf_event(std::string_view line, std::string_view &period, std::string_view &event) {
+  size_t end = line.size();
+  while (end > 0 && perl_space(line[end - 1])) --end;
+  size_t k = end;
+  while (k > 0 && !perl_space(line[k - 1])) --k;
+  if (k == 0 || end - k < 2 || line[end - 1] != ':') return false;
+  size_t j = k;
+  while (j > 0 && perl_space(line[j - 1])) --j;
+  const size_t digits_end = j;
+  while (j > 0 && perl_digit(line[j - 1])) --j;
+  const size_t digits_start = j;
+  while (j > 0 && perl_space(line[j - 1])) --j;
+  if (j == 0 || line[j - 1] != ':') return false;
+  period = line.substr(digits_start, digits_end - digits_start);
+  event = line.substr(k, end - 1 - k);
+  return true;
+}
+
+// A frame line: "[ws]ADDR[ws]SYMBOL (MODULE)" and anything after.  ADDR is
+// a run of word characters; MODULE lies between the last " (" that a ')'
+// follows and the last ')'; SYMBOL is what is between (at least one
+// character; ADDR gives up its last characters if SYMBOL needs them).
+struct PerfFrame {
+  std::string_view addr, symbol, module;
+};
+
+bool match_perf_frame(std::string_view line, PerfFrame &f) {
+  const size_t n = line.size();
+  size_t w0 = 0;
+  while (w0 < n && perl_space(line[w0])) ++w0;
+  size_t w = w0;
+  while (w < n && perl_word(line[w])) ++w;
+  if (w == w0) return false;
+  size_t s = w;
+  while (s < n && perl_space(line[s])) ++s;
+  const size_t close = line.rfind(')');
+  if (close == std::string_view::npos || close < w0 + 4) return false;
+  size_t j = close - 2;  // " (" at j, j + 2 <= close
+  for (;; --j) {
+    if (line[j] == ' ' && line[j + 1] == '(') break;
+    if (j == w0 + 2) return false;
+  }
+  s = std::min(s, j - 1);  // SYMBOL is not empty
+  f.addr = line.substr(w0, std::min(w, s) - w0);
+  f.symbol = line.substr(s, j - s);
+  f.module = line.substr(j + 2, close - j - 2);
+  return true;
+}
+
+// Drops a final "+0x" and lower-case hex digits (perf's symbol offset).
+std::string_view strip_perf_offset(std::string_view s) {
+  size_t r = s.size();
+  while (r > 0 && (perl_digit(s[r - 1]) || (s[r - 1] >= 'a' && s[r - 1] <= 'f'))) --r;
+  if (r == s.size() || r < 3 || s.substr(r - 3, 3) != "+0x") return s;
+  return s.substr(0, r - 3);
+}
+
+class PerfFolder {
+ public:
+  PerfFolder(Profile &profile, const ReadOptions &options, ReadStats &stats)
+      : profile_(profile), options_(options), po_(options.perf), stats_(stats),
+        event_filter_(options.perf.event_filter) {
+    stats_.event = event_filter_;
+  }
+
+  void line(std::string_view line, uint64_t lineno) {
+    if (!line.empty() && line[0] == '#') return;  // perf script --header
+    if (line.empty()) {
+      end_of_sample(lineno);
+      return;
+    }
+    PerfHeader h;
+    PerfFrame f;
+    if (match_perf_header(line, h)) {
+      header(line, h, lineno);
+    } else if (match_perf_frame(line, f)) {
+      if (has_pname_) frame(f, lineno);
+    } else {
+      ++stats_.ignored_lines;
+    }
+  }
+
+ private:
+  // A sample ends at an empty line (only there: a sample not followed by
+  // one is not counted, nor is a line of spaces an end).
+  void end_of_sample(uint64_t lineno) {
+    if (!has_pname_) return;
+    folded_.clear();
+    if (options_.per_cgroup) folded_ = "[no cgroup];";
+    folded_ += pname_;
+    for (size_t i = group_ends_.size(); i-- > 0;) {
+      size_t begin = i ? group_ends_[i - 1] : 0;
+      folded_ += ';';
+      folded_.append(groups_, begin, group_ends_[i] - begin);
+    }
+    if (folded_.size() > kMaxLineBytes)
+      throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
+                                  " bytes"};
+    try {
+      if (options_.baseline)
+        profile_.add_folded(folded_, 0, period_);
+      else
+        profile_.add_folded(folded_, period_, 0);
+    } catch (const LimitError &e) {
+      throw LineError{lineno, e.what()};
+    }
+    ++stats_.stacks;
+    stats_.samples += period_;  // at most kMaxCount: add_folded checked
+    groups_.clear();
+    group_ends_.clear();
+    has_pname_ = false;
+  }
+
+  void header(std::string_view line, const PerfHeader &h, uint64_t lineno) {
+    std::string_view period, event;
+    if (match_perf_event(line, period, event)) {
+      if (event_filter_.empty()) {
+        event_filter_.assign(event);
+        stats_.event = event_filter_;
+      } else if (event != event_filter_) {
+        if (stats_.other_event_samples++ == 0) stats_.other_event.assign(event);
+        return;  // the sample's frames are dropped: the previous one ended
+      }
+    }
+    // "PID/0" (a swapper's TID) and a period "0" read as absent
+    std::string_view pid = h.pid, tid = h.tid;
+    if (tid.empty() || tid == "0") {
+      tid = pid;
+      pid = "?";
+    } else {
+      stats_.has_pid = true;
+    }
+    if (period.empty() || period == "0") {
+      period_ = 1;
+    } else {
+      auto r = std::from_chars(period.data(), period.data() + period.size(), period_);
+      if (r.ec != std::errc() || period_ > kMaxCount)
+        throw LineError{lineno, "a sample period beyond the limit of " + std::to_string(kMaxCount)};
+    }
+    pname_.assign(h.comm);
+    if (po_.tid) {
+      pname_.append("-").append(pid).append("/").append(tid);
+    } else if (po_.pid) {
+      pname_.append("-").append(pid);
+    } else if (options_.per_pid) {
+      pname_.append("[").append(pid == "?" ? tid : pid).append("]");
+    }
+    std::replace(pname_.begin(), pname_.end(), ' ', '_');
+    java_ = pname_.starts_with("java");
+    has_pname_ = true;
+  }
+
+  void frame(const PerfFrame &f, uint64_t lineno) {
+    std::string_view raw = strip_perf_offset(f.symbol);
+    if (!raw.empty() && raw[0] == '(') return;  // "(process name)"
+    // "a->b->c": a frame and the frames inlined into it; empty names at
+    // the end are dropped (as Perl's split drops them)
+    pieces_.clear();
+    for (size_t pos = 0; pos <= raw.size();) {
+      size_t arrow = raw.find("->", pos);
+      if (arrow == std::string_view::npos) arrow = raw.size();
+      pieces_.push_back(raw.substr(pos, arrow - pos));
+      pos = arrow + 2;
+    }
+    while (!pieces_.empty() && pieces_.back().empty()) pieces_.pop_back();
+    if (pieces_.empty()) return;
+    group_.clear();
+    for (size_t i = 0; i < pieces_.size(); ++i) {
+      if (i > 0) group_ += ';';
+      append_frame(pieces_[i], f, i > 0);
+    }
+    if (groups_.size() + group_.size() + group_ends_.size() + pname_.size() > kMaxLineBytes)
+      throw LineError{lineno, "a stack longer than the limit of " + std::to_string(kMaxLineBytes) +
+                                  " bytes"};
+    groups_ += group_;
+    group_ends_.push_back(static_cast<uint32_t>(groups_.size()));
+  }
+
+  void append_frame(std::string_view func, const PerfFrame &f, bool inlined) {
+    std::string &out = name_;
+    if (func == "[unknown]") {
+      out = "[";
+      if (f.module != "[unknown]") {
+        size_t slash = f.module.rfind('/');
+        out += slash == std::string_view::npos ? f.module : f.module.substr(slash + 1);
+      } else {
+        out += "unknown";
+      }
+      if (po_.addrs) out.append(" <").append(f.addr).append(">");
+      out += "]";
+    } else {
+      out.assign(func);
+    }
+    std::replace(out.begin(), out.end(), ';', ':');
+    if (!po_.keep_args && !looks_like_go_method(out)) cut_arguments(out);
+    std::erase_if(out, [](char c) { return c == '"' || c == '\''; });
+    if (java_ && out.starts_with('L') && out.find('/') != std::string::npos) out.erase(0, 1);
+    if (inlined) {
+      if (out.find("_[i]") == std::string::npos) out += kInlinedSuffix;
+    } else if (po_.kernel && (f.module.starts_with('[') || f.module.ends_with("vmlinux")) &&
+               f.module.find("unknown") == std::string_view::npos) {
+      out += kKernelSuffix;
+    } else if (po_.jit && is_perf_map(f.module)) {
+      if (out.find("_[j]") == std::string::npos) out += "_[j]";
+    }
+    group_ += out;
+  }
+
+  // "net/http.(*Client).Do": a ".(" before a ")."
+  static bool looks_like_go_method(std::string_view s) {
+    size_t open = s.find(".(");
+    if (open == std::string_view::npos) return false;
+    size_t close = s.rfind(").");
+    return close != std::string_view::npos && close >= open + 2;
+  }
+
+  // Cuts at the first '(' that does not open "(anonymous namespace)".
+  static void cut_arguments(std::string &s) {
+    static constexpr std::string_view kAnon = "anonymous namespace)";
+    for (size_t p = s.find('('); p != std::string::npos; p = s.find('(', p + 1)) {
+      if (std::string_view(s).substr(p + 1, kAnon.size()) != kAnon) {
+        s.resize(p);
+        return;
+      }
+    }
+  }
+
+  // "/tmp/perf-PID.map" anywhere in the module
+  static bool is_perf_map(std::string_view m) {
+    static constexpr std::string_view kPrefix = "/tmp/perf-";
+    for (size_t p = m.find(kPrefix); p != std::string_view::npos; p = m.find(kPrefix, p + 1)) {
+      size_t q = p + kPrefix.size();
+      size_t d = q;
+      while (d < m.size() && perl_digit(m[d])) ++d;
+      if (d > q && m.substr(d, 4) == ".map") return true;
+    }
+    return false;
+  }
+
+  Profile &profile_;
+  const ReadOptions &options_;
+  const PerfOptions &po_;
+  ReadStats &stats_;
+  std::string event_filter_;
+  bool has_pname_ = false;
+  bool java_ = false;
+  std::string pname_;
+  uint64_t period_ = 1;
+  // the frames of each frame line (";"-joined), innermost line first, one
+  // after the other; group_ends_ marks where each ends.  With their ';'
+  // separators they are at most kMaxLineBytes: offsets fit 32 bits.
+  std::string groups_;
+  std::vector<uint32_t> group_ends_;
+  std::string group_, name_, folded_;
+  std::vector<std::string_view> pieces_;
+};
+
+void read_perf(LineSource &src, Profile &profile, const ReadOptions &options, ReadStats &stats) {
+  PerfFolder folder(profile, options, stats);
+  std::string_view line;
+  while (src.next(line)) folder.line(line, src.line_number());
 }
 
 bool looks_folded(std::string_view line) {
@@ -670,8 +1111,7 @@ std::string frame_name(std::string_view symbol, std::string_view module, bool ke
   } else {
     out.assign(s);
   }
-  // ';' separates frames in folded stacks
-  std::replace(out.begin(), out.end(), ';', ':');
+  clean_name(out);
   if (kernel)
     out += kKernelSuffix;
   else if (inlined)
@@ -706,8 +1146,8 @@ std::optional<InputFormat> detect_input_format(std::string_view head) {
   if (t.empty()) return std::nullopt;
   if (t.front() == '{') return InputFormat::kJson;
   // look at whole lines only (the last one may be cut)
-  int folded = 0, lines = 0;
-  bool header_seen = false;
+  int folded = 0, lines = 0, perf_headers = 0;
+  bool header_seen = false, after_perf_header = false;
   size_t pos = 0;
   while (pos < head.size() && lines < 200) {
     size_t nl = head.find('\n', pos);
@@ -725,11 +1165,22 @@ std::optional<InputFormat> detect_input_format(std::string_view head) {
       if (header_seen && parse_frame_text(line, f)) return InputFormat::kPerf;
       continue;
     }
-    if (line[0] != '#') header_seen = true;
+    if (line[0] == '#') continue;
+    header_seen = true;
+    // older perf writes frame lines without indentation
+    PerfFrame pf;
+    if (after_perf_header && match_perf_frame(line, pf) && is_hex(pf.addr))
+      return InputFormat::kPerf;
+    PerfHeader ph;
+    std::string_view period, event;
+    after_perf_header = match_perf_header(line, ph);
+    if (after_perf_header && match_perf_event(line, period, event)) ++perf_headers;
     if (looks_folded(line)) ++folded;
   }
   if (pos < head.size() && lines == 0 && looks_folded(head.substr(pos))) return InputFormat::kFolded;
   if (folded > 0 && folded * 2 >= lines) return InputFormat::kFolded;
+  // samples without frames only (perf record without -g)
+  if (perf_headers > 0 && folded == 0) return InputFormat::kPerf;
   return std::nullopt;
 }
 
@@ -742,7 +1193,7 @@ ReadStats read_source(LineSource &src, Profile &profile, const ReadOptions &opti
   if (format == InputFormat::kAuto) {
     auto d = detect_input_format(src.head());
     if (!d)
-      throw InputError(label +
+      throw FormatError(label +
                        ": cannot tell its format (a stack report, JSON report, folded stacks "
                        "or perf script output was expected); give --input-format");
     format = *d;
@@ -756,11 +1207,16 @@ ReadStats read_source(LineSource &src, Profile &profile, const ReadOptions &opti
       case InputFormat::kPerf: read_perf(src, profile, options, stats); break;
       case InputFormat::kAuto: break;
     }
+  } catch (const LineError &e) {
+    throw FormatError(label + (e.line ? ":" + std::to_string(e.line) : std::string()) + ": " +
+                      e.why);
+  } catch (const FormatError &e) {
+    throw FormatError(label + ": " + e.what());
   } catch (const InputError &e) {
     throw InputError(label + ": " + e.what());
   }
   if (stats.stacks == 0)
-    throw InputError(label + ": no stacks in this " + input_format_name(format) + " input");
+    throw FormatError(label + ": no stacks in this " + input_format_name(format) + " input");
   return stats;
 }
 

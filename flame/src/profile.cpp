@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <string>
 
 #include "hash.h"
 
@@ -134,6 +135,9 @@ struct Profile::Impl {
   }
 
   NodeId new_node(NodeId par, uint32_t nm) {
+    if (name.size() >= kMaxNodes)
+      throw LimitError("more than the limit of " + std::to_string(kMaxNodes) +
+                       " distinct call paths");
     NodeId n = static_cast<NodeId>(name.size());
     name.push_back(nm);
     parent.push_back(par);
@@ -197,7 +201,15 @@ Profile::~Profile() = default;
 Profile::Profile(Profile &&) noexcept = default;
 Profile &Profile::operator=(Profile &&) noexcept = default;
 
+void Profile::count_sums(uint64_t value, uint64_t base) {
+  if (value > kMaxCount - sum_value_ || base > kMaxCount - sum_base_)
+    throw LimitError("the counts add up to more than the limit of " + std::to_string(kMaxCount));
+  sum_value_ += value;
+  sum_base_ += base;
+}
+
 void Profile::add(std::span<const std::string_view> frames, uint64_t value, uint64_t base) {
+  count_sums(value, base);
   Impl &m = *impl_;
   NodeId n = kRoot;
   if (options_.reverse) {
@@ -214,6 +226,7 @@ void Profile::add(std::span<const std::string_view> frames, uint64_t value, uint
 uint64_t Profile::folded_hash(std::string_view stack) { return hash_bytes(stack); }
 
 void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base, uint64_t h) {
+  count_sums(value, base);
   Impl &m = *impl_;
   if (base) differential_ = true;
   ++stacks_added_;
@@ -244,6 +257,10 @@ void Profile::add_folded(std::string_view stack, uint64_t value, uint64_t base, 
   }
   if (options_.reverse) std::reverse(m.scratch.begin(), m.scratch.end());
   if (cache) {
+    // every distinct stack ends in a call path of its own
+    if (m.line_table.size() >= kMaxNodes)
+      throw LimitError("more than the limit of " + std::to_string(kMaxNodes) +
+                       " distinct call paths");
     m.line_bytes += stack.size();
     LineEntry e;
     e.h = h;

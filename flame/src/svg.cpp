@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <vector>
 
 #include "flame/render.h"
 
@@ -132,14 +133,14 @@ class SvgWriter {
         max_delta_ = std::max<uint64_t>(max_delta_, static_cast<uint64_t>(d < 0 ? -d : d));
       }
     }
-    if (total_) measure(Profile::kRoot, 0);
+    if (total_) measure(Profile::kRoot);
     ypad1_ = o_.font_size * 3 + (o_.subtitle.empty() ? 0 : o_.font_size * 1.5);
     ypad2_ = o_.font_size * 2 + 10;
     height_ = std::ceil(ypad1_ + (stats_.depth + 1) * o_.frame_height + ypad2_);
     header();
     if (total_) {
       out_ << "<g id=\"frames\">\n";
-      emit(Profile::kRoot, 0, 0);
+      emit_all(Profile::kRoot);
       out_ << "</g>\n";
     } else {
       out_ << "<text x=\"" ;
@@ -161,10 +162,17 @@ class SvgWriter {
     return static_cast<double>(p_.total(n)) * px_per_count_ >= min_px_;
   }
 
-  void measure(Profile::NodeId n, unsigned depth) {
-    if (!drawn(n)) return;
-    stats_.depth = std::max(stats_.depth, depth);
-    for (Profile::NodeId c : p_.children(n)) measure(c, depth + 1);
+  // The deepest level drawn.  Stacks can be as deep as a line is long: a
+  // walk with a stack of its own, not recursion.
+  void measure(Profile::NodeId root) {
+    std::vector<std::pair<Profile::NodeId, unsigned>> todo{{root, 0}};
+    while (!todo.empty()) {
+      auto [n, depth] = todo.back();
+      todo.pop_back();
+      if (!drawn(n)) continue;
+      stats_.depth = std::max(stats_.depth, depth);
+      for (Profile::NodeId c : p_.children(n)) todo.push_back({c, depth + 1});
+    }
   }
 
   std::string title_text() const {
@@ -269,10 +277,36 @@ class SvgWriter {
     return frame_color(name, o_.palette);
   }
 
-  void emit(Profile::NodeId n, unsigned depth, uint64_t x) {
+  // Every frame, parents before their children and children in drawing
+  // order, as a recursive walk would, with a stack of its own.
+  void emit_all(Profile::NodeId root) {
+    struct Todo {
+      Profile::NodeId n;
+      unsigned depth;
+      uint64_t x;
+    };
+    std::vector<Todo> todo{{root, 0, 0}};
+    std::vector<Todo> kids;
+    while (!todo.empty()) {
+      Todo t = todo.back();
+      todo.pop_back();
+      if (!emit(t.n, t.depth, t.x)) continue;
+      kids.clear();
+      uint64_t cx = t.x;
+      for (Profile::NodeId c : p_.children(t.n)) {
+        kids.push_back({c, t.depth + 1, cx});
+        cx += p_.total(c);
+      }
+      todo.insert(todo.end(), kids.rbegin(), kids.rend());
+    }
+  }
+
+  // One frame; false when it is too narrow to draw (then neither are its
+  // children).
+  bool emit(Profile::NodeId n, unsigned depth, uint64_t x) {
     if (!drawn(n)) {
       ++stats_.omitted;
-      return;
+      return false;
     }
     ++stats_.frames;
     const uint64_t t = p_.total(n);
@@ -329,12 +363,7 @@ class SvgWriter {
     }
     out_ << "</text></g>\n";
     out_.maybe_flush();
-
-    uint64_t cx = x;
-    for (Profile::NodeId c : p_.children(n)) {
-      emit(c, depth + 1, cx);
-      cx += p_.total(c);
-    }
+    return true;
   }
 
   const Profile &p_;

@@ -2,6 +2,7 @@
 #include <charconv>
 #include <functional>
 #include <unordered_map>
+#include <vector>
 
 #include "flame/render.h"
 
@@ -23,17 +24,31 @@ void flush_if_big(std::string &buf, std::ostream &os) {
 }
 
 // Visits every node below the root in drawing order with its depth (1 for
-// the root's children).
+// the root's children): pre before its children, post after them.  Stacks
+// can be as deep as a line is long: a walk with a stack of its own, not
+// recursion.
 void walk(const Profile &p, const std::function<void(Profile::NodeId, unsigned)> &pre,
           const std::function<void(Profile::NodeId, unsigned)> &post) {
-  std::function<void(Profile::NodeId, unsigned)> visit = [&](Profile::NodeId n, unsigned depth) {
-    for (Profile::NodeId c : p.children(n)) {
-      pre(c, depth + 1);
-      visit(c, depth + 1);
-      post(c, depth + 1);
-    }
+  struct Level {
+    Profile::NodeId node;
+    std::vector<Profile::NodeId> kids;
+    size_t next = 0;
   };
-  visit(Profile::kRoot, 0);
+  std::vector<Level> path;
+  path.push_back({Profile::kRoot, p.children(Profile::kRoot)});
+  while (!path.empty()) {
+    Level &top = path.back();
+    const unsigned depth = static_cast<unsigned>(path.size() - 1);
+    if (top.next == top.kids.size()) {
+      Profile::NodeId done = top.node;
+      path.pop_back();
+      if (done != Profile::kRoot) post(done, depth);
+      continue;
+    }
+    Profile::NodeId c = top.kids[top.next++];
+    pre(c, depth + 1);
+    path.push_back({c, p.children(c)});
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Unit tests of the flame library on fixed inputs.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -272,15 +273,313 @@ TEST(Perf, SamplesBecomeStacks) {
   p.finish();
   EXPECT_EQ(st.format, InputFormat::kPerf);
   EXPECT_EQ(st.stacks, 3u);
+  EXPECT_EQ(st.samples, 750000u);
+  EXPECT_EQ(st.event, "cpu-clock:pppH");
+  // the comm's space becomes '_', offsets and argument lists go, kernel
+  // frames carry no suffix and no separator, an unresolved frame is named
+  // after its module
   EXPECT_EQ(folded(p),
-            "Web Content;main;std::vector<int, std::allocator<int> >::push_back(int const&);"
-            "__GI___libc_write;-;entry_SYSCALL_64_after_hwframe_[k];do_syscall_64_[k] 1\n"
-            "app;main;[app] 1\n"
-            "swapper;default_idle_[k] 1\n");
+            "Web_Content;main;std::vector<int, std::allocator<int> >::push_back;"
+            "__GI___libc_write;entry_SYSCALL_64_after_hwframe;do_syscall_64 250000\n"
+            "app;main;[app] 250000\n"
+            "swapper;default_idle 250000\n");
   ReadOptions o;
   o.per_pid = true;
   auto q = read_text(kPerf, o);
-  EXPECT_NE(folded(q).find("Web Content[1234];main"), std::string::npos);
+  EXPECT_NE(folded(q).find("Web_Content[1234];main"), std::string::npos);
+  EXPECT_NE(folded(q).find("app[99];main"), std::string::npos);  // only a TID: that one
+}
+
+template <class... Flags>
+PerfOptions with(Flags... flags) {
+  PerfOptions o;
+  ((o.*flags = true), ...);
+  return o;
+}
+PerfOptions only_event(std::string event) {
+  PerfOptions o;
+  o.event_filter = std::move(event);
+  return o;
+}
+
+// One case per layout and rule of stackcollapse-perf.pl's default folding;
+// each expected line is the rule applied by hand.
+std::string fold_perf(std::string_view text, PerfOptions po = {}, ReadStats *stats = nullptr) {
+  ReadOptions ro;
+  ro.format = InputFormat::kPerf;
+  ro.perf = std::move(po);
+  Profile p;
+  ReadStats st = read_input_text(text, p, ro);
+  if (stats) *stats = st;
+  p.finish();
+  return folded(p);
+}
+
+TEST(Perf, FrameLinesWithoutIndentation) {
+  // older perf: frames start at the line's first column
+  const char *old =
+      "swapper     0 [000] 158665.570607: cpu-clock: \n"
+      "ffffffff8103ce3b native_safe_halt ([kernel.kallsyms])\n"
+      "ffffffff8101c6a3 default_idle ([kernel.kallsyms])\n"
+      "ffffffff81aebbfe start_kernel ([kernel.kallsyms].init.text)\n"
+      "\n"
+      "java 25607 4794564.109216: cpu-clock:\n"
+      "7f722d142778 Ljava/io/PrintStream;::print (/tmp/perf-19982.map)\n"
+      "7f722d0077a0 Interpreter (/tmp/perf-19982.map)\n"
+      "\n";
+  EXPECT_EQ(detect_input_format(old), InputFormat::kPerf);
+  ReadStats st;
+  EXPECT_EQ(fold_perf(old, {}, &st),
+            "java;Interpreter;java/io/PrintStream:::print 1\n"
+            "swapper;start_kernel;default_idle;native_safe_halt 1\n");
+  EXPECT_EQ(st.ignored_lines, 0u);
+  // with the tab and padded addresses of perf 3.x, the same stacks
+  std::string tabbed = old;
+  for (size_t p = 0; (p = tabbed.find("\nf", p)) != std::string::npos; p += 2) tabbed.insert(p + 1, "\t");
+  for (size_t p = 0; (p = tabbed.find("\n7", p)) != std::string::npos; p += 2) tabbed.insert(p + 1, "\t    ");
+  EXPECT_EQ(fold_perf(tabbed), fold_perf(old));
+}
+
+TEST(Perf, PeriodWeighsEachSample) {
+  const char *text =
+      "dd 4123 [001] 100.000001:     250000 cpu-clock: \n"
+      "\t    7f01 read+0x12 (/usr/lib/libc.so.6)\n"
+      "\n"
+      "dd 4123 [001] 100.000002:     125000 cpu-clock: \n"
+      "\t    7f01 read+0x14 (/usr/lib/libc.so.6)\n"
+      "\n"
+      "dd 4123 [001] 100.000003:          0 cpu-clock: \n"  // 0 counts as 1
+      "\t    7f01 write+0x1 (/usr/lib/libc.so.6)\n"
+      "\n"
+      "dd 4123 100.000004: cpu-clock:\n"  // no period field: 1
+      "\t    7f01 write+0x1 (/usr/lib/libc.so.6)\n"
+      "\n";
+  ReadStats st;
+  EXPECT_EQ(fold_perf(text, {}, &st), "dd;read 375000\ndd;write 2\n");
+  EXPECT_EQ(st.samples, 375002u);
+  // a period beyond what a profile can sum is malformed input
+  Profile p;
+  ReadOptions ro;
+  ro.format = InputFormat::kPerf;
+  EXPECT_THROW(
+      read_input_text("dd 1 1.0: 99999999999999999999 cpu-clock:\n\t1 a (m)\n\n", p, ro),
+      FormatError);
+}
+
+TEST(Perf, FirstEventOnlyUnlessFiltered) {
+  const char *text =
+      "app 7 1.000: 1000 cycles: \n"
+      "\t1 hot (/bin/app)\n"
+      "\n"
+      "app 7 1.001: 3000 instructions: \n"
+      "\t1 hot (/bin/app)\n"
+      "\t2 main (/bin/app)\n"
+      "\n"
+      "app 7 1.002: 500 cycles: \n"
+      "\t2 main (/bin/app)\n"
+      "\n"
+      "app 7 1.003: 700 instructions: \n"
+      "\t2 main (/bin/app)\n"
+      "\n";
+  ReadStats st;
+  EXPECT_EQ(fold_perf(text, {}, &st), "app;hot 1000\napp;main 500\n");
+  EXPECT_EQ(st.event, "cycles");
+  EXPECT_EQ(st.other_event_samples, 2u);
+  EXPECT_EQ(st.other_event, "instructions");
+  EXPECT_EQ(fold_perf(text, only_event("instructions"), &st),
+            "app;main 700\napp;main;hot 3000\n");
+  EXPECT_EQ(st.other_event_samples, 2u);
+  EXPECT_EQ(st.other_event, "cycles");
+  // a tracepoint header ends in its fields, not in its event: its samples
+  // count 1 each and are kept whatever the filter
+  const char *trace =
+      "sleep 88 [000] 5.5: sched:sched_switch: prev_comm=sleep prev_pid=88 ==> next_comm=swapper\n"
+      "\tffffffff81 __schedule+0x2 ([kernel.kallsyms])\n"
+      "\n"
+      "sleep 88 [000] 5.6: 10 cycles: \n"
+      "\tffffffff81 __schedule+0x2 ([kernel.kallsyms])\n"
+      "\n";
+  EXPECT_EQ(fold_perf(trace), "sleep;__schedule 11\n");
+  EXPECT_EQ(fold_perf(trace, only_event("instructions")), "sleep;__schedule 1\n");
+}
+
+TEST(Perf, ArgumentListsAreCutUnlessKept) {
+  const char *text =
+      "node 9 1.0: 1 cpu-clock:\n"
+      "\t55 node::Start(int, char**) (/usr/bin/node)\n"
+      "\t56 v8::(anonymous namespace)::Run(v8::Isolate*) (/usr/bin/node)\n"
+      "\t57 net/http.(*Client).Do (/usr/bin/gosrv)\n"
+      "\t58 RegExp:[&<>\"'] (/tmp/perf-9.map)\n"
+      "\t59 a;b(int) (/usr/bin/node)\n"
+      "\t5a (process) (/usr/bin/node)\n"
+      "\t5b (anonymous namespace)::Top() (/usr/bin/node)\n"
+      "\n";
+  // ';' inside a name becomes ':'; quotes go; a frame whose name starts
+  // with '(' is left out, even "(anonymous namespace)::"; Go method names
+  // keep their parentheses
+  EXPECT_EQ(fold_perf(text),
+            "node;a:b;RegExp:[&<>];net/http.(*Client).Do;v8::(anonymous namespace)::Run;node::Start 1\n");
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::keep_args)),
+            "node;a:b(int);RegExp:[&<>];net/http.(*Client).Do;"
+            "v8::(anonymous namespace)::Run(v8::Isolate*);node::Start(int, char**) 1\n");
+}
+
+TEST(Perf, AnnotationsOnlyWhenAsked) {
+  const char *text =
+      "app 7 1.0: 1 cpu-clock:\n"
+      "\tffffffff81 do_syscall_64+0x5d ([kernel.kallsyms])\n"
+      "\t8c3453 tcp_sendmsg (/lib/modules/4.3.0/build/vmlinux)\n"
+      "\t7d8 ipv4_conntrack_local+0x7f8f80b8 ([nf_conntrack_ipv4])\n"
+      "\t7fff1 __vdso_clock_gettime ([vdso])\n"
+      "\t7f722 Ljava/io/PrintStream;::print (/tmp/perf-19982.map)\n"
+      "\t7f7 [unknown] ([unknown])\n"
+      "\t4005 main (/bin/app)\n"
+      "\n";
+  EXPECT_EQ(fold_perf(text),
+            "app;main;[unknown];Ljava/io/PrintStream:::print;__vdso_clock_gettime;"
+            "ipv4_conntrack_local;tcp_sendmsg;do_syscall_64 1\n");
+  // --kernel: modules in brackets (but [unknown]) and vmlinux
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::kernel)),
+            "app;main;[unknown];Ljava/io/PrintStream:::print;__vdso_clock_gettime_[k];"
+            "ipv4_conntrack_local_[k];tcp_sendmsg_[k];do_syscall_64_[k] 1\n");
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::jit)),
+            "app;main;[unknown];Ljava/io/PrintStream:::print_[j];__vdso_clock_gettime;"
+            "ipv4_conntrack_local;tcp_sendmsg;do_syscall_64 1\n");
+  // inlined frames ("f->g" on one line) always get _[i]
+  EXPECT_EQ(fold_perf("app 7 1.0: 1 cpu-clock:\n\t1 outer->mid->inner+0x4 ([kernel.kallsyms])\n\n",
+                      with(&PerfOptions::kernel)),
+            "app;outer_[k];mid_[i];inner_[i] 1\n");
+}
+
+TEST(Perf, UnknownFramesNamedAfterTheirModule) {
+  const char *text =
+      "app 7 1.0: 1 cpu-clock:\n"
+      "\t7f01 [unknown] (/usr/lib/x86_64-linux-gnu/libc.so.6)\n"
+      "\t7f02 [unknown] ([unknown])\n"
+      "\tffffffff8 [unknown] ([kernel.kallsyms])\n"
+      "\n";
+  EXPECT_EQ(fold_perf(text), "app;[[kernel.kallsyms]];[unknown];[libc.so.6] 1\n");
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::addrs)),
+            "app;[[kernel.kallsyms] <ffffffff8>];[unknown <7f02>];[libc.so.6 <7f01>] 1\n");
+}
+
+TEST(Perf, EmptyStackIsTheProcessAlone) {
+  EXPECT_EQ(fold_perf("swapper     0 [000] 1.0:     250000 cpu-clock: \n\n"
+                      "swapper     0 [000] 1.1:     250000 cpu-clock: \n\n"),
+            "swapper 500000\n");
+}
+
+TEST(Perf, PidAndTidHeaders) {
+  const char *text =
+      "java 24636/25607 [000] 4794564.109216: 1 cycles:\n"
+      "\t1 Lorg/mozilla/javascript/MemberBox;.<init>(Ljava/lang/reflect/Method;)V (/tmp/perf-24636.map)\n"
+      "\n"
+      "V8 WorkerThread 24636/25608 [000] 94564.109216: 100 cycles:\n"
+      "\t2 Builtins_Call (/usr/bin/node)\n"
+      "\n"
+      "java 25609 4794564.109216: 1 cycles:\n"
+      "\n"
+      "swapper     0/0 [000] 1.0: 1 cycles:\n"
+      "\n";
+  EXPECT_EQ(fold_perf(text),
+            "V8_WorkerThread;Builtins_Call 100\n"
+            "java 1\n"
+            "java;org/mozilla/javascript/MemberBox:.<init> 1\n"
+            "swapper 1\n");
+  // a header without a PID names it '?'; a TID of 0 reads as no TID
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::pid)),
+            "V8_WorkerThread-24636;Builtins_Call 100\n"
+            "java-24636;org/mozilla/javascript/MemberBox:.<init> 1\n"
+            "java-? 1\n"
+            "swapper-? 1\n");
+  EXPECT_EQ(fold_perf(text, with(&PerfOptions::tid)),
+            "V8_WorkerThread-24636/25608;Builtins_Call 100\n"
+            "java-24636/25607;org/mozilla/javascript/MemberBox:.<init> 1\n"
+            "java-?/25609 1\n"
+            "swapper-?/0 1\n");
+}
+
+TEST(Perf, SamplesEndAtAnEmptyLineOnly) {
+  // a line of spaces does not end a sample (it is not part of one either);
+  // a sample that no empty line ends (a file cut short) is not counted
+  ReadStats st;
+  EXPECT_EQ(fold_perf("a1 1 1.0: c:\n\t1 f (m)\n   \n\t2 g (m)\n\nb2 2 2.0: c:\n\t1 h (m)\n",
+                      {}, &st),
+            "a1;g;f 1\n");
+  EXPECT_EQ(st.ignored_lines, 1u);
+  // frames before any header, and "perf script --header" comments, are not part of a stack
+  EXPECT_EQ(fold_perf("# cmdline : perf record\n\t1 lost (m)\n\nx1 1 1.0: c:\n\t1 f (m)\n\n"),
+            "x1;f 1\n");
+}
+
+// Whole `perf script` files (tests/data/perf): recorded with perf 6.1 on
+// this project's host (node with --perf-basic-prof, java without a map
+// agent, C++ with frame pointers and with DWARF unwinding, Rust, dd's page
+// faults with -c 1, two events in one file, a system-wide tracepoint, and
+// several -F field choices) and one hand-written file of older layouts.
+// Each NAME[.OPTION].folded is what stackcollapse-perf.pl [--OPTION] NAME.txt
+// prints (keep-args: its rules without the cut at '('), sorted.
+std::string read_file(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << path;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::vector<std::string> sorted_lines(const std::string &text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+TEST(Perf, WholeFilesFoldAsTheReference) {
+  struct Case {
+    const char *name, *option;
+    PerfOptions po;
+  };
+  const Case cases[] = {
+      {"cpp", "", {}},
+      {"cpp", "kernel", with(&PerfOptions::kernel)},
+      {"cpp-dwarf-unwind", "", {}},
+      {"cpp-no-demangle", "", {}},
+      {"dd-header-periods", "", {}},
+      {"dd-page-faults-pid-tid", "", {}},
+      {"dd-page-faults-pid-tid", "pid", with(&PerfOptions::pid)},
+      {"dd-page-faults-pid-tid", "tid", with(&PerfOptions::tid)},
+      {"java-no-agent", "", {}},
+      {"java-no-agent", "addrs", with(&PerfOptions::addrs)},
+      {"node-perf-map", "", {}},
+      {"node-perf-map", "jit", with(&PerfOptions::jit)},
+      {"node-perf-map", "all", with(&PerfOptions::kernel, &PerfOptions::jit)},
+      {"old-layouts", "", {}},
+      {"old-layouts", "all", with(&PerfOptions::kernel, &PerfOptions::jit)},
+      {"old-layouts", "keep-args", with(&PerfOptions::keep_args)},
+      {"rust", "", {}},
+      {"sched-switch-tracepoint", "", {}},
+      {"sched-switch-tracepoint", "tid", with(&PerfOptions::tid)},
+      {"sched-switch-tracepoint", "keep-args", with(&PerfOptions::keep_args)},
+      {"two-events-symoff", "", {}},
+      {"two-events-symoff", "task-clock", only_event("task-clock")},
+  };
+  const std::string dir = std::string(FLAME_TEST_DATA) + "/perf/";
+  for (const Case &c : cases) {
+    std::string input = read_file(dir + c.name + ".txt");
+    std::string expected =
+        read_file(dir + c.name + (*c.option ? std::string(".") + c.option : "") + ".folded");
+    ASSERT_FALSE(expected.empty()) << c.name;
+    // told apart from the other formats by its content
+    EXPECT_EQ(detect_input_format(std::string_view(input).substr(0, 64 << 10)), InputFormat::kPerf)
+        << c.name;
+    ReadOptions ro;
+    ro.perf = c.po;
+    Profile p;
+    read_input_text(input, p, ro, c.name);
+    p.finish();
+    EXPECT_EQ(sorted_lines(folded(p)), sorted_lines(expected)) << c.name << " " << c.option;
+  }
 }
 
 // ------------------------------------------------------------ detection
@@ -468,6 +767,107 @@ TEST(Speedscope, SamplesAndWeightsCoverEveryStack) {
   EXPECT_EQ(stack(0), "main;a 3");
   EXPECT_EQ(stack(1), "main;a;[kernel];k 2");
   EXPECT_EQ(stack(2), "other 5");
+}
+
+}  // namespace
+}  // namespace flame
+
+namespace flame {
+namespace {
+
+// Hostile inputs: bounded by design, one line naming the input, the line
+// and the limit.
+
+TEST(FlameLimits, A50000FrameStackIsDrawnWithoutRecursion) {
+  std::string line;
+  for (int i = 0; i < 50000; ++i) line += (i ? ";f" : "f") + std::to_string(i % 7);
+  line += " 3\n";
+  Profile p = read_text(line);
+  EXPECT_EQ(p.size(), 50001u);
+  std::ostringstream out;
+  SvgOptions o;
+  o.min_width = 0;
+  SvgStats st = write_svg(p, o, out);
+  EXPECT_EQ(st.depth, 50000u);
+  EXPECT_EQ(st.frames, 50001u);
+  std::string f = folded(p);
+  EXPECT_EQ(f, line);
+  std::ostringstream ss;
+  write_speedscope(p, "deep", ss);
+  auto j = nlohmann::json::parse(ss.str());
+  EXPECT_EQ(j["profiles"][0]["samples"][0].size(), 50000u);
+}
+
+TEST(FlameLimits, CountsThatWouldOverflowAreRefusedWithTheirLine) {
+  Profile p;
+  try {
+    read_input_text("a;b 18446744073709551615\na;c 18446744073709551615\n", p, {}, "x.folded");
+    FAIL() << "no error";
+  } catch (const FormatError &e) {
+    EXPECT_EQ(std::string(e.what()),
+              "x.folded:1: the counts add up to more than the limit of 9223372036854775807");
+  }
+  Profile q;
+  try {
+    read_input_text("a;b 9223372036854775807\na;c 1\n", q, {}, "x.folded");
+    FAIL() << "no error";
+  } catch (const FormatError &e) {
+    EXPECT_NE(std::string(e.what()).find("x.folded:2: the counts add up"), std::string::npos)
+        << e.what();
+  }
+  // a report's "#%" counts
+  Profile r;
+  EXPECT_THROW(read_input_text("#~ 0x1 a (m)\n#% 9223372036854775807\n##\n#~ 0x1 b (m)\n"
+                               "#% 9223372036854775807\n##\n",
+                               r, {}),
+               FormatError);
+  // exactly the limit is fine, and its shares are exact
+  Profile ok = read_text("a;b 9223372036854775806\na;c 1\n");
+  EXPECT_EQ(ok.total(Profile::kRoot), 9223372036854775807ull);
+}
+
+TEST(FlameLimits, ALineLongerThanTheLimitNamesItsLine) {
+  std::string text = "a;b 1\n" + std::string(kMaxLineBytes + 10, 'x') + " 1\n";
+  for (InputFormat f : {InputFormat::kFolded, InputFormat::kPerf, InputFormat::kReport}) {
+    Profile p;
+    ReadOptions ro;
+    ro.format = f;
+    try {
+      read_input_text(text, p, ro, "big");
+      FAIL() << input_format_name(f);
+    } catch (const FormatError &e) {
+      EXPECT_EQ(std::string(e.what()), "big:2: line longer than the limit of 16777216 bytes")
+          << input_format_name(f);
+    }
+  }
+}
+
+TEST(FlameLimits, APerfStackLongerThanAFoldedLineNamesItsLine) {
+  // each frame fits a line, their folded stack would not
+  std::string frame = "\t1 " + std::string(6u << 20, 'x') + " (m)\n";
+  std::string text = "app 1 1.0: 1 c:\n" + frame + frame + frame + "\n";
+  Profile p;
+  ReadOptions ro;
+  ro.format = InputFormat::kPerf;
+  try {
+    read_input_text(text, p, ro, "deep");
+    FAIL();
+  } catch (const FormatError &e) {
+    EXPECT_EQ(std::string(e.what()), "deep:4: a stack longer than the limit of 16777216 bytes");
+  }
+}
+
+TEST(FlameLimits, ControlCharactersNeverReachAFoldedLine) {
+  Profile p = read_text(
+      R"({"stacks": [{"comm": "a\nb", "user_stack": [{"symbol": "x\ry", "module": "m"}]}]})");
+  EXPECT_EQ(folded(p), "a?b;x?y 1\n");
+}
+
+TEST(FlameLimits, NotAStackIsAFormatError) {
+  Profile p;
+  EXPECT_THROW(read_input_text("this is prose\nnot stacks\n", p, {}), FormatError);
+  Profile q;
+  EXPECT_THROW(read_input_text("{\"stacks\": [", q, {}), FormatError);
 }
 
 }  // namespace

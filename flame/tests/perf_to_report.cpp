@@ -12,6 +12,7 @@
 #include <tuple>
 #include <vector>
 
+#include "output.h"
 #include "stack_report.h"
 
 namespace {
@@ -107,6 +108,6 @@ int main(int argc, char **argv) {
     else
       diag::write_stack_block(b, std::cout);
   }
-  if (json) std::cout << nlohmann::json{{"function", "perf"}, {"stacks", stacks}}.dump(1) << '\n';
+  if (json) std::cout << diag::dump_json({{"function", "perf"}, {"stacks", stacks}}, 1) << '\n';
   return 0;
 }

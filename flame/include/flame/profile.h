@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,18 @@ enum class FrameKind { kUser, kKernel, kInlined, kSeparator };
 FrameKind frame_kind(std::string_view name);
 // The name without its kind suffix (what people read).
 std::string_view display_name(std::string_view name);
+
+// Limits of a profile: the counts of all stacks added (and, apart, of all
+// baseline counts) sum to at most kMaxCount, so that every total, every
+// difference and every share is exact; at most kMaxNodes distinct call
+// paths (frames of the tree).  Beyond them add() throws LimitError.
+inline constexpr uint64_t kMaxCount = INT64_MAX;
+inline constexpr size_t kMaxNodes = 1u << 25;
+
+class LimitError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 struct BuildOptions {
   bool reverse = false;     // leaf first: merge stacks on their innermost frames
@@ -85,9 +98,12 @@ class Profile {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  void count_sums(uint64_t value, uint64_t base);
+
   BuildOptions options_;
   bool differential_ = false;
   uint64_t stacks_added_ = 0;
+  uint64_t sum_value_ = 0, sum_base_ = 0;  // of everything added: at most kMaxCount
 };
 
 }  // namespace flame

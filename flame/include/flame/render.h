@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "flame/escape.h"
 #include "flame/profile.h"
 
 namespace flame {
@@ -54,10 +55,5 @@ void write_folded(const Profile &profile, std::ostream &out);
 // speedscope's file format (a "sampled" profile, one sample per distinct
 // stack, weighted by its count).
 void write_speedscope(const Profile &profile, const std::string &name, std::ostream &out);
-
-// Text escaping shared by the writers; invalid UTF-8 becomes U+FFFD so the
-// documents stay well-formed whatever the symbol tables held.
-void append_xml_escaped(std::string &out, std::string_view s);
-void append_json_escaped(std::string &out, std::string_view s);
 
 }  // namespace flame

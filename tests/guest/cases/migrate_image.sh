@@ -86,6 +86,35 @@ test_mi_comm_filter() {
 }
 register_test test_mi_comm_filter
 
+# Any user can name a task anything (prctl PR_SET_NAME): a name that is not
+# UTF-8 must not break a JSON report, whose records are drained for good
+# by then.  JSON shows the bad byte as U+FFFD, text as \xNN; the counts
+# still match the kernel's.
+test_mi_non_utf8_comm() {
+	local d=$WORK/mi-odd comm=$'mig\xff\x01odd' got
+	migrate_round "$d" "pid=@WORKER@" 12 1 500 "$comm" || return 1
+	expect_eq "$(cat "$d/report.err")" "" "stderr of the JSON report"
+	expect_thread_count "$d" "$MIG_WORKER"
+	got=$(python3 -c 'import json, sys; print(" ".join(ascii(t["comm"]) for t in json.load(open(sys.argv[1]))["tasks"]))' "$d/report.json")
+	expect_eq "$got" "'mig\ufffd\x01odd'" "the name in JSON (U+FFFD for the bad byte)"
+	stop_migrator
+
+	d=$WORK/mi-odd-text
+	start_migrator "$d" 4 0 10 "$comm" || return 1
+	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$MIG_WORKER"
+	kill -USR1 "$MIG_TGID"
+	wait_for "$d/done" 60
+	wait_all_asleep "$MIG_TGID"
+	"$DT" "${MI[@]}" --report >"$d/report.txt" 2>"$d/report.err"
+	expect_eq "$?" 0 "text report exit status"
+	expect_grep "the name in text (escaped)" '^PID: [0-9]+ +TGID: [0-9]+ +COMM: mig\\xff\\x01odd +Time' \
+		"$(cat "$d/report.txt")"
+	expect_eq "$(LC_ALL=C grep -c $'[\x01\xff]' "$d/report.txt")" 0 "raw control or invalid bytes in the text"
+	expect_rc "deactivate" 0 "$DT" "${MI[@]}" --deactivate
+	stop_migrator
+}
+register_test test_mi_non_utf8_comm
+
 test_mi_settings_reflect_activate() {
 	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="tgid=1,verbose=1,comm=systemd,buf-kib=64"
 	expect_grep "activate prints the settings" "TGID: 1" "$OUT"

@@ -510,7 +510,7 @@ PY
 	expect_one_line_error "unknown cause"
 	expect_rc "missing mark" 2 "$DT" migrate-stats --begin_mark 0x999999 "$tr"
 	expect_one_line_error "missing mark"
-	expect_rc "not a trace" 2 "$DT" migrate-stats "$st"
+	expect_rc "not a trace" 4 "$DT" migrate-stats "$st"
 	expect_one_line_error "not a trace"
 	expect_rc "missing file" 2 "$DT" migrate-stats /nonexistent
 	expect_one_line_error "missing file"
