@@ -94,6 +94,18 @@ if ((unit)); then
 	passed=$((passed + unit_total - unit_failed))
 	failed=$((failed + unit_failed))
 	((unit_failed)) && failures+=("unit tests")
+	# libFuzzer targets with ASan and UBSan, a fixed number of runs each:
+	# one test per target; a run that does not finish fails as a whole
+	echo "== fuzz (libFuzzer, ASan, UBSan)"
+	BUILD=$BUILD tests/fuzz/run.sh >"$BUILD/fuzz.log" 2>&1
+	fuzz_rc=$?
+	grep -E '^(PASS |FAIL |fuzz: )' "$BUILD/fuzz.log"
+	fuzz_pass=$(grep -c '^PASS ' "$BUILD/fuzz.log")
+	mapfile -t fuzz_fail < <(sed -nE 's/^FAIL (fuzz_[a-z_]+|fuzz:).*/\1/p' "$BUILD/fuzz.log")
+	((fuzz_rc != 0 && ${#fuzz_fail[@]} == 0)) && fuzz_fail=("fuzz:")
+	passed=$((passed + fuzz_pass))
+	failed=$((failed + ${#fuzz_fail[@]}))
+	for f in "${fuzz_fail[@]}"; do failures+=("${f%:} (see $BUILD/fuzz.log)"); done
 fi
 
 if ((host)); then

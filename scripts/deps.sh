@@ -8,6 +8,8 @@ packages=(
 	# build: C++ CLI
 	build-essential cmake pkg-config libcli11-dev nlohmann-json3-dev
 	libgtest-dev googletest libunwind-dev libdw-dev libelf-dev elfutils
+	# fuzzing (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+	clang libclang-rt-14-dev
 	# build: kernel module against the guest kernel's headers
 	linux-headers-amd64 kmod bc flex bison libssl-dev
 	# guest: kernel, emulator, initramfs

@@ -111,7 +111,10 @@ ActivateArgs parse_activate(std::string_view text, const std::vector<KeySpec> &k
   }
 
   ActivateArgs args;
-  for (const auto &[key, value] : items) {
+  for (const auto &item : items) {
+    // (references, not a structured binding: clang 14, which builds the
+    // fuzz targets, cannot capture those in a lambda)
+    const std::string &key = item.first, &value = item.second;
     auto spec = std::find_if(keys.begin(), keys.end(),
                              [&](const KeySpec &k) { return k.name == key; });
     if (spec == keys.end()) {

@@ -46,7 +46,8 @@ class LineSource {
   bool next(std::string_view &line) {
     for (;;) {
       const char *start = buf_.data() + pos_;
-      const void *nl = std::memchr(start, '\n', end_ - pos_);
+      // (an empty text has no buffer: memchr must not see its null pointer)
+      const void *nl = pos_ < end_ ? std::memchr(start, '\n', end_ - pos_) : nullptr;
       if (nl) {
         size_t len = static_cast<const char *>(nl) - start;
         check_length(len);
@@ -91,6 +92,10 @@ class LineSource {
       return static_cast<size_t>(n);
     }
   }
+
+  // Whether every byte of the input is in the buffer (a text, or a file
+  // read to its end).
+  bool exhausted() const { return eof_; }
 
   // The number of the line next() returned last.
   uint64_t line_number() const { return lineno_; }
@@ -373,10 +378,12 @@ class FoldedPipeline {
         b->items.clear();
         b->ignored = 0;
         b->first_line = line;
-        // (a line longer than a batch makes the batch grow)
-        size_t target = std::max(kBatchBytes, carry.size() + kBatchBytes / 2);
+        // (a line longer than a batch makes the batch grow; an input held
+        // whole in memory takes no more than its size)
+        eof = src_.exhausted();  // then all that is left is in carry
+        size_t target = eof ? carry.size() : std::max(kBatchBytes, carry.size() + kBatchBytes / 2);
         if (b->text.size() < target) b->text.resize(target);
-        std::memcpy(b->text.data(), carry.data(), carry.size());
+        if (!carry.empty()) std::memcpy(b->text.data(), carry.data(), carry.size());
         size_t used = carry.size();
         while (used < target && !eof) {
           size_t n = src_.read_raw(b->text.data() + used, target - used);

@@ -86,7 +86,7 @@ class Arena {
   std::string_view copy(std::string_view s) {
     if (s.size() > left_) {
       size_t size = std::max<size_t>(kChunk, s.size());
-      chunks_.push_back(std::make_unique<char[]>(size));
+      chunks_.push_back(std::make_unique_for_overwrite<char[]>(size));
       next_ = chunks_.back().get();
       left_ = size;
     }
