@@ -31,7 +31,7 @@ SEED=${FUZZ_SEED:-1}
 # Executions per target, sized so that all of them take about two minutes
 # on a 2-core machine (tests/fuzz/README.md has the measured times).
 declare -A RUNS=(
-	[fuzz_trace]=8000 [fuzz_stat]=6000 [fuzz_activate]=30000
+	[fuzz_trace]=4000 [fuzz_stat]=6000 [fuzz_activate]=30000
 	[fuzz_flame_report]=8000 [fuzz_flame_json]=15000 [fuzz_flame_folded]=4000
 	[fuzz_flame_diff]=8000 [fuzz_flame_perf]=7000
 	[fuzz_records_migrate_image]=10000 [fuzz_records_kprobe]=5000
