@@ -61,6 +61,16 @@ done
 # installs what is missing (as root); one line naming the step otherwise
 scripts/deps.sh >/dev/null || exit 1
 
+# The sanitizer kernel takes the longest to prepare (a kernel build, about
+# 20 minutes on 2 cores, once per machine): on a whole run it starts now,
+# beside the builds and the unit and host tests, which leave a CPU idle now
+# and then; its turn in the loop below waits for it (debug-kernel.sh holds
+# a lock).
+mkdir -p "$BUILD/kernels/debug"
+if [[ " ${kernels[*]} " == *" debug "* && -z ${DIAG_TESTS:-} ]]; then
+	scripts/guest/kernels.sh prepare debug >/dev/null 2>"$BUILD/kernels/debug/early.log" &
+fi
+
 passed=0
 failed=0
 skipped=0
@@ -201,6 +211,7 @@ for k in "${kernels[@]}"; do
 	mkdir -p "$BUILD/kernels/$k"
 	start=$SECONDS
 	if ! kvars=$(scripts/guest/kernels.sh prepare "$k" 2>"$klog"); then
+		[[ $k == debug ]] && cat "$BUILD/kernels/debug/early.log" >>"$klog"
 		tail -n 30 "$klog"
 		echo "FAIL [$k] cannot prepare the kernel; ${#kcases[@]} cases not run"
 		failed=$((failed + ${#kcases[@]}))
