@@ -69,6 +69,7 @@ scripts/deps.sh >/dev/null || exit 1
 mkdir -p "$BUILD/kernels/debug"
 if [[ " ${kernels[*]} " == *" debug "* && -z ${DIAG_TESTS:-} ]]; then
 	scripts/guest/kernels.sh prepare debug >/dev/null 2>"$BUILD/kernels/debug/early.log" &
+	early_debug=$!
 fi
 
 passed=0
@@ -210,8 +211,13 @@ for k in "${kernels[@]}"; do
 	klog=$BUILD/kernels/$k/build.log
 	mkdir -p "$BUILD/kernels/$k"
 	start=$SECONDS
-	if ! kvars=$(scripts/guest/kernels.sh prepare "$k" 2>"$klog"); then
-		[[ $k == debug ]] && cat "$BUILD/kernels/debug/early.log" >>"$klog"
+	# a build that failed early is not tried a second time
+	if [[ $k == debug && -n ${early_debug:-} ]] && ! wait "$early_debug"; then
+		kprep() { cat "$BUILD/kernels/debug/early.log" >&2; return 1; }
+	else
+		kprep() { scripts/guest/kernels.sh prepare "$1"; }
+	fi
+	if ! kvars=$(kprep "$k" 2>"$klog"); then
 		tail -n 30 "$klog"
 		echo "FAIL [$k] cannot prepare the kernel; ${#kcases[@]} cases not run"
 		failed=$((failed + ${#kcases[@]}))
