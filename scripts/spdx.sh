@@ -30,14 +30,19 @@ comment_of() {
 	local f=$1 id=$2
 	case "$f" in
 	*.md | *.png | *.svg | *.re | *.txt | LICENSE* | .gitignore | build.log) return ;;
+	# a Kconfig fragment whose hash names the cached debug kernel: a new
+	# line would rebuild that kernel everywhere
+	*.config) return ;;
 	# kernel style: C comments in headers, C++ comments in .c files
 	module/*.h | module/*/*.h | uapi/*.h | tests/kmod/*.h) echo "/* SPDX-License-Identifier: $id */" ;;
 	*.c | *.h | *.cpp | *.hpp | *.js | *.inc.in) echo "// SPDX-License-Identifier: $id" ;;
-	*.sh | *.py | *.config | *.conf | *.cmake | Makefile | */Makefile | Kbuild | */Kbuild | CMakeLists.txt | */CMakeLists.txt)
+	*.sh | *.py | *.conf | *.cmake | Makefile | */Makefile | Kbuild | */Kbuild | CMakeLists.txt | */CMakeLists.txt)
 		echo "# SPDX-License-Identifier: $id" ;;
 	*)
 		# scripts without an extension
-		head -c 2 "$f" | grep -q '^#!' && echo "# SPDX-License-Identifier: $id"
+		if head -c 2 "$f" | grep -q '^#!'; then
+			echo "# SPDX-License-Identifier: $id"
+		fi
 		;;
 	esac
 }
