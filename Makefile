@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # diagnose-tools: top-level build.
 #
 #   make             build diagnose.ko and the diagnose-tools CLI (needs only

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build build/diagnose-tools_<version>_<arch>.deb: the CLI in /usr/bin and
 # the module sources for DKMS in /usr/src/diagnose-<version>.
 # usage: packaging/build-deb.sh   (after make cli)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # What each use of the tree needs, and installing it (Debian packages).
 #
 # usage: scripts/deps.sh [--check] [GROUP]

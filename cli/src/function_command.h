@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The grammar every diagnosis function shares:
 //   diagnose-tools <function> --activate='k=v,...' | --settings | --report | --deactivate
 // with --format text|json.  A function supplies its keys, the encoding of

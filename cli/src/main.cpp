@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools: the command-line half of diagnose-tools.
 #include <iostream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // User stacks of one report, unwound and symbolized: the glue every
 // stack-bearing report writer uses.  It gathers the report's address-space
 // snapshots (DIAG_REC_TASK_MAPS, by mm_key), falls back to /proc/PID/maps

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PID 1 of the test guest (runs from the initramfs built by mkinitramfs.sh).
 #
 # Loads the 9p stack, mounts the host's root file system read-only and the

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Read ftrace's sched_migrate_task events with their stack traces.
 
 usage: ftrace_migrations.py TRACE_FILE

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Host-side tests: what needs no kernel module (the flame graph in a real
 # browser).  Each test prints its checks, then PASS/FAIL NAME; the last line
 # is "N passed, N failed".  DIAG_TESTS=regex picks tests by name.
