@@ -4,8 +4,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli_docs.h"
 #include "command.h"
 #include "errors.h"
+#include "status_command.h"
 #include "uapi/diagnose.h"
 
 int main(int argc, char **argv) {
@@ -14,22 +16,25 @@ int main(int argc, char **argv) {
                "--report [--format json], --deactivate."};
   app.name("diagnose-tools");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "diagnose-tools 0.1.0 (ABI " +
-                                        std::to_string(DIAG_ABI_VERSION) + ")");
+  // handled before parsing: it needs no subcommand
+  app.add_flag("--version", "print the versions of the CLI, of the loaded module and of their ABI");
   app.footer("Exit status: 0 ok, 1 the module refused (reason printed), 2 bad usage, "
              "3 module not loaded, not root, or ABI mismatch.");
 
   auto commands = diag::make_commands();
+  commands.push_back(diag::make_status_command(commands));
   std::vector<std::pair<CLI::App *, diag::Command *>> subs;
   for (auto &c : commands) subs.emplace_back(c->setup(app), c.get());
+
+  if (argc == 2 && std::string(argv[1]) == "--version") return diag::print_versions();
+  int rc = 0;
+  if (diag::run_doc_generator(app, commands, argc, argv, &rc)) return rc;
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp &e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     // one line, and the usage-error exit status
