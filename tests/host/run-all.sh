@@ -29,5 +29,11 @@ run_test() {
 run_test flame_browser timeout 300 node tests/host/flame_browser.js \
 	"$BUILD/diagnose-tools" "$OUT/flame_browser"
 
+# the Debian package installed with apt in a debootstrapped root, DKMS
+# building the module, used in the guest booted with that root, purged
+# (scripts/package-test.sh; ~10 min on a fresh machine, ~4 min with the
+# debootstrap root cached)
+run_test package timeout 1800 scripts/package-test.sh "$OUT/package"
+
 echo "$passed passed, $failed failed"
 ((failed == 0))
