@@ -197,7 +197,7 @@ class StatusCommand : public Command {
       nlohmann::json fj;
       fj["name"] = f->name();
       fj["built_in"] = (m.version.functions >> f->id() & 1) != 0;
-      if (!fj["built_in"]) {
+      if (!fj["built_in"].get<bool>()) {
         fns.push_back(fj);
         continue;
       }
@@ -213,7 +213,7 @@ class StatusCommand : public Command {
         continue;
       }
       fj["active"] = common_settings(s).activated != 0;
-      if (fj["active"]) {
+      if (fj["active"].get<bool>()) {
         nlohmann::json settings = nlohmann::json::array();
         for (const auto &l : f->describe_settings(s).lines)
           settings.push_back({{"label", l.label}, {"key", l.key}, {"value", l.value},
@@ -249,23 +249,23 @@ class StatusCommand : public Command {
   static void print_text(const nlohmann::json &j) {
     std::cout << "diagnose-tools " << j["cli_version"].get<std::string>() << " (ABI "
               << j["cli_abi"] << "), kernel " << j["kernel"].get<std::string>() << '\n';
-    if (!j["loaded"]) {
+    if (!j["loaded"].get<bool>()) {
       std::cout << "module: not loaded\n";
     } else {
       std::cout << "module: diagnose.ko " << j["module_version"].get<std::string>();
       if (j.contains("module_abi"))
-        std::cout << ", ABI " << j["module_abi"] << (j["abi_match"] ? " (matches)" : " (MISMATCH)")
+        std::cout << ", ABI " << j["module_abi"] << (j["abi_match"].get<bool>() ? " (matches)" : " (MISMATCH)")
                   << ", " << j["nr_cpu_ids"] << " possible CPUs";
       std::cout << '\n';
     }
     if (j.contains("functions")) {
       for (const auto &f : j["functions"]) {
         std::cout << "  " << f["name"].get<std::string>() << ": ";
-        if (!f["built_in"])
+        if (!f["built_in"].get<bool>())
           std::cout << "not in this module\n";
         else if (f.contains("error"))
           std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
-        else if (!f["active"])
+        else if (!f["active"].get<bool>())
           std::cout << "inactive\n";
         else {
           std::cout << "ACTIVE\n";

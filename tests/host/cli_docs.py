@@ -92,28 +92,42 @@ try:
     with open(bash_file, "w") as f:
         f.write(run(cli, "--generate-completion", "bash").stdout)
 
-    def complete(words):
+    def complete(line):
+        # the words as bash makes them: split at blanks, and at '=' and ':'
+        # (COMP_WORDBREAKS), which become words of their own
+        words = []
+        for token in line.split():
+            words += re.findall(r"[=:]+|[^=:]+", token)
+        if line.endswith(" ") or not words:
+            words.append("")
         script = (f"source {bash_file}\nCOMP_WORDS=({' '.join(repr(w) for w in words)})\n"
-                  f"COMP_CWORD={len(words) - 1}\n_diagnose_tools\n"
-                  "printf '%s\\n' \"${COMPREPLY[@]}\"\n")
+                  f"COMP_CWORD={len(words) - 1}\nCOMP_LINE={line!r}\nCOMP_POINT={len(line)}\n"
+                  "_diagnose_tools\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n")
         r = run("bash", "-c", script)
-        check(r.returncode == 0, f"bash completion failed on {words}: {r.stderr}")
-        return set(r.stdout.split("\n")) - {""}
+        check(r.returncode == 0, f"bash completion failed on {line!r}: {r.stderr}")
+        # what the command line reads after bash puts a reply in place
+        head = line[: len(line) - len(words[-1])]
+        return {head + c for c in r.stdout.split("\n") if c}
 
-    top = complete(["diagnose-tools", ""])
+    top = complete("diagnose-tools ")
     for s in subs:
-        check(s["name"] in top, f"bash completion does not offer {s['name']}")
-        offered = complete(["diagnose-tools", s["name"], "-"])
+        check(f"diagnose-tools {s['name']}" in top, f"bash completion does not offer {s['name']}")
+        cmd = f"diagnose-tools {s['name']} "
+        offered = complete(cmd + "-")
         for o in s["options"]:
             for n in o["names"]:
-                check(n in offered, f"bash: {s['name']} - does not offer {n}")
+                check(cmd + n in offered, f"bash: {s['name']} - does not offer {n}")
         if "keys" in s:
-            offered = complete(["diagnose-tools", s["name"], "--activate="])
-            offered_after = complete(["diagnose-tools", s["name"], "--activate=pid=1,"])
-            for k in s["keys"]:
-                check(k["name"] + "=" in offered, f"bash: {s['name']} --activate= lacks {k['name']}")
-                check("pid=1," + k["name"] + "=" in offered_after,
-                      f"bash: {s['name']} --activate=pid=1, lacks {k['name']}")
+            for typed in ("--activate=", "--activate=pid=1,", "--activate pid=1,"):
+                offered = complete(cmd + typed)
+                for k in s["keys"]:
+                    check(cmd + typed + k["name"] + "=" in offered,
+                          f"bash: {s['name']} {typed} does not offer {k['name']}=")
+            # a prefix narrows the choice
+            first = s["keys"][0]["name"]
+            offered = complete(cmd + "--activate=" + first[:-1])
+            check(cmd + "--activate=" + first + "=" in offered,
+                  f"bash: {s['name']} --activate={first[:-1]} does not complete {first}=")
 
     # zsh: every option and key inside the subcommand's own function
     zsh_text = run(cli, "--generate-completion", "zsh").stdout
