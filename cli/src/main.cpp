@@ -17,7 +17,9 @@ int main(int argc, char **argv) {
   app.name("diagnose-tools");
   app.require_subcommand(1);
   // handled before parsing: it needs no subcommand
-  app.add_flag("--version", "print the versions of the CLI, of the loaded module and of their ABI");
+  const std::string version_help =
+      "print the versions of the CLI, of the loaded module and of their ABI";
+  app.add_flag("--version", version_help);
   app.footer("Exit status: 0 ok, 1 the module refused (reason printed), 2 bad usage, "
              "3 module not loaded, not root, or ABI mismatch.");
 

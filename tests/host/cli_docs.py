@@ -40,7 +40,9 @@ for s in subs:
     # the options block only: the footer's key table is not options
     block = help_text.split("Options:", 1)[-1]
     block = re.split(r"\n\n|--activate keys:", block)[0]
-    shown = {m for line in block.splitlines() for m in opt_re.findall(line.strip()[:40])}
+    # the names column: from the first dash to the first run of blanks
+    cols = [m.group(1) for m in (re.match(r"\s+(-\S.*?)(\s{2,}|$)", l) for l in block.splitlines()) if m]
+    shown = {n for c in cols for n in opt_re.findall(c)}
     spec_opts = {n for o in s["options"] for n in o["names"]}
     check(shown <= spec_opts, f"{s['name']}: --help shows {sorted(shown - spec_opts)} not in the spec")
     check(spec_opts <= shown | {"-h", "--help"},
