@@ -9,10 +9,16 @@ set -u
 REPO=$(pwd)
 fails=0
 check() { # check WHAT CMD...
-	if "$@"; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+	local what=$1
+	shift
+	if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
 }
 ok() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi; }
 not() { local what=$1; shift; if "$@" >/dev/null 2>&1; then echo "FAIL $what"; fails=$((fails + 1)); else echo "ok   $what"; fi; }
+
+# what udev or systemd would provide: bash's process substitution (which
+# dkms uses) needs /dev/fd
+[[ -e /dev/fd ]] || ln -s /proc/self/fd /dev/fd
 
 echo "kernel $(uname -r)"
 ok "modprobe diagnose" modprobe diagnose

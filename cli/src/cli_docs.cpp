@@ -134,6 +134,16 @@ nlohmann::json option_json(const CLI::Option *o) {
   j["takes_value"] = o->get_type_size_max() > 0 && o->get_expected_max() > 0;
   j["value_optional"] = o->get_expected_min() == 0 && o->get_expected_max() > 0;
   j["type"] = o->get_type_name();
+  // CLI::IsMember describes itself as {a,b,c}: the values to complete
+  const std::string t = o->get_type_name();
+  nlohmann::json choices = nlohmann::json::array();
+  size_t open = t.find('{'), close = t.rfind('}');
+  if (open != std::string::npos && close != std::string::npos && close > open) {
+    std::stringstream in(t.substr(open + 1, close - open - 1));
+    std::string c;
+    while (std::getline(in, c, ',')) choices.push_back(c);
+  }
+  j["choices"] = choices;
   j["help"] = o->get_description();
   return j;
 }
@@ -447,7 +457,18 @@ void write_bash_completion(const nlohmann::json &spec, std::ostream &out) {
          "\tcase $sub in\n";
   for (const auto &s : spec["subcommands"]) {
     out << "\t" << s["name"].get<std::string>() << ")\n\t\topts=" << sq(option_words(s))
-        << "\n\t\tkeys=" << sq(s.contains("keys") ? key_words(s) : "") << " ;;\n";
+        << "\n\t\tkeys=" << sq(s.contains("keys") ? key_words(s) : "") << "\n";
+    // options with a fixed set of values
+    out << "\t\tcase $prev in\n";
+    for (const auto &o : s["options"]) {
+      if (o["choices"].empty()) continue;
+      std::string names, c;
+      for (const auto &n : o["names"]) names += (names.empty() ? "" : " | ") + n.get<std::string>();
+      for (const auto &x : o["choices"]) c += (c.empty() ? "" : " ") + x.get<std::string>();
+      out << "\t\t" << names << ") COMPREPLY=($(compgen -W " << sq(c)
+          << " -- \"$cur\")); return ;;\n";
+    }
+    out << "\t\tesac ;;\n";
   }
   out << "\t*) return ;;\n"
          "\tesac\n"
@@ -473,7 +494,7 @@ void write_bash_completion(const nlohmann::json &spec, std::ostream &out) {
          "\t\treturn\n"
          "\tfi\n"
          "\tcase $prev in\n"
-         "\t--format) COMPREPLY=($(compgen -W 'text json svg folded speedscope' -- \"$cur\")); return ;;\n"
+
          "\t-i | --input | -o | --output | --baseline | --plot) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n"
          "\tesac\n"
          "\tif [[ $cur == -* ]]; then\n"
@@ -515,11 +536,14 @@ void write_zsh_completion(const nlohmann::json &spec, std::ostream &out) {
         std::string n0 = o["names"].back();
         if (n0 == "--activate" && s.contains("keys")) {
           action = ":settings:->activate";
-        } else if (n0 == "--format") {
-          action = ":format:(text json svg folded speedscope)";
+        } else if (!o["choices"].empty()) {
+          std::string c;
+          for (const auto &x : o["choices"]) c += (c.empty() ? "" : " ") + x.get<std::string>();
+          action = ":" + n0.substr(2) + ":(" + c + ")";
         } else {
           std::string t = o["type"].get<std::string>();
-          action = ":" + zhelp(t.empty() ? "value" : t) + ":_files";
+          bool file = n0 == "--input" || n0 == "--output" || n0 == "--baseline" || n0 == "--plot";
+          action = ":" + zhelp(t.empty() ? "value" : t) + (file ? ":_files" : ": ");
         }
       }
       std::string eq = o["takes_value"] ? "=" : "";

@@ -119,6 +119,11 @@ try:
         for o in s["options"]:
             for n in o["names"]:
                 check(cmd + n in offered, f"bash: {s['name']} - does not offer {n}")
+        for o in s["options"]:
+            for n in o["names"] if o.get("choices") else []:
+                offered = complete(cmd + n + " ")
+                for c in o["choices"]:
+                    check(cmd + n + " " + c in offered, f"bash: {s['name']} {n} does not offer {c}")
         if "keys" in s:
             for typed in ("--activate=", "--activate=pid=1,", "--activate pid=1,"):
                 offered = complete(cmd + typed)
