@@ -39,6 +39,9 @@ nr_migrations() { awk '/^se.nr_migrations/ {print $3}' "/proc/$tgid/task/$1/sche
 ok "migrate-image --activate" diagnose-tools migrate-image --activate="tgid=$tgid"
 declare -A before
 for t in /proc/"$tgid"/task/*; do before[${t##*/}]=$(nr_migrations "${t##*/}"); done
+diagnose-tools status | grep -A6 "migrate-image"
+check "status shows migrate-image active on tgid $tgid" \
+	sh -c "diagnose-tools status | grep -A8 'migrate-image: ACTIVE' | grep -q 'TGID: $tgid\$'"
 kill -USR1 "$tgid"
 while [[ ! -e $W/done ]]; do sleep 0.05; done
 diagnose-tools migrate-image --report >"$W/report.txt"

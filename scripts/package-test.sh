@@ -3,8 +3,10 @@
 # The Debian package installed, used and removed as an administrator would:
 #   1. build it (packaging/build-deb.sh); lintian errors or warnings fail
 #   2. in a debootstrapped Debian bookworm root (cached as a tarball in
-#      /var/cache/diagnose-tools), `apt-get install ./diagnose-tools.deb
-#      linux-headers-<guest kernel>`: DKMS builds diagnose.ko
+#      /var/cache/diagnose-tools), with linux-headers-<guest kernel>: first
+#      the package with its module source broken, whose installation must
+#      fail naming the DKMS log; then `apt-get install ./diagnose-tools.deb`:
+#      DKMS builds diagnose.ko
 #   3. boot the guest kernel with that root (scripts/guest/run.sh --root)
 #      and run scripts/package-test-job.sh there: modprobe diagnose, one
 #      function checked against the kernel's own counters, then apt-get
@@ -56,8 +58,33 @@ trap 'umount "$root/proc" 2>/dev/null || true' EXIT
 in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 	DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8 "$@"; }
 in_root apt-get update >"$out/apt.log" 2>&1 || { tail -n 20 "$out/apt.log"; exit 1; }
+in_root apt-get install -y --no-install-recommends "linux-headers-$kver" >>"$out/apt.log" 2>&1 ||
+	{ tail -n 20 "$out/apt.log"; exit 1; }
+
+# A module that does not build must fail the installation, loudly, naming
+# the log: the same package with one line of the module's source broken.
+step "a DKMS build failure fails the installation"
+version=$(dpkg-deb -f "$deb" Version)
+rm -rf "$out/broken"
+dpkg-deb -R "$deb" "$out/broken"
+echo '#error broken on purpose by scripts/package-test.sh' \
+	>>"$out/broken/usr/src/diagnose-$version/module/main.c"
+dpkg-deb --root-owner-group -b "$out/broken" "$root/tmp/broken.deb" >/dev/null
+rc=0
+in_root apt-get install -y --no-install-recommends /tmp/broken.deb >"$out/apt-broken.log" 2>&1 || rc=$?
+grep -E "^diagnose-tools:|^E: " "$out/apt-broken.log" || true
+log=$(sed -n 's/^diagnose-tools: the build log is //p' "$out/apt-broken.log")
+if ((rc == 0)) || [[ -z $log || ! -s $root$log ]] || ! grep -q "broken on purpose" "$root$log"; then
+	echo "package-test: a failed DKMS build did not fail the installation with its log (apt rc $rc, log '$log')" >&2
+	exit 1
+fi
+echo "apt-get failed (rc $rc) and $log says: $(grep -m1 "broken on purpose" "$root$log")"
+in_root dpkg --purge diagnose-tools >>"$out/apt-broken.log" 2>&1 ||
+	{ tail -n 20 "$out/apt-broken.log"; exit 1; }
+
+step "the package itself"
 if ! in_root apt-get install -y --no-install-recommends "/tmp/$(basename "$deb")" \
-	"linux-headers-$kver" >>"$out/apt.log" 2>&1; then
+	>>"$out/apt.log" 2>&1; then
 	tail -n 40 "$out/apt.log"
 	echo "package-test: installing the package failed" >&2
 	exit 1
