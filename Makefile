@@ -28,7 +28,10 @@ CLI_BIN := $(BUILD)/cli/diagnose-tools
 .PHONY: all deps deps-build module cli progs test demo clean \
 	docs-gen install install-cli install-module uninstall uninstall-cli uninstall-module
 
-all: module cli
+# everything missing for the whole build named at once, then the build
+all:
+	@KDIR=$(KDIR) scripts/deps.sh --check build
+	@$(MAKE) --no-print-directory module cli
 
 deps:
 	scripts/deps.sh test
