@@ -75,7 +75,8 @@ MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 # the kernel the module was built for, from the module itself
-KVER         = $(shell modinfo -F vermagic module/diagnose.ko 2>/dev/null | cut -d' ' -f1)
+KVER         = $(or $(shell modinfo -F vermagic module/diagnose.ko 2>/dev/null | cut -d' ' -f1),\
+                    $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null))
 MODDIR       = /lib/modules/$(KVER)/updates
 
 install: install-cli install-module
@@ -99,7 +100,7 @@ install-cli: cli docs-gen
 	install -D -m 644 $(BUILD)/completion/_diagnose-tools $(DESTDIR)$(ZSHCOMPDIR)/_diagnose-tools
 
 install-module: module
-	@test -n "$(KVER)" || { echo "module/diagnose.ko has no vermagic" >&2; exit 1; }
+	@test -n "$(KVER)" || { echo "cannot tell which kernel module/diagnose.ko is for (no vermagic, no $(KDIR)/include/config/kernel.release)" >&2; exit 1; }
 	install -D -m 644 module/diagnose.ko $(DESTDIR)$(MODDIR)/diagnose.ko
 	@# a staged install (DESTDIR) leaves depmod to the installing system
 	$(if $(DESTDIR),@echo "run depmod $(KVER) on the target system",depmod -a $(KVER))
