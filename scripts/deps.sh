@@ -44,8 +44,11 @@ check_module() {
 	need make "make" command -v make
 	need gcc "gcc" command -v gcc
 	if [[ -z $KDIR || ! -e $KDIR/Makefile ]]; then
-		missing_build+=("kernel headers for $(uname -r)${KDIR:+ (no kbuild tree at $KDIR)} (Debian package linux-headers-$(uname -r), or KDIR=/path/to/kernel/build)")
-		missing_pkgs+=("linux-headers-$(uname -r)")
+		# the kernel KDIR names (/lib/modules/<kver>/build), else the running one
+		local kver=$(uname -r)
+		[[ $KDIR =~ ^/lib/modules/([^/]+)/build/?$ ]] && kver=${BASH_REMATCH[1]}
+		missing_build+=("kernel headers for $kver${KDIR:+ (no kbuild tree at $KDIR)} (Debian package linux-headers-$kver, or KDIR=/path/to/kernel/build)")
+		missing_pkgs+=("linux-headers-$kver")
 	fi
 }
 check_cli() {
