@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The test suite: unit tests of the user-space parts, the host tests, then
 # the whole guest suite in a QEMU guest on every kernel of the matrix
 # (scripts/guest/kernels.sh: Debian's 6.1, 6.12 and 6.12 PREEMPT_RT, and a
@@ -88,7 +89,7 @@ fail_build() {
 mkdir -p "$BUILD"
 log=$BUILD/build.log
 echo "== build (CLI, test programs)"
-make -s cli BUILD="$BUILD" >"$log" 2>&1 || fail_build "build of the CLI" "$log"
+make -s cli BUILD="$BUILD" CLI_TESTS=ON >"$log" 2>&1 || fail_build "build of the CLI" "$log"
 make -s -C tests/guest/progs OUT="$BUILD/tests" >>"$log" 2>&1 ||
 	fail_build "build of the test programs" "$log"
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: `diagnose-tools flame` against the reference Perl flamegraph.pl
 # on the same generated folded input, in the same run; prints wall time, CPU
 # time and peak memory of both, and the ratio.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Generate a folded-stacks input for bench/flame.sh.
 
 usage: flame_gen.py LINES DISTINCT MAXDEPTH SEED > out.folded

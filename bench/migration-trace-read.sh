@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: reading one million migration events from our
 # /sys/kernel/debug/migration_trace/trace against reading as many of the
 # same events from ftrace's /sys/kernel/tracing/trace, in one guest run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Benchmark: what keytime-image and resource-image cost every context switch
 # of the machine while they watch a task that is idle, against ftrace with
 # the same events enabled, in one guest run.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Symbolizing speed: our symbolizer against eu-addr2line and perf script on
 # the same samples, in one run.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The demo itself: load diagnose.ko, start a process whose threads migrate,
 # watch it with migrate-image and print the report.  Runs on the host when
 # it can load modules, otherwise inside the guest (scripts/demo.sh).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # make demo: a real migrate-image report from a real kernel.  Uses the host
 # kernel when it can load modules (root, CONFIG_MODULES, a matching
 # diagnose.ko), otherwise boots the bundled guest kernel under QEMU.

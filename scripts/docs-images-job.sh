@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The real output in docs/keytime-image.md and docs/resource-image.md: run
 # in the guest with
 #   scripts/guest/run.sh build/docs-images scripts/docs-images-job.sh

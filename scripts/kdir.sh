@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The kbuild tree to build diagnose.ko against: the running kernel's when it
 # is installed, else the newest installed one (the guest kernel on hosts
 # that cannot load modules).

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Guest job behind docs/migration-trace.md: a user's session with the
 # migration_trace/ and migration_stat/ files and the analysis commands,
 # printed as typed.  Run from the repository root:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The --activate='k=v,k=v' grammar shared by every function.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // cgroup v2 ids (what the module records: the cgroup's kernfs id, which is
 // the inode number of its directory in cgroupfs) to paths like
 // "/system.slice/foo.service", by walking the cgroup2 mount once.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The list of subcommands.  A new subcommand adds one line here.
 #include "command.h"
 #include "kprobe.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // CPU lists as the kernel writes them: "0-16,23".
 #pragma once
 

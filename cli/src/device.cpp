@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "device.h"
 
 #include <fcntl.h>
@@ -30,9 +31,10 @@ Device Device::open() {
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT || err == ENXIO || err == ENODEV)
-      throw EnvironmentError(path + " does not exist: load the module first (insmod diagnose.ko)");
+      throw EnvironmentError(path + " does not exist: load the module first (modprobe diagnose; from a build tree: insmod module/diagnose.ko)");
     if (err == EACCES || err == EPERM)
-      throw EnvironmentError("permission denied on " + path + ": diagnose-tools must run as root");
+      throw EnvironmentError("permission denied on " + path +
+                             ": diagnose-tools must run as root (sudo diagnose-tools ...)");
     throw EnvironmentError("cannot open " + path + ": " + std::strerror(err));
   }
   Device dev(fd);
@@ -46,7 +48,9 @@ Device Device::open() {
   if (dev.version_.abi_version != DIAG_ABI_VERSION) {
     throw EnvironmentError("diagnose.ko speaks ABI " + std::to_string(dev.version_.abi_version) +
                            " but this diagnose-tools needs ABI " +
-                           std::to_string(DIAG_ABI_VERSION) + ": load the matching module");
+                           std::to_string(DIAG_ABI_VERSION) +
+                           ": load the module that came with it (rmmod diagnose && modprobe "
+                           "diagnose; diagnose-tools --version shows both)");
   }
   return dev;
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The ioctl client for /dev/diagnose.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The inline chain at an address: the inlined instances that contain it,
 // innermost first, out to the function they were inlined into, from
 // DWARF (elfutils libdw).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // ELF files as the user-space symbolizer and unwinder need them: opened
 // once and mapped read-only (libelf), with a sorted symbol table, the
 // .eh_frame_hdr search table for CFI unwinding, and, on demand, DWARF line

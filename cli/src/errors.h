@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Errors the CLI reports, and the exit codes scripts can rely on.
 #pragma once
 

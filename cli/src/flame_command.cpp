@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools flame: stack reports, folded stacks and perf script output
 // to an interactive SVG flame graph, folded stacks or speedscope JSON.
 #include "flame_command.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools flame (the rendering itself lives in flame/).
 #pragma once
 

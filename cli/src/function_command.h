@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The grammar every diagnosis function shares:
 //   diagnose-tools <function> --activate='k=v,...' | --settings | --report | --deactivate
 // with --format text|json.  A function supplies its keys, the encoding of
@@ -99,6 +100,10 @@ class FunctionCommand : public Command {
   int run() override;
 
   const std::string &name() const { return name_; }
+  uint32_t id() const { return id_; }
+  // Every key --activate accepts (common ones first), for docs and completion.
+  std::vector<KeySpec> activate_keys() const { return all_keys(); }
+  size_t settings_bytes() const { return settings_size(); }
   // Parses an --activate string into the settings struct (exposed for tests).
   std::vector<uint8_t> encode_settings(const std::string &activate, uint32_t nr_cpu_ids) const;
   SettingsView describe_settings(const std::vector<uint8_t> &settings) const;

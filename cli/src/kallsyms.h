@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Kernel addresses to names, from /proc/kallsyms (module symbols included).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools keytime-image: a process's life events (creations, exec,
 // exit, on/off CPU with off-CPU kernel stacks).
 #include "keytime_image.h"

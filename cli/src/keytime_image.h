@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // keytime-image report model, shared by its writers and tests.
 #pragma once
 

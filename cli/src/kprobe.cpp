@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools kprobe: every hit of one kernel function.
 #include "kprobe.h"
 

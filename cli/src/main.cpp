@@ -1,11 +1,14 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools: the command-line half of diagnose-tools.
 #include <iostream>
 
 #include <CLI/CLI.hpp>
 
+#include "cli_docs.h"
 #include "command.h"
 #include "errors.h"
 #include "output.h"
+#include "status_command.h"
 #include "uapi/diagnose.h"
 
 int main(int argc, char **argv) {
@@ -14,23 +17,28 @@ int main(int argc, char **argv) {
                "--report [--format json], --deactivate."};
   app.name("diagnose-tools");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "diagnose-tools 0.1.0 (ABI " +
-                                        std::to_string(DIAG_ABI_VERSION) + ")");
+  // handled before parsing: it needs no subcommand
+  const std::string version_help =
+      "print the versions of the CLI, of the loaded module and of their ABI";
+  app.add_flag("--version", version_help);
   app.footer("Exit status: 0 ok, 1 the module refused or the operation failed (reason printed), "
              "2 bad usage, 3 module not loaded, not root, or ABI mismatch, 4 an input file is "
              "malformed or exceeds a limit (docs/input-limits.md).");
 
   auto commands = diag::make_commands();
+  commands.push_back(diag::make_status_command(commands));
   std::vector<std::pair<CLI::App *, diag::Command *>> subs;
   for (auto &c : commands) subs.emplace_back(c->setup(app), c.get());
+
+  if (argc == 2 && std::string(argv[1]) == "--version") return diag::print_versions();
+  int rc = 0;
+  if (diag::run_doc_generator(app, commands, argc, argv, &rc)) return rc;
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp &e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp &e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion &e) {
     return app.exit(e);
   } catch (const CLI::ParseError &e) {
     // one line, and the usage-error exit status

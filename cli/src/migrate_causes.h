@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Names of the migration causes, from the one list in uapi/diagnose.h.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools migrate-extract: header tags and per-second series of a
 // stat file (debugfs migration_stat/stat, or migrate-stats --period),
 // replacing the seed's perl script and its placeholder graphing program.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools migrate-image: every CPU migration of the watched tasks.
 #include "migrate_image.h"
 

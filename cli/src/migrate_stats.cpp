@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools migrate-stats: analysis of a migration trace
 // (debugfs migration_trace/trace), replacing the seed's perl script.
 #include <cmath>

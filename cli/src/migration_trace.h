@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The light-weight migration trace in user space: parsers of the kernel's
 // migration_trace/trace and migration_stat/stat text (and of stat files
 // that migrate-stats --period writes), the analysis behind migrate-stats,

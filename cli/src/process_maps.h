@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The executable mappings of a process, as the module snapshotted them
 // (DIAG_REC_TASK_MAPS records) or, as a fallback, as /proc/PID/maps shows
 // them now; and an AddressSpace that ties each mapping to its ELF image and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Decoding of the module's record stream (see uapi/diagnose.h).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Small formatting pieces shared by the per-event reports (keytime-image,
 // resource-image): wall-clock times of module timestamps, durations, byte
 // rates, fixed-width columns for output that streams.

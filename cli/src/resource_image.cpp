@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools resource-image: CPU, memory and I/O of a process or thread
 // per interval, measured at its own task switches.
 #include "resource_image.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Stack reports in the one format every stack-bearing function prints
 // (docs/stack-format.md): text blocks of #@ / #~ / #* / #^ / #% / ## lines,
 // and JSON objects in a top-level "stacks" array.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Line charts as standalone SVG: axes with ticks and units, a legend, one
 // line per series.  Used by every --plot option.
 #pragma once

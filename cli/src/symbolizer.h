@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Names for user-space addresses: function symbols from each ELF's symbol
 // table (or its separate debug file), C++ names demangled, and with
 // `lines`, file:line and the inline chain from DWARF (elfutils libdw).

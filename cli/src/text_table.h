@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Left-aligned text columns, the layout every text report uses.
 #pragma once
 

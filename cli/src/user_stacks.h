@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // User stacks of a stream of reports, unwound and symbolized: the glue
 // every stack-bearing report writer uses.  It gathers the reports'
 // address-space snapshots (DIAG_REC_TASK_MAPS, by mm_key), falls back to

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unwinding of user stacks that the module copied at a hit: the user
 // registers at the task's last kernel entry plus a bounded copy of its
 // stack from the stack pointer up (struct diag_user_stack).  libunwind's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Captures this process's own registers and stack the way the module
 // captures a task's (struct diag_user_stack): the user-stack unit tests
 // unwind and symbolize it against /proc/self/maps.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Builders of keytime-image and resource-image records for the unit tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The kprobe report model end to end on records built here: mappings
 // snapshots as the module writes them (from /proc/self/maps) and hits whose
 // user stack is this very process's, captured like the module captures one.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 #include "stack_report.h"
 
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Builders of record streams for the unit tests.
 #pragma once
 

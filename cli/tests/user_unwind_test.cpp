@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The unwinder and symbolizer on a stack copied from this very process,
 // the way the module copies a task's: the registers, then the stack from
 // the stack pointer up, with the mappings read from /proc/self/maps.

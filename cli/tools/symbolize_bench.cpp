@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // diag_symbolize_bench: the symbolizer of diagnose-tools on its own, for
 // bench/symbolize.sh, which runs it against eu-addr2line and perf script on
 // the same samples.

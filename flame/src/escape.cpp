@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // XML and JSON escaping with UTF-8 validation.
 #include <cstdint>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A fast 64-bit hash for frame names and whole folded lines, and a small
 // open-addressing table: the two things the profile builder does millions
 // of times per input.

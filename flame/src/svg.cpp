@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The interactive SVG: frames as <g><title/><rect/><text/></g> (what
 // flamegraph.pl emits, so other tools and people's scripts keep working),
 // plus a script for zoom, search, tooltips and URL state (svg_script.js).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interaction for flame graphs written by diagnose-tools flame.
 // `fl` (set by the writer before this script): inverted, diff, total,
 // countname, width, xpad, fontsize, fontwidth, searchcolor.

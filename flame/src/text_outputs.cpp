@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Folded stacks and speedscope JSON.
 #include <charconv>
 #include <functional>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Unit tests of the flame library on fixed inputs.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // perf_to_report: writes `perf script` samples as a stack report in the
 // contract format (docs/stack-format.md), through the shared writer every
 // stack-bearing function uses (cli/src/stack_report.h).  A stand-in for a

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # A job for run.sh: checks that the guest runs the debug kernel with its
 # sanitizers working, and that what the suite relies on is there.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the "debug" kernel of the test matrix: Debian's linux-source-6.12
 # configured from `make allnoconfig` plus debug-kernel.config (KASAN, UBSAN,
 # lockdep, DEBUG_OBJECTS, kmemleak, KFENCE and what the guest and the suite

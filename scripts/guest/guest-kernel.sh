@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Print the version of the guest kernel: the newest /lib/modules/<ver> that
 # has both a kbuild tree and a bootable image in /boot.  DIAG_GUEST_KVER
 # overrides.  Used by the build and by the guest runner so that the module

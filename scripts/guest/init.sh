@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-or-later
 # PID 1 of the test guest (runs from the initramfs built by mkinitramfs.sh).
 #
 # Loads the 9p stack, mounts the host's root file system read-only and the
@@ -21,16 +22,22 @@ done
 
 out=""
 repo=""
+jobroot=""
 for arg in $(cat /proc/cmdline); do
 	case "$arg" in
 	diag_out=*) out="${arg#diag_out=}" ;;
 	diag_repo=*) repo="${arg#diag_repo=}" ;;
+	diag_root=1) jobroot=1 ;;
 	esac
 done
 
 R=/newroot
 opts=trans=virtio,version=9p2000.L,msize=524288,cache=loose
-if ! mount -t 9p -o "$opts,ro" hostroot "$R"; then
+# run.sh --root: the job's own root file system, read-write
+if [ -n "$jobroot" ]; then
+	mount -t 9p -o "$opts" jobroot "$R" ||
+		{ echo "guest-init: cannot mount the job's root"; poweroff -f; }
+elif ! mount -t 9p -o "$opts,ro" hostroot "$R"; then
 	echo "guest-init: cannot mount host root"
 	poweroff -f
 fi

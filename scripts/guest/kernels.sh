@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guest kernels of the test matrix, fetched from Debian's packages (or,
 # for "debug", built from Debian's linux-source) into a cache outside the
 # clone, without making any of them a boot kernel of the host.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Build the guest's initramfs: busybox-static, the 9p/virtio modules of the
 # guest kernel in dependency order, and init.sh as /init.
 #

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Boot the guest kernel under QEMU (software emulation, see
 # ../shared/vm-notes.md) and run one job script inside it.
 #
 # usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--numa] [--timeout SEC] [--follow] [--icount]
-#               [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]
+#               [--accel SPEC] [--cpu MODEL] [--root DIR] OUTDIR JOB.sh [ARGS...]
+#
+# --root DIR: the job's root file system is DIR, read-write, instead of the
+# host's root (e.g. a debootstrapped Debian root to install a package in).
 #
 # --kernel boots kernel NAME of the test matrix (kernels.sh: 6.1, 6.12,
 # 6.12-rt, debug) from the cache; without it, the Debian kernel installed on
@@ -48,6 +52,7 @@ timeout=900
 follow=0
 numa=0
 kname=""
+jobroot=""
 accel=(-accel "${DIAG_GUEST_ACCEL:-tcg,thread=single}")
 cpu=${DIAG_GUEST_CPU:-max}
 while [[ $# -gt 0 ]]; do
@@ -61,13 +66,14 @@ while [[ $# -gt 0 ]]; do
 	--icount) accel=(-accel tcg,thread=single -icount shift=0); shift ;;
 	--accel) accel=(-accel "$2"); shift 2 ;;
 	--cpu) cpu=$2; shift 2 ;;
+	--root) jobroot=$(cd "$2" && pwd); shift 2 ;;
 	--) shift; break ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) break ;;
 	esac
 done
 if [[ $# -lt 2 ]]; then
-	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--numa] [--timeout SEC] [--follow] [--icount] [--accel SPEC] [--cpu MODEL] OUTDIR JOB.sh [ARGS...]" >&2
+	echo "usage: run.sh [--kernel NAME] [--smp N] [--mem MiB] [--numa] [--timeout SEC] [--follow] [--icount] [--accel SPEC] [--cpu MODEL] [--root DIR] OUTDIR JOB.sh [ARGS...]" >&2
 	exit 2
 fi
 outdir=$1
@@ -142,10 +148,11 @@ setsid qemu-system-x86_64 \
 	"${accel[@]}" -cpu "$cpu" -smp "$cpus" -m "$mem" "${numa_args[@]}" \
 	-nographic -no-reboot -monitor none -serial "file:$outdir/console.log" \
 	-kernel "$kernel" -initrd "$initrd" \
-	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD" \
+	-append "console=ttyS0 quiet loglevel=4 panic=-1 diag_out=$outdir diag_repo=$PWD${jobroot:+ diag_root=1}" \
 	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$PWD",mount_tag=repodir,security_model=none,readonly=on,multidevs=remap \
 	-virtfs local,path="$outdir",mount_tag=outdir,security_model=none,multidevs=remap \
+	${jobroot:+-virtfs local,path="$jobroot",mount_tag=jobroot,security_model=none,multidevs=remap} \
 	</dev/null >"$outdir/qemu.log" 2>&1 &
 qemu_pid=$!
 

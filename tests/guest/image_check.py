@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """What the keytime-image and resource-image guest tests ask of reports and
 of the kernel's own records.  Every question prints "KEY VALUE" lines.
 

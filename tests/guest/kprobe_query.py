@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Facts the kprobe guest tests check, from a `kprobe --report --format json`
 document and, optionally, the same run's ftrace trace and perf script output.
 One call prints every fact as "key<TAB>value" (python starts slowly in the

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The running kernel's text, as the kernel itself shows it: symbols from
 /proc/kallsyms, bytes from /proc/kcore (root only).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Test framework for the guest cases: sourced by run-all.sh.
 #
 # A case file registers its tests with `register_test NAME`; each test is a

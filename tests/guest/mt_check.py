@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Independent readers of the migration trace, its stat and ftrace's trace,
 for the migration_trace guest cases.  Nothing here uses diagnose-tools.
 

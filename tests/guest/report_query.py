@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Questions the guest tests ask of a `--report --format json` document.
 
 usage: report_query.py QUESTION REPORT.json [ARGS...]

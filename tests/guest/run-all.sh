@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The guest side of ./test.sh: runs inside the QEMU guest (as PID 1's job,
 # root, in a chroot of the host's root file system), from the repository.
 # Loads diagnose.ko, runs every registered case (DIAG_TESTS: a regex to

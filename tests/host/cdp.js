@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A minimal Chrome DevTools Protocol client over --remote-debugging-pipe
 // (no WebSocket, no npm package): Chromium reads NUL-terminated JSON
 // commands on fd 3 and writes replies and events on fd 4.

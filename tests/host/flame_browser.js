@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // End-to-end test of the flame graph SVG in headless Chromium, used as a
 // person would: hover, click a frame to zoom, Ctrl-F to search (answering
 // the prompt), toggle case, reload from the URL, reset zoom.  Expected

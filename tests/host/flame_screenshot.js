@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Screenshot of a flame graph SVG in headless Chromium (for docs/).
 //   node flame_screenshot.js GRAPH.svg OUT.png [QUERY]
 // QUERY is the view state the graph keeps in its URL, e.g. "s=^vfs_&i=1".

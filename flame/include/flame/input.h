@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Reading stacks into a Profile: our stack reports (text and JSON, see
 // docs/stack-format.md), folded stacks and `perf script` output.  Inputs
 // are streamed (JSON too, through SAX events): memory grows with the number

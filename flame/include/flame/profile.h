@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // A profile: stacks merged into a tree of frames with sample counts.
 //
 // Every input (stack reports, folded stacks, perf script) ends up here as

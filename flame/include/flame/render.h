@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Writing a finished Profile: interactive SVG, folded stacks, speedscope JSON.
 #pragma once
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # flame guest cases: stacks captured in the guest, rendered by
 # `diagnose-tools flame` from every input form, checked against perf's own
 # account of the same samples.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # keytime-image guest cases: the module's events against the kernel's own
 # records of the same tasks over the same window: tracefs
 # sched_process_fork/exec/exit and sched_switch, the scheduler's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # kprobe guest cases: hit counts against ftrace's own kprobe event on the
 # same function, pid and window; kernel stacks against ftrace's stack
 # traces; user stacks against perf's DWARF call graphs of the same hits and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # migrate-image guest cases: the module's report against the kernel's own
 # se.nr_migrations (/proc/PID/task/TID/sched), and the CLI's error paths.
 

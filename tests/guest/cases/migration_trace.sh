@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # migration_trace/ and migration_stat/ guest cases: the debugfs files as a
 # user drives them, against ftrace's sched_migrate_task over the same
 # window; the stat against the trace; the kernel API from a test module;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # resource-image guest cases: the module's samples against the kernel's own
 # accounting of the same task: /proc/PID/stat utime+stime (read by the
 # program itself at the edges of its work), /proc/PID/io rchar/wchar,

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # The per-CPU ring on its own (tests/kmod/ring_test.ko compiles module/ring.c
 # in): writers in process and interrupt context on every CPU, random record
 # sizes (so that 8-byte gaps at the end of the buffer happen), trimmed

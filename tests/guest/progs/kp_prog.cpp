@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // kp_prog: a C++ program whose path into the kernel is known, for the
 // kprobe guest tests and the symbolizer benchmark.
 //
