@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the stacks of a folded file as a JSON stack report or as
 `perf script` output, for bench/flame.sh's other input formats.
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # --report --follow's cost per batch: the first batch of a session loads
 # kallsyms, the ELF images and cgroup names and symbolizes every address
 # once; later batches reuse all of it (one ReportResources per session).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // How untrusted strings reach output.  Process names, exec arguments,
 // paths, cgroup and symbol names, and whatever a file held are bytes the
 // CLI does not control: JSON output replaces invalid UTF-8 with U+FFFD

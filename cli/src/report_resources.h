@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // What report writers look up besides the records: kernel symbols, cgroup
 // names, ELF images with their symbol caches, and the address-space
 // snapshots of user stacks.  A one-shot report makes one; --report --follow

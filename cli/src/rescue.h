@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Rescue files: the records of a report that could not be rendered.  A
 // report drains the module's buffers, so once it is read the records exist
 // nowhere else; when decoding, rendering or writing the report fails (or a

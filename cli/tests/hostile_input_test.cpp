@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Hostile input in reports: process names, exec arguments and paths of any
 // bytes render as valid JSON (invalid UTF-8 replaced) and as one-line text
 // (escaped as \xNN) for every function; a report whose rendering fails is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The cost of one --report --follow batch: a kprobe session's batches
 // rendered as --follow renders them (each batch a JSON line of its own),
 // once with one ReportResources for the whole session (what --follow does:

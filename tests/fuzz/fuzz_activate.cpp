@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The --activate parser of every function, its settings encoder and what
 // --settings prints of the result; and the CPU list parser.
 #include "cpu_list.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Helpers of the libFuzzer targets (tests/fuzz/run.sh builds and runs them
 // with AddressSanitizer and UndefinedBehaviorSanitizer).
 //

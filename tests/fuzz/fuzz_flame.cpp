@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // One flame input format (FUZZ_FORMAT: report, json, folded, diff, perf)
 // read into a profile, and every writer of the profile.  "diff" reads the
 // input as folded stacks twice, once as the baseline: a differential

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The record decoder and the report writers of one function
 // (FUZZ_FUNCTION): text and JSON reports, --follow's stream, and a rescue
 // file's two batches.  The input is the function's settings struct (its

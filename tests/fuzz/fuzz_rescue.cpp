@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The rescue file reader (`FUNCTION --render FILE`) and what --render does
 // with the file: its batches decoded as one report and written as text
 // and JSON by the function the header names.  Offline, like

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The stat parser and everything migrate-extract does with a stat file.
 #include <sstream>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // The migration trace parser and everything migrate-stats does with a
 // trace: analysis, summary, periods, stat writer, chart, the command's text
 // and JSON output.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Writes the binary seeds of the record targets (tests/fuzz/corpus/
 // fuzz_records_*): a function's settings struct followed by a record
 // stream as a drain returns it, built from the ABI's own structs; and the

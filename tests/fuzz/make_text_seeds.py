@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """Writes the text seeds of the fuzz corpus (tests/fuzz/corpus/): real-looking
 inputs of every text format and the hostile cases of docs/input-limits.md.
 The binary seeds of the record targets come from make_record_seeds.cpp.

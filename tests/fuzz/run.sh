@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Fuzzing in the suite: builds the libFuzzer targets with clang,
 # AddressSanitizer and UndefinedBehaviorSanitizer (in $BUILD/fuzz, apart
 # from the gcc build in $BUILD/cli), then for each target:

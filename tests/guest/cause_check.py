@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
 """The migrate-image cause tests' judge: a report (`--report --format json`,
 every task watched) against what a cause_work workload did and what the
 kernel counted itself.  Nothing here knows how the module finds a cause:

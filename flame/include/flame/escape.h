@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
 // Escaping of untrusted text (process names, paths, symbol names, anything
 // read from a file) for the three kinds of output: XML, JSON strings and
 // plain text.  All validate UTF-8, so no output is ever malformed or hides

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # Adversarial guest cases (test_abuse_*): no record lost without being
 # counted, and no crash under abuse.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
 # migrate-image's cause column proven by workloads: each case runs a
 # cause_work scenario (progs/cause_work.c) that moves its threads by one
 # scheduler path known in advance, with migrate-image watching every task,
