@@ -150,7 +150,8 @@ fi
 debug_tests=${DIAG_DEBUG_TESTS:-'^test_(ring_every_record_delivered_or_counted|abuse_(refused_report_consumes_nothing|random_ioctls|lifecycle_storm)|mi_(pid_matches_nr_migrations|bad_ioctls_are_refused)|kp_(counts_and_stacks_with_frame_pointers|stacks_without_unexported_calls|rmmod_while_active_under_load)|kt_(refusals|unload_with_calls_in_flight)|ri_thread_exec_keeps_tasks_apart|mt_(kernel_api|rmmod_while_tracing)|lockdown_refuses_kprobes)$'}
 debug_env=(DIAG_KERNEL_TESTS="$debug_tests"
 	DIAG_ABUSE_CALLS="${DIAG_DEBUG_ABUSE_CALLS:-10000}"
-	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-20}")
+	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-20}"
+	DIAG_WAIT_SCALE=5)
 # NUMA balancing needs two nodes; the other cases run on one (two nodes of
 # one CPU each change how the scheduler balances and places wakeups)
 numa_tests='^test_mc_numa_'

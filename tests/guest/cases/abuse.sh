@@ -284,7 +284,7 @@ test_abuse_racing_clients() {
 	# a follower killed mid-drain leaves a working module
 	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "comm=$AB_LOAD_COMM" buf-kib=256
 	"$DT" migrate-image --report --follow --format json >"$d/killed.json" 2>&1 &
-	local follower=$! deadline=$((SECONDS + 30))
+	local follower=$! deadline=$((SECONDS + 30 * WAIT_SCALE))
 	# mid-drain: once it has printed a batch, while records keep coming
 	until [[ -s $d/killed.json ]] || ((SECONDS > deadline)); do
 		sleep 0.1

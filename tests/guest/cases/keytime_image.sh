@@ -55,7 +55,7 @@ start_lifecycle() {
 # Wait until PID sleeps in sigwait (rt_sigtimedwait is syscall 128) off
 # its CPU, so that its last switch has been recorded everywhere.
 wait_sigwait() {
-	local deadline=$((SECONDS + 60))
+	local deadline=$((SECONDS + 60 * WAIT_SCALE))
 	until [[ $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) == 128 &&
 		$(cat "/proc/$1/wchan" 2>/dev/null) == do_sigtimedwait* ]]; do
 		((SECONDS < deadline)) || { fail "$1 did not reach sigwait"; return 1; }
@@ -302,7 +302,7 @@ test_kt_unload_with_calls_in_flight() {
 	expect_rc "activate" 0 "$DT" "${KT[@]}" --activate="tgid=$pid,stack=1"
 	kill -USR1 "$pid"
 	# wait until the parent is in the call, waiting for its vfork child
-	local deadline=$((SECONDS + 60))
+	local deadline=$((SECONDS + 60 * WAIT_SCALE))
 	until grep -q vfork "/proc/$pid/stack" 2>/dev/null; do
 		((SECONDS < deadline)) ||
 			{ fail "parent never waited in vfork"; touch "$d/release"; return 1; }

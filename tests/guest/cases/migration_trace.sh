@@ -367,7 +367,7 @@ test_mt_full_buffer_stops_tracing() {
 	echo 1 >"$MT/enable"
 	# 5000 marks of 32 bytes cannot fit in 64 KiB
 	taskset -c 0 sh -c "echo 'marks 5000 4096' >$MT_API"
-	local deadline=$((SECONDS + 10))
+	local deadline=$((SECONDS + 10 * WAIT_SCALE))
 	while [[ $(cat "$MT/enable") != 0 ]] && ((SECONDS < deadline)); do sleep 0.05; done
 	expect_eq "$(cat "$MT/enable")" "0" "enable after the buffer filled"
 	expect_errno "mark after the stop" EPIPE "$(write_errno "$MT/mark" 1)"
