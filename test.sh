@@ -12,7 +12,8 @@
 #   ./test.sh                      everything
 #   ./test.sh --unit               unit tests only
 #   ./test.sh --kernel 6.12-rt     the guest suite on these kernels only
-#                                  (repeat it, or a comma list), no host tests
+#                                  (repeat it, or a comma list): no unit,
+#                                  fuzz or host tests
 #   DIAG_TESTS=regex ./test.sh     only the guest and host cases whose names
 #                                  match (a regex that matches none fails)
 #
@@ -43,6 +44,7 @@ while (($#)); do
 		[[ -n ${2:-} ]] || usage
 		IFS=, read -ra k <<<"$2"
 		kernels+=("${k[@]}")
+		unit=0
 		host=0
 		shift
 		;;
