@@ -210,6 +210,10 @@ void Profile::count_sums(uint64_t value, uint64_t base) {
 }
 
 void Profile::add(std::span<const std::string_view> frames, uint64_t value, uint64_t base) {
+  // A sample needs a frame to be drawn and written: folded stacks have no
+  // way to say "no frame", so one without would count in the total of the
+  // graph but in no line of its folded form.
+  if (frames.empty()) return;
   count_sums(value, base);
   Impl &m = *impl_;
   NodeId n = kRoot;
