@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The test suite: unit tests of the user-space parts, the host tests, then
-# the whole guest suite in a QEMU guest on every kernel of the matrix
+# The test suite: unit and fuzz tests of the user-space parts, the host
+# tests, then the guest suite in QEMU guests on every kernel of the matrix
 # (scripts/guest/kernels.sh: Debian's 6.1, 6.12 and 6.12 PREEMPT_RT, and a
-# 6.12 built with KASAN, UBSAN, lockdep and kmemleak), with diagnose.ko and
-# the test module built against each kernel's own headers.  Ends with
+# 6.12 built with KASAN, UBSAN, lockdep and kmemleak, which runs a part of
+# it, below), with diagnose.ko and the test module built against each
+# kernel's own headers.  Ends with
 # "N passed, N failed, N skipped" over all of them; exits non-zero on any
 # failure.  A failure names its kernel; a guest that dies or times out
 # counts every case it did not get to as failed.
 #
 #   ./test.sh                      everything
-#   ./test.sh --unit               unit tests only
+#   ./test.sh --unit               unit and fuzz tests only
 #   ./test.sh --kernel 6.12-rt     the guest suite on these kernels only
 #                                  (repeat it, or a comma list): no unit,
 #                                  fuzz or host tests
@@ -20,10 +21,12 @@
 # The sanitizer kernel ("debug") runs the suite 15 to 30 times slower than
 # the production kernels (KASAN, lockdep, kmemleak and debug objects, under
 # emulation): the whole suite there takes hours.  By default it runs the
-# cases of DIAG_DEBUG_TESTS (below: the ring, every function's counts and
-# stacks, every unload with probes in flight, refused and random ioctls and
-# a life-cycle storm at reduced counts), and test.sh says so;
-# DIAG_DEBUG_TESTS=. runs all of them.
+# cases of DIAG_DEBUG_TESTS (below: the ring; migrate-image's, kprobe's and
+# resource-image's counts and stacks; unloading with kprobes, kretprobes
+# and the migration trace active; refused and random ioctls; a life-cycle
+# storm of every function at reduced counts), and test.sh says so;
+# DIAG_DEBUG_TESTS=. DIAG_GUEST_TIMEOUT=40000 runs all of them (the
+# guest's limit is otherwise 4800 s there, 2400 s elsewhere).
 set -uo pipefail
 cd "$(dirname "$0")"
 REPO=$(pwd)
@@ -53,8 +56,12 @@ while (($#)); do
 	esac
 	shift
 done
+# kernels named with --kernel must run cases; a whole run's may have none
+explicit_kernels=$((${#kernels[@]} > 0))
 ((${#kernels[@]})) || mapfile -t kernels < <(scripts/guest/kernels.sh names)
 [[ ${kernels[0]} == none ]] && kernels=()
+# each kernel once, in the order given
+mapfile -t kernels < <(printf '%s\n' "${kernels[@]}" | awk 'NF && !seen[$0]++')
 matrix=" $(scripts/guest/kernels.sh names | tr '\n' ' ')"
 for k in "${kernels[@]}"; do
 	[[ $matrix == *" $k "* ]] ||
@@ -70,9 +77,11 @@ scripts/deps.sh >/dev/null || exit 1
 # and then; its turn in the loop below waits for it (debug-kernel.sh holds
 # a lock).
 mkdir -p "$BUILD/kernels/debug"
-if [[ " ${kernels[*]} " == *" debug "* && -z ${DIAG_TESTS:-} ]]; then
-	scripts/guest/kernels.sh prepare debug >/dev/null 2>"$BUILD/kernels/debug/early.log" &
+if [[ " ${kernels[*]} " == *" debug "* && -z ${DIAG_TESTS:-} && -z ${DIAG_DEBUG_TESTS:-} ]]; then
+	# a process group of its own, stopped with test.sh however it ends
+	setsid scripts/guest/kernels.sh prepare debug >/dev/null 2>"$BUILD/kernels/debug/early.log" &
 	early_debug=$!
+	trap 'kill -- -"$early_debug" 2>/dev/null' EXIT
 fi
 
 passed=0
@@ -151,8 +160,8 @@ fi
 # the sanitizer kernel's part of the suite, and the counts of its storms
 debug_tests=${DIAG_DEBUG_TESTS:-'^test_(ring_every_record_delivered_or_counted|abuse_(refused_report_consumes_nothing|random_ioctls|lifecycle_storm)|mi_(pid_matches_nr_migrations|bad_ioctls_are_refused)|kp_(counts_and_stacks_with_frame_pointers|stacks_without_unexported_calls|rmmod_while_active_under_load)|kt_(refusals|unload_with_calls_in_flight)|ri_thread_exec_keeps_tasks_apart|mt_(kernel_api|rmmod_while_tracing)|lockdown_refuses_kprobes)$'}
 debug_env=(DIAG_KERNEL_TESTS="$debug_tests"
-	DIAG_ABUSE_CALLS="${DIAG_DEBUG_ABUSE_CALLS:-10000}"
-	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-20}"
+	DIAG_ABUSE_CALLS="${DIAG_DEBUG_ABUSE_CALLS:-${DIAG_ABUSE_CALLS:-10000}}"
+	DIAG_ABUSE_CYCLES="${DIAG_DEBUG_ABUSE_CYCLES:-${DIAG_ABUSE_CYCLES:-20}}"
 	DIAG_WAIT_SCALE=5)
 # NUMA balancing needs two nodes; the other cases run on one (two nodes of
 # one CPU each change how the scheduler balances and places wakeups)
@@ -208,7 +217,13 @@ declare -A kver_of=()
 for k in "${kernels[@]}"; do
 	mapfile -t kcases < <(cases_of "$k")
 	if ((${#kcases[@]} == 0)); then
-		echo "== $k: none of the selected cases runs on it (DIAG_DEBUG_TESTS)"
+		if ((explicit_kernels)); then
+			echo "FAIL [$k] none of the selected cases runs on it (DIAG_TESTS, and DIAG_DEBUG_TESTS on debug)"
+			failed=$((failed + 1))
+			failures+=("$k: no case selected")
+		else
+			echo "== $k: none of the selected cases runs on it (DIAG_TESTS, and DIAG_DEBUG_TESTS on debug)"
+		fi
 		continue
 	fi
 	echo "== prepare $k (kernel, diagnose.ko and test modules)"
@@ -244,7 +259,8 @@ done
 # run_guest GUEST: one guest's cases; its exit code in $BUILD/guest-GUEST/run.rc
 run_guest() {
 	local g=$1 k=${1%-numa} out=$BUILD/guest-$1 rc
-	local -a env flags=(--smp 2 --timeout 2400)
+	local -a env flags=(--smp 2 --timeout "${DIAG_GUEST_TIMEOUT:-2400}")
+	[[ $g == debug ]] && flags=(--smp 2 --timeout "${DIAG_GUEST_TIMEOUT:-4800}")
 	mapfile -t env < <(guest_env "$g")
 	[[ $g == *-numa ]] && flags+=(--numa)
 	mkdir -p "$out"
@@ -313,6 +329,8 @@ for k in "${ready[@]}"; do
 			echo "FAIL [$g] the guest did not finish (exit $guest_rc); see $out/console.log"
 			tail -n 5 "$out/run.log" 2>/dev/null
 			grep -E "$kernel_bad|Kernel panic" "$out/console.log" | head -20
+			kf=$((kf + 1))
+			failures+=("$g: the guest did not finish (exit $guest_rc)")
 		fi
 		# the guest scans its log after every case; scan the whole log once more
 		if [[ -s $out/dmesg.txt ]] && grep -qE "$kernel_bad" "$out/dmesg.txt"; then

@@ -277,6 +277,11 @@ class StackBuilder {
     if (!user.empty() && !kernel.empty()) names_.emplace_back(kSeparator);
     for (auto it = kernel.rbegin(); it != kernel.rend(); ++it) names_.push_back(*it);
     for (const auto &n : names_) frames_.push_back(n);
+    // a block without a frame adds nothing (Profile::add drops it too)
+    if (frames_.empty()) {
+      reset();
+      return;
+    }
     try {
       if (options_.baseline)
         profile_.add(frames_, 0, count);

@@ -809,12 +809,12 @@ static void fuzz_one(struct fuzz_thread *t)
 	}
 	/*
 	 * The functions kept active stay active: a deactivation of one that
-	 * would succeed goes in with a wrong ABI version instead (deactivation
+	 * would succeed (no argument) goes in with a wrong ABI version instead (deactivation
 	 * is what the lifecycle storms hammer; here it would only stall the
 	 * storm on grace periods).
 	 */
 	if (k == K_DEACTIVATE && fn_by_id(fn) && kept_active[fn_by_id(fn) - diag_fns] &&
-	    ioc.abi_version == DIAG_ABI_VERSION)
+	    ioc.abi_version == DIAG_ABI_VERSION && !ioc.arg && !ioc.arg_size)
 		ioc.abi_version = DIAG_ABI_VERSION + 1 + rng_below(r, 100);
 	ioc_p = pick_ptr(r, 80);
 	/* the version query's struct is smaller than struct diag_ioc */
