@@ -809,9 +809,9 @@ static void fuzz_one(struct fuzz_thread *t)
 	}
 	/*
 	 * The functions kept active stay active: a deactivation of one that
-	 * would succeed (no argument) goes in with a wrong ABI version instead (deactivation
-	 * is what the lifecycle storms hammer; here it would only stall the
-	 * storm on grace periods).
+	 * would succeed (no argument) goes in with a wrong ABI version
+	 * instead (deactivation is what the lifecycle storms hammer; here it
+	 * would only stall the storm on grace periods).
 	 */
 	if (k == K_DEACTIVATE && fn_by_id(fn) && kept_active[fn_by_id(fn) - diag_fns] &&
 	    ioc.abi_version == DIAG_ABI_VERSION && !ioc.arg && !ioc.arg_size)
