@@ -52,12 +52,15 @@ start_lifecycle() {
 	LC_PID=$PROG_PID
 }
 
-# Wait until PID sleeps in sigwait (rt_sigtimedwait is syscall 128) off
-# its CPU, so that its last switch has been recorded everywhere.
+# Wait until PID sleeps in sigwait off its CPU, so that its last switch has
+# been recorded everywhere: asleep (S), in rt_sigtimedwait as wchan names
+# it (do_sigtimedwait), or as the stack does where wchan cannot tell (the
+# sanitizer kernel inlines do_sigtimedwait and shows wchan 0).
 wait_sigwait() {
 	local deadline=$((SECONDS + 60 * WAIT_SCALE))
-	until [[ $(cut -d' ' -f1 "/proc/$1/syscall" 2>/dev/null) == 128 &&
-		$(cat "/proc/$1/wchan" 2>/dev/null) == do_sigtimedwait* ]]; do
+	until [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]] &&
+		{ [[ $(cat "/proc/$1/wchan" 2>/dev/null) == *sigtimedwait* ]] ||
+			grep -q sigtimedwait "/proc/$1/stack" 2>/dev/null; }; do
 		((SECONDS < deadline)) || { fail "$1 did not reach sigwait"; return 1; }
 		sleep 0.05
 	done
