@@ -37,9 +37,10 @@ check(len(subs) >= 8, f"only {len(subs)} subcommands in the spec")
 opt_re = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
 for s in subs:
     help_text = run(cli, s["name"], "--help").stdout
-    # the options block only: the footer's key table is not options
+    # the option groups ("Options:" and any named group after it, such as
+    # flame's "perf script input:"), not the footer's key table
     block = help_text.split("Options:", 1)[-1]
-    block = re.split(r"\n\n|--activate keys:", block)[0]
+    block = block.split("--activate keys:", 1)[0]
     # the names column: from the first dash to the first run of blanks
     cols = [m.group(1) for m in (re.match(r"\s+(-\S.*?)(\s{2,}|$)", l) for l in block.splitlines()) if m]
     shown = {n for c in cols for n in opt_re.findall(c)}
