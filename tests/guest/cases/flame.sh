@@ -22,10 +22,13 @@ folded_roots() {
 
 # The stacks of a folded file, one a line, sorted, without their counts,
 # the report's "-" frame between user and kernel frames and the kernel
-# frames' _[k] (perf script input folds as stackcollapse-perf.pl does: no
-# "-", _[k] only with --kernel, and then on [vdso] frames too).
+# frames' _[k], and with every unresolved frame named [unknown] (perf
+# script input folds as stackcollapse-perf.pl does: no "-", _[k] only with
+# --kernel, and then on [vdso] frames too, and an unresolved frame named
+# after its module, [libc.so.6]).
 folded_stacks() {
-	sed -E 's/ [0-9]+$//; s/;-(;|$)/\1/; s/_\[k\]//g' "$1" | sort -u
+	sed -E 's/ [0-9]+$//; s/;-(;|$)/\1/; s/_\[k\]//g; s/\[unknown\]/\x01/g
+		:u; s/(^|;)\[[^];]*\](;|$)/\1\x01\2/; tu; s/\x01/[unknown]/g' "$1" | sort -u
 }
 
 # The "all" frame's count in an SVG.
@@ -78,6 +81,8 @@ test_flame_perf_round_trip() {
 	expect_rc "flame perf script -> folded" 0 "$DT" flame "$d/perf.txt" -o "$d/perf.folded"
 	folded_stacks "$d/report.folded" >"$d/report.stacks"
 	folded_stacks "$d/perf.folded" >"$d/perf.stacks"
+	cmp -s "$d/perf.stacks" "$d/report.stacks" ||
+		diff "$d/perf.stacks" "$d/report.stacks" | head -20 | sed 's/^/  | /'
 	expect_eq "$(cmp -s "$d/perf.stacks" "$d/report.stacks" && echo same)" same \
 		"folded stacks from perf script and from the report"
 
