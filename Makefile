@@ -54,7 +54,7 @@ test: all
 	./test.sh
 
 progs:
-	$(MAKE) -s -C tests/guest/progs OUT=$(CURDIR)/$(BUILD)/tests
+	$(MAKE) -s -C tests/guest/progs OUT=$(abspath $(BUILD))/tests
 
 # the demo installs what it is missing first (fresh machines)
 demo:
