@@ -235,7 +235,13 @@ for k in "${kernels[@]}"; do
 	mkdir -p "$BUILD/kernels/$k"
 	start=$SECONDS
 	# a build that failed early is not tried a second time
-	if [[ $k == debug && -n ${early_debug:-} ]] && ! wait "$early_debug"; then
+	early_rc=0
+	if [[ $k == debug && -n ${early_debug:-} ]]; then
+		wait "$early_debug" || early_rc=$?
+		# reaped: its process group id may be reused from now on
+		trap - EXIT
+	fi
+	if ((early_rc)); then
 		kprep() { cat "$BUILD/kernels/debug/early.log" >&2; return 1; }
 	else
 		kprep() { scripts/guest/kernels.sh prepare "$1"; }

@@ -78,7 +78,7 @@ test_pkgs=(
 	# guest tests and benchmarks: oracles and helpers
 	linux-perf python3 procps util-linux elfutils
 	# packaging test: the .deb, its lint, the debootstrap root
-	dpkg-dev lintian debootstrap
+	dpkg-dev lintian debootstrap groff-base
 	# flame: browser test (headless Chromium driven from node), bench
 	# (/usr/bin/time; libdevel-nytprof-perl ships the reference flamegraph.pl)
 	chromium nodejs time libdevel-nytprof-perl

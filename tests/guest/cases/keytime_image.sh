@@ -54,13 +54,21 @@ start_lifecycle() {
 
 # Wait until PID sleeps in sigwait off its CPU, so that its last switch has
 # been recorded everywhere: asleep (S), in rt_sigtimedwait as wchan names
-# it (do_sigtimedwait), or as the stack does where wchan cannot tell (the
-# sanitizer kernel inlines do_sigtimedwait and shows wchan 0).
+# it (do_sigtimedwait), or, only on a kernel whose wchan cannot tell (the
+# sanitizer kernel inlines do_sigtimedwait and shows wchan 0), as the
+# stack does.
 wait_sigwait() {
-	local deadline=$((SECONDS + 60 * WAIT_SCALE))
-	until [[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]] &&
-		{ [[ $(cat "/proc/$1/wchan" 2>/dev/null) == *sigtimedwait* ]] ||
-			grep -q sigtimedwait "/proc/$1/stack" 2>/dev/null; }; do
+	local deadline=$((SECONDS + 60 * WAIT_SCALE)) wchan
+	if [[ -z ${WCHAN_BLIND:-} ]]; then
+		WCHAN_BLIND=0
+		grep -qE ' [tT] do_sigtimedwait' /proc/kallsyms || WCHAN_BLIND=1
+	fi
+	while :; do
+		wchan=$(cat "/proc/$1/wchan" 2>/dev/null)
+		[[ $(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) == S ]] &&
+			{ [[ $wchan == *sigtimedwait* ]] ||
+				{ ((WCHAN_BLIND)) && grep -q sigtimedwait "/proc/$1/stack" 2>/dev/null; }; } &&
+			break
 		((SECONDS < deadline)) || { fail "$1 did not reach sigwait"; return 1; }
 		sleep 0.05
 	done
