@@ -343,18 +343,25 @@ int FunctionCommand::deliver_report(const std::vector<ReportBytes> &batches,
   }
 }
 
+// Drains cmd's records into bytes; when a later call fails after earlier
+// ones drained records, those go to a rescue file (rescue_partial_drain).
+static void drain_or_rescue(const FunctionCommand &cmd, Device &dev, ReportBytes &bytes,
+                            const RescueHeader &header, bool json) {
+  int rounds = 0;
+  try {
+    dev.report(cmd.id(), bytes, &rounds);
+  } catch (const KernelError &e) {
+    if (rounds > 0 && !bytes.empty()) rescue_partial_drain(cmd, e, bytes, rounds, header, json);
+    throw;
+  }
+}
+
 int FunctionCommand::report(Device &dev) {
   auto s = read_settings(dev);
   const bool json = format_ == "json";
   const RescueHeader header = rescue_header(s, dev.version());
   ReportBytes bytes;
-  int rounds = 0;
-  try {
-    dev.report(id_, bytes, &rounds);
-  } catch (const KernelError &e) {
-    if (rounds > 0 && !bytes.empty()) rescue_partial_drain(*this, e, bytes, rounds, header, json);
-    throw;
-  }
+  drain_or_rescue(*this, dev, bytes, header, json);
   ReportResources resources;
   return deliver_report({std::move(bytes)}, header, resources, json, true, std::cout, std::cerr);
 }
@@ -464,15 +471,7 @@ int FunctionCommand::follow(Device &dev) {
       save(bytes, "the output failed");
     }
   };
-  auto drain = [&](ReportBytes &bytes) {
-    int rounds = 0;
-    try {
-      dev.report(id_, bytes, &rounds);
-    } catch (const KernelError &e) {
-      if (rounds > 0 && !bytes.empty()) rescue_partial_drain(*this, e, bytes, rounds, header, json);
-      throw;
-    }
-  };
+  auto drain = [&](ReportBytes &bytes) { drain_or_rescue(*this, dev, bytes, header, json); };
 
   using Clock = std::chrono::steady_clock;
   const bool timed = duration_opt_->count() > 0;
