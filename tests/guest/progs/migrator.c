@@ -16,6 +16,9 @@
  *      OUTDIR/phase ("START_NS END_NS");
  *   2. unpins itself and sleeps 50 us WAKEUPS times while the hogs spin,
  *      so the scheduler moves it on its own.
+ * Each hog first moves itself once to the next online CPU with sched_setaffinity()
+ * and unpins itself, so every thread of the process migrates at least once
+ * whatever the scheduler then does with the spinning hogs.
  * Then every thread blocks (nothing can migrate while asleep), OUTDIR/done
  * is written, and the process waits for SIGTERM.
  */
@@ -140,12 +143,27 @@ static void *worker(void *arg)
 
 static void *hog(void *arg)
 {
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
 	unsigned long n = 0;
+	cpu_set_t set;
+	int i, cpu;
 
 	prctl(PR_SET_NAME, "mig-hog");
 	*(pid_t *)arg = syscall(SYS_gettid);
 	pthread_barrier_wait(&named);
 	pthread_barrier_wait(&start);
+	/* the next CPU that is online (hotplug tests take some away) */
+	cpu = sched_getcpu();
+	for (i = 1; i < ncpus; i++) {
+		CPU_ZERO(&set);
+		CPU_SET((cpu + i) % ncpus, &set);
+		if (!sched_setaffinity(0, sizeof(set), &set))
+			break;
+	}
+	CPU_ZERO(&set);
+	for (i = 0; i < CPU_SETSIZE; i++)
+		CPU_SET(i, &set);
+	sched_setaffinity(0, sizeof(set), &set);
 	while (!atomic_load(&worker_done)) {
 		/* mostly spin, sometimes sleep: both busy and waking threads */
 		if (++n % 200000 == 0)
