@@ -8,11 +8,16 @@
  *   main -> burn_alpha -> burn_beta          (user CPU time)
  *   main -> writer -> do_write -> write(2)   (kernel time under a user stack)
  * and writes "writes N" (the write(2) calls made) to OUTFILE at the end.
+ * The writes copy 64 KiB each into a memory file, so that the kernel path
+ * holds a good share of the CPU time (writes to /dev/null copy nothing
+ * and took under 1% of the samples: a sampling profiler could miss them).
  * Built with frame pointers and without inlining so perf's frame-pointer
  * unwinder sees every one of these functions; do_write issues the syscall
  * itself so that no frame-pointer-less libc wrapper hides its caller.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -45,9 +50,10 @@ __attribute__((noinline)) static long do_write(int fd, const void *buf, unsigned
 
 __attribute__((noinline)) static unsigned long writer(int fd)
 {
-	static char buf[4096];
+	static char buf[65536];
 	unsigned long n = 0;
 
+	lseek(fd, 0, SEEK_SET);
 	for (int i = 0; i < 32; i++)
 		n += do_write(fd, buf, sizeof(buf)) == sizeof(buf);
 	return n;
@@ -68,11 +74,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	double end = now() + atof(argv[1]);
-	int fd = open("/dev/null", O_WRONLY);
+	int fd = memfd_create("flame_work", 0);
 	unsigned long writes = 0;
 
 	if (fd < 0) {
-		perror("/dev/null");
+		perror("memfd_create");
 		return 1;
 	}
 	while (now() < end) {
