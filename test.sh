@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The test suite: unit and fuzz tests of the user-space parts, the host
-# tests, then the guest suite in QEMU guests on every kernel of the matrix
+# tests, the BPF backend on this machine's own kernel, then the guest suite in QEMU guests on every kernel of the matrix
 # (scripts/guest/kernels.sh: Debian's 6.1, 6.12 and 6.12 PREEMPT_RT, and a
 # 6.12 built with KASAN, UBSAN, lockdep and kmemleak, which runs a part of
 # it, below), with diagnose.ko and the test module built against each
@@ -145,6 +145,29 @@ if ((host)); then
 		echo "FAIL host tests did not finish; see $BUILD/host.log"
 		failed=$((failed + 1))
 		failures+=("host tests")
+	fi
+fi
+
+if ((host)); then
+	# the BPF backend on this machine's own kernel, no guest: the cases of
+	# tests/guest/cases/bpf_*.sh against its /proc and tracefs (a kernel
+	# that cannot run them makes them skip, saying why)
+	echo "== BPF backend on this machine's kernel ($(uname -r))"
+	DT=$BUILD/diagnose-tools PROGS=$BUILD/tests WORK=$BUILD/bpf-host \
+		timeout 900 tests/guest/run-all.sh --host >"$BUILD/bpf-host.log" 2>&1
+	grep -E '^(=== |PASS |FAIL |SKIP |  FAILED)' "$BUILD/bpf-host.log" | sed 's/^\(PASS\|FAIL\|SKIP\) /\1 [host] /'
+	summary=$(tail -n 1 "$BUILD/bpf-host.log")
+	if [[ $summary =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed,\ ([0-9]+)\ skipped$ ]]; then
+		passed=$((passed + BASH_REMATCH[1]))
+		failed=$((failed + BASH_REMATCH[2]))
+		skipped=$((skipped + BASH_REMATCH[3]))
+		while read -r name; do
+			failures+=("host: $name")
+		done < <(sed -n 's/^FAIL \(test_[a-z0-9_]*\)$/\1/p' "$BUILD/bpf-host.log")
+	else
+		echo "FAIL BPF host tests did not finish; see $BUILD/bpf-host.log"
+		failed=$((failed + 1))
+		failures+=("BPF host tests")
 	fi
 fi
 

@@ -12,14 +12,9 @@
  *    records wake_cpu for it).
  *
  *  - Every other path is found by walking our own stack, nearest frame
- *    first, to the first return address inside one of the "deciding"
- *    functions below.  Helpers shared by several deciders (detach_task(),
- *    move_queued_task(), __migrate_task()) are deliberately absent, so the
- *    walk passes them and reaches the function that made the decision.
- *    Several deciders are inlined into their callers on some builds
- *    (detach_one_task() into active_load_balance_cpu_stop(), ...), so the
- *    table names both; names that the running kernel does not have are
- *    skipped at init.
+ *    first, to the first return address inside one of the deciding
+ *    functions of DIAG_MIGRATE_CAUSE_SITES (uapi/diagnose.h, shared with
+ *    the BPF backend).
  *
  * The stopper's migration_cpu_stop() runs for three requesters, which we
  * tell apart from the task itself: an exec in progress (in_execve) is
@@ -34,11 +29,6 @@
 #include "migrate_cause.h"
 #include "ksyms.h"
 
-/* not causes: set_task_cpu() itself, and the stopper that needs refining */
-#define CAUSE_MARK_SET_TASK_CPU	0xff
-#define CAUSE_MARK_STOPPER	0xfe
-#define CAUSE_WALK_DEPTH	24
-
 struct cause_site {
 	const char *sym;
 	u8 cause;
@@ -47,31 +37,9 @@ struct cause_site {
 };
 
 static struct cause_site cause_sites[] = {
-	{ "set_task_cpu",		CAUSE_MARK_SET_TASK_CPU },
-	{ "try_to_wake_up",		DIAG_CAUSE_TRY_TO_WAKE_UP },
-	{ "load_balance",		DIAG_CAUSE_PULL_TASK },
-	/* 6.10 renamed load_balance() ("sched/balancing: Rename load_balance() => sched_balance_rq()") */
-	{ "sched_balance_rq",		DIAG_CAUSE_PULL_TASK },
-	{ "detach_tasks",		DIAG_CAUSE_PULL_TASK },
-	{ "active_load_balance_cpu_stop", DIAG_CAUSE_PULL_ONE_TASK },
-	{ "detach_one_task",		DIAG_CAUSE_PULL_ONE_TASK },
-	{ "migration_cpu_stop",		CAUSE_MARK_STOPPER },
-	{ "affine_move_task",		DIAG_CAUSE_MIGRATE_TASK },
-	{ "__set_cpus_allowed_ptr_locked", DIAG_CAUSE_MIGRATE_TASK },
-	{ "push_rt_task",		DIAG_CAUSE_PUSH_RT_TASK },
-	{ "push_rt_tasks",		DIAG_CAUSE_PUSH_RT_TASK },
-	{ "rto_push_irq_work_func",	DIAG_CAUSE_PUSH_RT_TASK },
-	{ "pull_rt_task",		DIAG_CAUSE_PULL_RT_TASK },
-	{ "balance_rt",			DIAG_CAUSE_PULL_RT_TASK },
-	{ "push_dl_task",		DIAG_CAUSE_PUSH_DL_TASK },
-	{ "push_dl_tasks",		DIAG_CAUSE_PUSH_DL_TASK },
-	{ "pull_dl_task",		DIAG_CAUSE_PULL_DL_TASK },
-	{ "balance_dl",			DIAG_CAUSE_PULL_DL_TASK },
-	{ "__migrate_swap_task",	DIAG_CAUSE_MIGRATE_SWAP },
-	{ "__migrate_swap_task.part.0",	DIAG_CAUSE_MIGRATE_SWAP },
-	{ "migrate_swap_stop",		DIAG_CAUSE_MIGRATE_SWAP },
-	{ "push_cpu_stop",		DIAG_CAUSE_PUSH_CPU_STOP },
-	{ "__balance_push_cpu_stop",	DIAG_CAUSE_BALANCE_PUSH },
+#define CAUSE_SITE(sym, cause) { sym, cause },
+	DIAG_MIGRATE_CAUSE_SITES(CAUSE_SITE)
+#undef CAUSE_SITE
 };
 
 static const char *const cause_names[DIAG_NR_CAUSES] = {
@@ -134,7 +102,7 @@ static u32 refine_stopper_cause(struct task_struct *p)
 
 static u32 classify(struct task_struct *p, unsigned long *caller)
 {
-	unsigned long entries[CAUSE_WALK_DEPTH];
+	unsigned long entries[DIAG_CAUSE_WALK_DEPTH];
 	unsigned int nr, i;
 	bool past_set_task_cpu = false;
 
@@ -150,12 +118,12 @@ static u32 classify(struct task_struct *p, unsigned long *caller)
 			*caller = entries[i];
 		if (!s)
 			continue;
-		if (s->cause == CAUSE_MARK_SET_TASK_CPU) {
+		if (s->cause == DIAG_CAUSE_SITE_SET_TASK_CPU) {
 			past_set_task_cpu = true;
 			continue;
 		}
 		*caller = entries[i];
-		if (s->cause == CAUSE_MARK_STOPPER)
+		if (s->cause == DIAG_CAUSE_SITE_STOPPER)
 			return refine_stopper_cause(p);
 		return s->cause;
 	}

@@ -64,7 +64,10 @@ check_cli() {
 
 # --- Debian packages per group --------------------------------------------
 build_pkgs=(build-essential cmake pkg-config libcli11-dev nlohmann-json3-dev
-	libunwind-dev libdw-dev libelf-dev kmod)
+	libunwind-dev libdw-dev libelf-dev kmod
+	# the BPF backend (built when these are there): clang -target bpf,
+	# llvm-strip, bpftool gen skeleton, libbpf
+	clang llvm bpftool libbpf-dev)
 # the QEMU guest: kernel and its headers, emulator, initramfs
 guest_pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
 	cpio xz-utils kmod)
@@ -75,8 +78,9 @@ test_pkgs=(
 	clang libclang-rt-14-dev
 	# guest kernels of the matrix (kernels.sh), the debug kernel's build
 	bc flex bison libssl-dev
-	# guest tests and benchmarks: oracles and helpers
-	linux-perf python3 procps util-linux elfutils
+	# guest tests and benchmarks: oracles and helpers (bpftrace: the BPF
+	# backend's peer in bench/)
+	linux-perf python3 procps util-linux elfutils bpftrace
 	# packaging test: the .deb, its lint, the debootstrap root
 	dpkg-dev lintian debootstrap groff-base
 	# flame: browser test (headless Chromium driven from node), bench

@@ -16,6 +16,8 @@
 #ifdef __KERNEL__
 #include <linux/types.h>
 #include <linux/ioctl.h>
+#elif defined(__bpf__)
+/* the BPF programs (bpf/) take __u32 and friends from vmlinux.h */
 #else
 #include <linux/types.h>
 #include <sys/ioctl.h>
@@ -178,6 +180,54 @@ enum diag_migrate_cause {
 #undef DIAG_CAUSE_ENUM
 	DIAG_NR_CAUSES
 };
+
+/*
+ * The kernel functions that decide a migration, and the cause each stands
+ * for: a migration's cause is that of the first return address, nearest
+ * frame first, that lies inside one of them (the walk starts below
+ * set_task_cpu()).  Helpers shared by several deciders (detach_task(),
+ * move_queued_task(), __migrate_task()) are deliberately absent, so the
+ * walk passes them and reaches the function that made the decision.
+ * Several deciders are inlined into their callers on some builds
+ * (detach_one_task() into active_load_balance_cpu_stop(), ...), so the
+ * table names both; names a kernel does not have are skipped.  Two
+ * entries are marks, not causes: set_task_cpu() itself, and the stopper,
+ * whose cause is refined from the task (in_execve: sched_exec; source CPU
+ * outside its affinity: an affinity change; else NUMA's migrate_task_to).
+ * The module resolves the names itself; the BPF backend has the CLI
+ * resolve them from /proc/kallsyms and hands the ranges to its program.
+ * X("symbol", cause).
+ */
+#define DIAG_CAUSE_SITE_SET_TASK_CPU	0xff
+#define DIAG_CAUSE_SITE_STOPPER		0xfe
+#define DIAG_CAUSE_WALK_DEPTH		24
+
+#define DIAG_MIGRATE_CAUSE_SITES(X)					\
+	X("set_task_cpu",		DIAG_CAUSE_SITE_SET_TASK_CPU)	\
+	X("try_to_wake_up",		DIAG_CAUSE_TRY_TO_WAKE_UP)	\
+	X("load_balance",		DIAG_CAUSE_PULL_TASK)		\
+	/* 6.10 renamed load_balance() to sched_balance_rq() */		\
+	X("sched_balance_rq",		DIAG_CAUSE_PULL_TASK)		\
+	X("detach_tasks",		DIAG_CAUSE_PULL_TASK)		\
+	X("active_load_balance_cpu_stop", DIAG_CAUSE_PULL_ONE_TASK)	\
+	X("detach_one_task",		DIAG_CAUSE_PULL_ONE_TASK)	\
+	X("migration_cpu_stop",		DIAG_CAUSE_SITE_STOPPER)	\
+	X("affine_move_task",		DIAG_CAUSE_MIGRATE_TASK)	\
+	X("__set_cpus_allowed_ptr_locked", DIAG_CAUSE_MIGRATE_TASK)	\
+	X("push_rt_task",		DIAG_CAUSE_PUSH_RT_TASK)	\
+	X("push_rt_tasks",		DIAG_CAUSE_PUSH_RT_TASK)	\
+	X("rto_push_irq_work_func",	DIAG_CAUSE_PUSH_RT_TASK)	\
+	X("pull_rt_task",		DIAG_CAUSE_PULL_RT_TASK)	\
+	X("balance_rt",			DIAG_CAUSE_PULL_RT_TASK)	\
+	X("push_dl_task",		DIAG_CAUSE_PUSH_DL_TASK)	\
+	X("push_dl_tasks",		DIAG_CAUSE_PUSH_DL_TASK)	\
+	X("pull_dl_task",		DIAG_CAUSE_PULL_DL_TASK)	\
+	X("balance_dl",			DIAG_CAUSE_PULL_DL_TASK)	\
+	X("__migrate_swap_task",	DIAG_CAUSE_MIGRATE_SWAP)	\
+	X("__migrate_swap_task.part.0",	DIAG_CAUSE_MIGRATE_SWAP)	\
+	X("migrate_swap_stop",		DIAG_CAUSE_MIGRATE_SWAP)	\
+	X("push_cpu_stop",		DIAG_CAUSE_PUSH_CPU_STOP)	\
+	X("__balance_push_cpu_stop",	DIAG_CAUSE_BALANCE_PUSH)
 
 /*
  * The light-weight migration trace (debugfs migration_trace/ and

@@ -10,23 +10,24 @@
 #include <algorithm>
 #include <cstring>
 
+#include "bpf_backend/bpf_backend.h"
 #include "errors.h"
 
 namespace diag {
 
 namespace {
 
-std::string device_path() {
-  const char *env = std::getenv("DIAGNOSE_DEVICE");
-  return env && *env ? env : "/dev/" DIAG_DEVICE_NAME;
-}
-
 constexpr uint32_t kReportChunk = 4u << 20;
 
 }  // namespace
 
-Device Device::open() {
-  const std::string path = device_path();
+std::string Device::path() {
+  const char *env = std::getenv("DIAGNOSE_DEVICE");
+  return env && *env ? env : "/dev/" DIAG_DEVICE_NAME;
+}
+
+std::unique_ptr<Device> Device::open() {
+  const std::string path = Device::path();
   int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
@@ -37,26 +38,22 @@ Device Device::open() {
                              ": diagnose-tools must run as root (sudo diagnose-tools ...)");
     throw EnvironmentError("cannot open " + path + ": " + std::strerror(err));
   }
-  Device dev(fd);
-  if (::ioctl(fd, DIAG_IOC_VERSION, &dev.version_) != 0) {
+  std::unique_ptr<Device> dev(new Device(fd));
+  if (::ioctl(fd, DIAG_IOC_VERSION, &dev->version_) != 0) {
     int err = errno;
     if (err == ENOTTY)
       throw EnvironmentError(path + " does not answer the ABI query: it is not a diagnose.ko "
                              "this diagnose-tools can talk to");
     throw EnvironmentError("ABI query on " + path + " failed: " + std::strerror(err));
   }
-  if (dev.version_.abi_version != DIAG_ABI_VERSION) {
-    throw EnvironmentError("diagnose.ko speaks ABI " + std::to_string(dev.version_.abi_version) +
+  if (dev->version_.abi_version != DIAG_ABI_VERSION) {
+    throw EnvironmentError("diagnose.ko speaks ABI " + std::to_string(dev->version_.abi_version) +
                            " but this diagnose-tools needs ABI " +
                            std::to_string(DIAG_ABI_VERSION) +
                            ": load the module that came with it (rmmod diagnose && modprobe "
                            "diagnose; diagnose-tools --version shows both)");
   }
   return dev;
-}
-
-Device::Device(Device &&other) noexcept : fd_(other.fd_), version_(other.version_) {
-  other.fd_ = -1;
 }
 
 Device::~Device() {
@@ -94,6 +91,66 @@ void Device::report(uint32_t function, ReportBytes &out, int *rounds) {
     if (rounds) *rounds = round + 1;
     if (!rep.more) break;
   }
+}
+
+}  // namespace diag
+
+namespace diag {
+
+namespace {
+
+// Whether the module can be loaded here: the kernel loads modules and
+// modprobe finds diagnose for it (installed, e.g. by DKMS).
+bool module_loadable() {
+  if (::access("/proc/modules", F_OK) != 0) return false;
+  return std::system("modprobe -n -q diagnose >/dev/null 2>&1") == 0;
+}
+
+bool load_module() { return std::system("modprobe -q diagnose >/dev/null 2>&1") == 0; }
+
+}  // namespace
+
+BackendChoice parse_backend_choice(const std::string &text) {
+  if (text == "auto") return BackendChoice::kAuto;
+  if (text == "module") return BackendChoice::kModule;
+  if (text == "bpf") return BackendChoice::kBpf;
+  throw UsageError("unknown backend '" + text + "': auto, module or bpf");
+}
+
+BackendChoice backend_choice(const std::string &option) {
+  if (!option.empty()) return parse_backend_choice(option);
+  const char *env = std::getenv("DIAGNOSE_BACKEND");
+  if (env && *env) return parse_backend_choice(env);
+  return BackendChoice::kAuto;
+}
+
+std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function) {
+  const bool have_device = ::access(Device::path().c_str(), F_OK) == 0;
+  switch (choice) {
+    case BackendChoice::kModule:
+      if (!have_device && module_loadable()) load_module();
+      return Device::open();
+    case BackendChoice::kBpf:
+      return BpfBackend::open();
+    case BackendChoice::kAuto:
+      break;
+  }
+  // where the function runs now, so that --report finds its activation
+  if (BpfBackend::active(function)) return BpfBackend::open();
+  if (have_device) return Device::open();
+  if (module_loadable() && load_module()) return Device::open();
+  const std::string bpf_why = BpfBackend::unavailable_reason();
+  if (bpf_why.empty()) {
+    if (!BpfBackend::has(function))
+      throw EnvironmentError(Device::path() +
+                             " does not exist and this function has no BPF implementation "
+                             "yet: load the module (modprobe diagnose; from a build tree: "
+                             "insmod module/diagnose.ko)");
+    return BpfBackend::open();
+  }
+  throw EnvironmentError(Device::path() + " does not exist and the module cannot be loaded "
+                         "(modprobe diagnose; from a build tree: insmod module/diagnose.ko), "
+                         "and BPF cannot be used: " + bpf_why);
 }
 
 }  // namespace diag

@@ -187,6 +187,11 @@ CLI::App *FunctionCommand::setup(CLI::App &app) {
                             return "'" + v + "' is not a positive number of seconds";
                           },
                           "SEC"));
+  sub->add_option("--backend", backend_,
+                  "where the function runs: module (diagnose.ko), bpf (BPF programs) or auto "
+                  "(default, or $DIAGNOSE_BACKEND: where it is active, else the module when it "
+                  "is loaded or can be, else BPF)")
+      ->check(CLI::IsMember({"auto", "module", "bpf"}));
   sub->add_option("--format", format_, "output format of --report and --settings")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
@@ -234,8 +239,11 @@ SettingsView FunctionCommand::describe_settings(const std::vector<uint8_t> &s) c
   return v;
 }
 
-void FunctionCommand::print_settings(const std::vector<uint8_t> &s, std::ostream &out) const {
+void FunctionCommand::print_settings(const std::vector<uint8_t> &s, const Backend &backend,
+                                     std::ostream &out) const {
   SettingsView v = describe_settings(s);
+  v.lines.insert(v.lines.begin() + 1,
+                 {"Backend", "backend", backend.name(), backend.name()});
   if (format_ == "json") {
     nlohmann::json j;
     j["function"] = name_;
@@ -247,29 +255,29 @@ void FunctionCommand::print_settings(const std::vector<uint8_t> &s, std::ostream
   for (const auto &l : v.lines) out << "    " << l.label << ": " << printable(l.text) << '\n';
 }
 
-std::vector<uint8_t> FunctionCommand::read_settings(Device &dev) {
+std::vector<uint8_t> FunctionCommand::read_settings(Backend &dev) {
   std::vector<uint8_t> s(settings_size(), 0);
   dev.call(id_, DIAG_VERB_SETTINGS, s.data(), static_cast<uint32_t>(s.size()));
   return s;
 }
 
-int FunctionCommand::activate(Device &dev) {
+int FunctionCommand::activate(Backend &dev) {
   auto s = encode_settings(activate_text_, dev.version().nr_cpu_ids);
   dev.call(id_, DIAG_VERB_ACTIVATE, s.data(), static_cast<uint32_t>(s.size()));
   std::cout << "Activation succeeded, return value: 0\n";
-  print_settings(read_settings(dev), std::cout);
+  print_settings(read_settings(dev), dev, std::cout);
   return kExitOk;
 }
 
-int FunctionCommand::deactivate(Device &dev) {
+int FunctionCommand::deactivate(Backend &dev) {
   dev.call(id_, DIAG_VERB_DEACTIVATE, nullptr, 0);
   // the seed tools' wording, which scripts look for
   std::cout << name_ << " is not activated\n";
   return kExitOk;
 }
 
-int FunctionCommand::settings(Device &dev) {
-  print_settings(read_settings(dev), std::cout);
+int FunctionCommand::settings(Backend &dev) {
+  print_settings(read_settings(dev), dev, std::cout);
   return kExitOk;
 }
 
@@ -345,7 +353,7 @@ int FunctionCommand::deliver_report(const std::vector<ReportBytes> &batches,
 
 // Drains cmd's records into bytes; when a later call fails after earlier
 // ones drained records, those go to a rescue file (rescue_partial_drain).
-static void drain_or_rescue(const FunctionCommand &cmd, Device &dev, ReportBytes &bytes,
+static void drain_or_rescue(const FunctionCommand &cmd, Backend &dev, ReportBytes &bytes,
                             const RescueHeader &header, bool json) {
   int rounds = 0;
   try {
@@ -356,7 +364,7 @@ static void drain_or_rescue(const FunctionCommand &cmd, Device &dev, ReportBytes
   }
 }
 
-int FunctionCommand::report(Device &dev) {
+int FunctionCommand::report(Backend &dev) {
   auto s = read_settings(dev);
   const bool json = format_ == "json";
   const RescueHeader header = rescue_header(s, dev.version());
@@ -396,6 +404,7 @@ nlohmann::json FunctionCommand::json_report_of(const DecodedReport &decoded,
                                                const ReportContext &ctx) const {
   nlohmann::json j = json_report(decoded, ctx);
   j["function"] = name_;
+  j["backend"] = backend_of(ctx.version);
   j.update(lost_json(decoded));
   return j;
 }
@@ -405,7 +414,7 @@ std::unique_ptr<ReportStream> FunctionCommand::make_stream(const ReportContext &
   return std::make_unique<BatchReportStream>(*this, ctx, json, out);
 }
 
-int FunctionCommand::follow(Device &dev) {
+int FunctionCommand::follow(Backend &dev) {
   auto s = read_settings(dev);
   const bool json = format_ == "json";
   const RescueHeader header = rescue_header(s, dev.version());
@@ -551,17 +560,17 @@ int FunctionCommand::run() {
     check_keys(args);
     check_task_exists(args);
   }
-  Device dev = Device::open();
+  std::unique_ptr<Backend> dev = open_backend(backend_choice(backend_), id_);
   try {
     switch (verb) {
       case DIAG_VERB_ACTIVATE:
-        return activate(dev);
+        return activate(*dev);
       case DIAG_VERB_DEACTIVATE:
-        return deactivate(dev);
+        return deactivate(*dev);
       case DIAG_VERB_SETTINGS:
-        return settings(dev);
+        return settings(*dev);
       default:
-        return follow_ ? follow(dev) : report(dev);
+        return follow_ ? follow(*dev) : report(*dev);
     }
   } catch (const PartialDrainError &e) {
     std::cerr << printable(e.what()) << '\n';

@@ -150,14 +150,15 @@ class FunctionCommand : public Command {
 
  private:
   std::vector<KeySpec> all_keys() const;
-  void print_settings(const std::vector<uint8_t> &settings, std::ostream &out) const;
-  int activate(Device &dev);
-  int deactivate(Device &dev);
-  int settings(Device &dev);
-  int report(Device &dev);
-  int follow(Device &dev);
+  void print_settings(const std::vector<uint8_t> &settings, const Backend &backend,
+                      std::ostream &out) const;
+  int activate(Backend &dev);
+  int deactivate(Backend &dev);
+  int settings(Backend &dev);
+  int report(Backend &dev);
+  int follow(Backend &dev);
   int render_file();
-  std::vector<uint8_t> read_settings(Device &dev);
+  std::vector<uint8_t> read_settings(Backend &dev);
 
   std::string name_;
   uint32_t id_;
@@ -172,6 +173,7 @@ class FunctionCommand : public Command {
   double duration_ = 0;
   CLI::Option *duration_opt_ = nullptr;
   std::string format_ = "text";
+  std::string backend_;
 };
 
 // The common part of every settings struct.

@@ -51,6 +51,17 @@ const KernelSymbols::Symbol *KernelSymbols::find(uint64_t addr) const {
   return &*it;
 }
 
+std::optional<std::pair<uint64_t, uint64_t>> KernelSymbols::range_of(
+    const std::string &name) const {
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    if (symbols_[i].name != name || !symbols_[i].module.empty()) continue;
+    for (size_t j = i + 1; j < symbols_.size(); ++j)
+      if (symbols_[j].addr > symbols_[i].addr) return std::make_pair(symbols_[i].addr, symbols_[j].addr);
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
 std::string KernelSymbols::describe(uint64_t addr) const {
   char buf[32];
   const Symbol *s = find(addr);

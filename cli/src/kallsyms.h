@@ -4,7 +4,9 @@
 
 #include <cstdint>
 #include <istream>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace diag {
@@ -27,6 +29,9 @@ class KernelSymbols {
   // "name+0x1a", "name+0x1a [module]", or "0xffffffff81000000".
   std::string describe(uint64_t addr) const;
   bool empty() const { return symbols_.empty(); }
+  // [start, end) of the kernel image's text symbol `name` (the first of
+  // that name): from its address to the next symbol's.
+  std::optional<std::pair<uint64_t, uint64_t>> range_of(const std::string &name) const;
 
  private:
   std::vector<Symbol> symbols_;  // sorted by address

@@ -163,6 +163,15 @@ migrations_of_process() {
 	done
 }
 
+# A migrate-image report (DIR/report.json) against the kernel's deltas
+# (DIR/expected, "TID COUNT") for TID.
+expect_thread_count() {
+	local dir=$1 tid=$2 want got
+	want=$(awk -v t="$tid" '$1 == t {print $2}' "$dir/expected")
+	got=$(report_query counts "$dir/report.json" | awk -v t="$tid" '$1 == t {print $2}')
+	expect_eq "${got:-0}" "$want" "migrations of thread $tid (report vs se.nr_migrations)"
+}
+
 report_query() { python3 "$REPO/tests/guest/report_query.py" "$@"; }
 
 kernel_log_lines() { dmesg | wc -l; }

@@ -7,6 +7,7 @@ usage: report_query.py QUESTION REPORT.json [ARGS...]
   tgids              "PID TGID" per task
   comms              "PID COMM" per task
   window PID T0 T1   "ORIG DEST CAUSE" of PID's migrations with T0 <= ts <= T1
+  moves              "PID ORIG DEST" of every migration, per task in time order
   causes             "CAUSE COUNT" over all migrations
   lost               records lost since the previous report, all CPUs
   lost_total         records lost since activation
@@ -39,6 +40,11 @@ def main():
             for e in t["events"]:
                 if t0 <= e["ts_ns"] <= t1 and not e["fork_placement"]:
                     print(e["orig_cpu"], e["dest_cpu"], e["cause"])
+    elif question == "moves":
+        for t in sorted(tasks, key=lambda t: t["pid"]):
+            for e in t["events"]:
+                if not e["fork_placement"]:
+                    print(t["pid"], e["orig_cpu"], e["dest_cpu"])
     elif question == "causes":
         for cause, n in sorted(rep.get("by_cause", {}).items()):
             print(cause, n)

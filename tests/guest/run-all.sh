@@ -7,6 +7,9 @@
 #
 #   run-all.sh --list   only print the names of the selected cases (on the
 #                       host too: nothing is loaded or run)
+#   run-all.sh --host   on the build machine's own kernel, no guest, no
+#                       module: the cases of the BPF backend (DIAG_TESTS
+#                       defaults to ^test_bpf_)
 set -u
 REPO=$(pwd)
 export REPO
@@ -15,6 +18,14 @@ for c in "$REPO"/tests/guest/cases/*.sh; do
 	. "$c"
 done
 
+HOST_RUN=0
+if [[ ${1:-} == --host ]]; then
+	HOST_RUN=1
+	DIAG_TESTS=${DIAG_TESTS:-^test_bpf_}
+else
+	# the module's cases test the module; the BPF cases ask for BPF
+	export DIAGNOSE_BACKEND=module
+fi
 if [[ ${1:-} == --list ]]; then
 	selected_tests
 	exit 0
@@ -25,6 +36,16 @@ if [[ -z $(selected_tests) ]]; then
 	exit 1
 fi
 
+if ((HOST_RUN)); then
+	echo "host: $(uname -r), $(nproc) CPUs"
+	mkdir -p "$WORK"
+	run_tests
+	run_tests final
+	((FAILED)) && echo "failed: ${FAILED_NAMES[*]}"
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+	((FAILED == 0))
+	exit
+fi
 echo "guest: $(uname -r), $(nproc) CPUs"
 # kmemleak's own scan walks all memory every 10 minutes, minutes of emulated
 # time each; kmemleak_check scans when it needs to

@@ -30,13 +30,6 @@ stop_migrator() {
 	wait "$MIG_TGID" 2>/dev/null
 }
 
-# The report's count for TID must be the kernel's.
-expect_thread_count() {
-	local dir=$1 tid=$2 want got
-	want=$(awk -v t="$tid" '$1 == t {print $2}' "$dir/expected")
-	got=$(report_query counts "$dir/report.json" | awk -v t="$tid" '$1 == t {print $2}')
-	expect_eq "${got:-0}" "$want" "migrations of thread $tid (report vs se.nr_migrations)"
-}
 
 test_mi_pid_matches_nr_migrations() {
 	local d=$WORK/mi-pid moves

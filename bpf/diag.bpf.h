@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What every diagnose BPF program shares: the task filter, the record
+ * ring, the count of records it could not store, and CO-RE reads of task
+ * fields that moved between kernel versions.
+ *
+ * The programs write the records of uapi/diagnose.h, byte for byte what
+ * the module writes, so the CLI decodes both backends' reports alike.
+ *
+ * Invariant: every record a program starts is either committed to
+ * `records` or counted in `lost` (per CPU) - never dropped uncounted.
+ * The CLI turns `lost` into the report's DIAG_REC_LOST records.
+ */
+#ifndef DIAG_BPF_H
+#define DIAG_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include "uapi/diagnose.h"
+#include "bpf/diag_bpf_abi.h"
+
+#define DIAG_PF_KTHREAD		0x00200000	/* include/linux/sched.h */
+#define DIAG_TASK_WAKING	0x00000200
+#define DIAG_PAGE_SHIFT		12
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* the filter, set by the CLI before load (0 / empty: not set) */
+const volatile __s32 filter_tgid;
+const volatile __s32 filter_pid;
+const volatile char filter_comm[DIAG_COMM_LEN];
+const volatile __u32 filter_has_comm;
+
+/* the records; the CLI sizes it before load (a power of two of pages) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20);
+} records SEC(".maps");
+
+/* records that did not fit, per CPU, since activation */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost SEC(".maps");
+
+/*
+ * Kept for the CLI, never touched by the programs: the settings the
+ * function was activated with, and the part of `lost` already reported.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct diag_settings_blob);
+} settings SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lost_reported SEC(".maps");
+
+static __always_inline void count_lost(void)
+{
+	__u32 zero = 0;
+	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
+
+	/* atomic: on PREEMPT_RT two programs can interleave on one CPU */
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* A record of @size bytes with its header filled in, or NULL (counted). */
+static __always_inline void *reserve_record(__u16 type, __u32 size)
+{
+	struct diag_record_header *h;
+
+	h = bpf_ringbuf_reserve(&records, size, 0);
+	if (!h) {
+		count_lost();
+		return NULL;
+	}
+	h->size = size;
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+	return h;
+}
+
+static __always_inline bool filter_match(struct task_struct *p)
+{
+	if (filter_pid && BPF_CORE_READ(p, pid) != filter_pid)
+		return false;
+	if (filter_tgid && BPF_CORE_READ(p, tgid) != filter_tgid)
+		return false;
+	if (filter_has_comm) {
+		char comm[DIAG_COMM_LEN];
+		int i;
+
+		BPF_CORE_READ_INTO(&comm, p, comm);
+		for (i = 0; i < DIAG_COMM_LEN; i++)
+			if (comm[i] != filter_comm[i])
+				return false;
+	}
+	return true;
+}
+
+static __always_inline __u32 task_cpu(struct task_struct *p)
+{
+	return BPF_CORE_READ(p, thread_info.cpu);
+}
+
+/* Whether @cpu is in @p's affinity (p->cpus_ptr). */
+static __always_inline bool task_allows_cpu(struct task_struct *p, __u32 cpu)
+{
+	const cpumask_t *mask = BPF_CORE_READ(p, cpus_ptr);
+	unsigned long word = 0;
+
+	bpf_probe_read_kernel(&word, sizeof(word),
+			      &mask->bits[(cpu / 64) & 127]);
+	return word & (1UL << (cpu % 64));
+}
+
+/* the mm counters of kernels before 6.2: plain atomics */
+struct mm_rss_stat___old {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___old {
+	struct mm_rss_stat___old rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline long rss_counter(struct mm_struct *mm, int i)
+{
+	long v;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___old))
+		v = BPF_CORE_READ((struct mm_struct___old *)mm,
+				  rss_stat.count[i].counter);
+	else
+		v = BPF_CORE_READ(mm, rss_stat[i].count);
+	return v > 0 ? v : 0;
+}
+
+/* get_mm_rss() of @p's own mm in bytes, as the module reads it; 0 for kthreads */
+static __always_inline __u64 task_rss_bytes(struct task_struct *p)
+{
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+
+	if (!mm || (BPF_CORE_READ(p, flags) & DIAG_PF_KTHREAD))
+		return 0;
+	return (__u64)(rss_counter(mm, MM_FILEPAGES) +
+		       rss_counter(mm, MM_ANONPAGES) +
+		       rss_counter(mm, MM_SHMEMPAGES)) << DIAG_PAGE_SHIFT;
+}
+
+#endif /* DIAG_BPF_H */

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * migrate-image on BPF: every CPU migration of the watched tasks with the
+ * task's load, memory and I/O, and the cause, as module/migrate_image.c
+ * records it.
+ *
+ * sched_migrate_task fires inside set_task_cpu() before the task's CPU
+ * changes, so task_cpu(p) is the source; a move to the same CPU is not a
+ * migration (se.nr_migrations does not count it either).  New tasks are
+ * placed by wake_up_new_task() without the tracepoint: sched_wakeup_new
+ * records that placement when it is not the parent's CPU, flagged so that
+ * it never counts as a migration.
+ *
+ * The cause: a TASK_WAKING task is being placed by try_to_wake_up() (no
+ * other path can move it); otherwise the first return address of the
+ * kernel stack inside a deciding function of DIAG_MIGRATE_CAUSE_SITES,
+ * whose ranges the CLI resolved from /proc/kallsyms (cause_ranges).
+ */
+#include "diag.bpf.h"
+
+/*
+ * Writable data, not read-only: the verifier then sees the ranges as
+ * unknown values and checks the search once, instead of following every
+ * branch the constants would decide (which exceeds its instruction limit).
+ * The CLI sets them before load; nothing writes them afterwards.
+ */
+struct diag_cause_range cause_ranges[DIAG_BPF_MAX_CAUSE_RANGES] SEC(".data.causes");
+__u32 nr_cause_ranges SEC(".data.causes");
+
+/* the stack of one migration; per CPU, as it is too big for the BPF stack */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64[DIAG_CAUSE_WALK_DEPTH]);
+} stack_buf SEC(".maps");
+
+/* The range holding @addr: binary search over the sorted ranges. */
+static __always_inline int find_range(__u64 addr)
+{
+	__u32 lo = 0, hi = nr_cause_ranges, i;
+
+	if (hi > DIAG_BPF_MAX_CAUSE_RANGES)
+		hi = DIAG_BPF_MAX_CAUSE_RANGES;
+	/* 2^6 > DIAG_BPF_MAX_CAUSE_RANGES: six halvings always finish */
+	for (i = 0; i < 6 && lo < hi; i++) {
+		__u32 mid = ((lo + hi) / 2) & (DIAG_BPF_MAX_CAUSE_RANGES - 1);
+
+		if (addr <= cause_ranges[mid].start)
+			hi = mid;
+		else if (addr > cause_ranges[mid].end)
+			lo = mid + 1;
+		else
+			return mid;
+	}
+	return -1;
+}
+
+static __always_inline __u32 refine_stopper_cause(struct task_struct *p)
+{
+	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
+		return DIAG_CAUSE_SCHED_EXEC;
+	if (!task_allows_cpu(p, task_cpu(p)))
+		return DIAG_CAUSE_MIGRATE_TASK;
+	return DIAG_CAUSE_MIGRATE_TASK_TO;
+}
+
+static __always_inline __u32 classify(void *ctx, struct task_struct *p,
+				      __u64 *caller)
+{
+	bool past_set_task_cpu = false;
+	__u32 zero = 0;
+	__u64 *ips;
+	long len;
+	int i;
+
+	*caller = 0;
+	if (BPF_CORE_READ(p, __state) == DIAG_TASK_WAKING)
+		return DIAG_CAUSE_TRY_TO_WAKE_UP;
+	ips = bpf_map_lookup_elem(&stack_buf, &zero);
+	if (!ips)
+		return DIAG_CAUSE_UNKNOWN;
+	len = bpf_get_stack(ctx, ips, DIAG_CAUSE_WALK_DEPTH * sizeof(__u64), 0);
+	if (len <= 0)
+		return DIAG_CAUSE_UNKNOWN;
+	for (i = 0; i < DIAG_CAUSE_WALK_DEPTH; i++) {
+		__u32 cause;
+		int r;
+
+		if (i * sizeof(__u64) >= len)
+			break;
+		if (past_set_task_cpu && !*caller)
+			*caller = ips[i];
+		r = find_range(ips[i]);
+		if (r < 0)
+			continue;
+		cause = cause_ranges[r & (DIAG_BPF_MAX_CAUSE_RANGES - 1)].cause;
+		if (cause == DIAG_CAUSE_SITE_SET_TASK_CPU) {
+			past_set_task_cpu = true;
+			continue;
+		}
+		*caller = ips[i];
+		if (cause == DIAG_CAUSE_SITE_STOPPER)
+			return refine_stopper_cause(p);
+		return cause;
+	}
+	return DIAG_CAUSE_UNKNOWN;
+}
+
+static __always_inline __u32 migrate_flags(struct task_struct *p)
+{
+	__u32 flags = 0;
+
+	if (BPF_CORE_READ(p, flags) & DIAG_PF_KTHREAD)
+		flags |= DIAG_MIGRATE_KTHREAD;
+	if (!task_allows_cpu(p, task_cpu(p)))
+		flags |= DIAG_MIGRATE_SRC_DISALLOWED;
+	return flags;
+}
+
+static __always_inline void record_move(struct task_struct *p, __u32 orig_cpu,
+					__u32 dest_cpu, __u32 cause,
+					__u64 caller, __u32 flags)
+{
+	struct diag_migrate_record *r;
+
+	r = reserve_record(DIAG_REC_MIGRATE, sizeof(*r));
+	if (!r)
+		return;
+	r->pid = BPF_CORE_READ(p, pid);
+	r->tgid = BPF_CORE_READ(p, tgid);
+	BPF_CORE_READ_INTO(&r->comm, p, comm);
+	r->comm[DIAG_COMM_LEN - 1] = '\0';
+	r->prio = BPF_CORE_READ(p, prio);
+	r->cause = cause;
+	r->orig_cpu = orig_cpu;
+	r->dest_cpu = dest_cpu;
+	r->flags = flags;
+	r->reserved = 0;
+	r->load_avg = BPF_CORE_READ(p, se.avg.load_avg);
+	r->util_avg = BPF_CORE_READ(p, se.avg.util_avg);
+	r->rss_bytes = task_rss_bytes(p);
+	r->rchar = BPF_CORE_READ(p, ioac.rchar);
+	r->wchar = BPF_CORE_READ(p, ioac.wchar);
+	r->read_bytes = BPF_CORE_READ(p, ioac.read_bytes);
+	r->write_bytes = BPF_CORE_READ(p, ioac.write_bytes);
+	r->caller = caller;
+	bpf_ringbuf_submit(r, 0);
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	__u32 orig_cpu;
+	__u64 caller;
+	__u32 cause;
+
+	if (!filter_match(p))
+		return 0;
+	orig_cpu = task_cpu(p);
+	if (orig_cpu == (__u32)dest_cpu)
+		return 0;
+	cause = classify(ctx, p, &caller);
+	record_move(p, orig_cpu, dest_cpu, cause, caller, migrate_flags(p));
+	return 0;
+}
+
+/* Runs in the parent, on the CPU the child started from. */
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(on_wakeup_new, struct task_struct *p)
+{
+	__u32 parent_cpu = bpf_get_smp_processor_id();
+	__u32 cpu;
+
+	if (!filter_match(p))
+		return 0;
+	cpu = task_cpu(p);
+	if (cpu == parent_cpu)
+		return 0;
+	record_move(p, parent_cpu, cpu, DIAG_CAUSE_SCHED_FORK, 0,
+		    migrate_flags(p) | DIAG_MIGRATE_FORK_PLACEMENT);
+	return 0;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bpf_backend/bpf_backend.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "bpf_backend/bpf_functions.h"
+#include "errors.h"
+
+namespace diag {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char *kBpffs = "/sys/fs/bpf";
+constexpr const char *kPinRoot = "/sys/fs/bpf/diagnose";
+constexpr const char *kKernelBtf = "/sys/kernel/btf/vmlinux";
+constexpr long kBpffsMagic = 0xcafe4a11;  // BPF_FS_MAGIC
+
+std::string pin_dir(const BpfFunction &fn) { return std::string(kPinRoot) + "/" + fn.name; }
+
+bool is_bpffs(const char *path) {
+  struct statfs st{};
+  return ::statfs(path, &st) == 0 && static_cast<long>(st.f_type) == kBpffsMagic;
+}
+
+// bpffs at /sys/fs/bpf, mounted when it is not (systemd mounts it; a
+// container or a minimal init may not).
+void ensure_bpffs() {
+  if (is_bpffs(kBpffs)) return;
+  if (::mount("bpf", kBpffs, "bpf", 0, "mode=0700") != 0)
+    throw EnvironmentError(std::string("cannot mount the BPF filesystem on ") + kBpffs + ": " +
+                           std::strerror(errno) + " (mount -t bpf bpf " + kBpffs + ")");
+}
+
+// Every verb of every function holds this lock: the ring has one consumer
+// at a time, and an activation is pinned whole or not at all.
+class PinLock {
+ public:
+  PinLock() {
+    ensure_bpffs();
+    if (::mkdir(kPinRoot, 0700) != 0 && errno != EEXIST)
+      throw EnvironmentError(std::string("cannot create ") + kPinRoot + ": " +
+                             std::strerror(errno));
+    fd_ = ::open(kPinRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
+      throw EnvironmentError(std::string("cannot lock ") + kPinRoot + ": " +
+                             std::strerror(errno));
+  }
+  ~PinLock() { ::close(fd_); }
+  PinLock(const PinLock &) = delete;
+  PinLock &operator=(const PinLock &) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+void remove_pins(const std::string &dir) {
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+int open_pinned(const std::string &dir, const char *name) {
+  const std::string path = dir + "/" + name;
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0)
+    throw KernelError(errno, "the pinned map " + path + " cannot be opened: " +
+                                 std::strerror(errno));
+  return fd;
+}
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// The per-CPU values of a one-entry per-CPU array.
+std::vector<uint64_t> read_percpu(int fd, uint32_t nr_cpus) {
+  std::vector<uint64_t> v(nr_cpus);
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(fd, &zero, v.data()) != 0)
+    throw KernelError(errno, std::string("reading a per-CPU counter failed: ") +
+                                 std::strerror(errno));
+  return v;
+}
+
+uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+std::string function_label(uint32_t function) {
+  const BpfFunction *fn = find_bpf_function(function);
+  return fn ? fn->name : "function " + std::to_string(function);
+}
+
+}  // namespace
+
+std::string BpfBackend::unavailable_reason() {
+  if (bpf_functions().empty()) return "this diagnose-tools was built without BPF programs";
+  if (::geteuid() != 0) return "the BPF backend needs root (sudo diagnose-tools ...)";
+  if (::access(kKernelBtf, R_OK) != 0)
+    return std::string("this kernel has no BTF (") + kKernelBtf +
+           ", CONFIG_DEBUG_INFO_BTF), which the BPF programs need";
+  return "";
+}
+
+std::unique_ptr<BpfBackend> BpfBackend::open() {
+  std::string why = unavailable_reason();
+  if (!why.empty()) throw EnvironmentError(why);
+  return std::unique_ptr<BpfBackend>(new BpfBackend());
+}
+
+BpfBackend::BpfBackend() {
+  int cpus = libbpf_num_possible_cpus();
+  version_.abi_version = DIAG_ABI_VERSION;
+  version_.nr_cpu_ids = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
+  for (const BpfFunction &fn : bpf_functions()) version_.functions |= 1ull << fn.id;
+  std::snprintf(version_.module_version, sizeof(version_.module_version), "bpf (libbpf %d.%d)",
+                LIBBPF_MAJOR_VERSION, LIBBPF_MINOR_VERSION);
+}
+
+bool BpfBackend::has(uint32_t function) { return find_bpf_function(function) != nullptr; }
+
+bool BpfBackend::active(uint32_t function) {
+  const BpfFunction *fn = find_bpf_function(function);
+  return fn && is_bpffs(kBpffs) && ::access((pin_dir(*fn) + "/settings").c_str(), F_OK) == 0;
+}
+
+void BpfBackend::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_size) {
+  const BpfFunction *fn = find_bpf_function(function);
+  if (!fn)
+    throw KernelError(EOPNOTSUPP, function_label(function) +
+                                      " has no BPF implementation yet: it needs diagnose.ko");
+  PinLock lock;
+  const std::string dir = pin_dir(*fn);
+  const bool is_active = ::access((dir + "/settings").c_str(), F_OK) == 0;
+  switch (verb) {
+    case DIAG_VERB_ACTIVATE: {
+      if (arg_size != fn->settings_size)
+        throw KernelError(EINVAL, "settings of " + std::to_string(arg_size) +
+                                      " bytes, the BPF backend expects " +
+                                      std::to_string(fn->settings_size));
+      if (is_active)
+        throw KernelError(EBUSY, std::string(fn->name) + " is already active; deactivate it first");
+      auto *common = static_cast<diag_common_settings *>(arg);
+      validate_bpf_settings(*fn, *common, version_.nr_cpu_ids);
+      common->activated = 1;
+      // a half-made activation of a command that died is not an activation
+      remove_pins(dir);
+      // bpffs refuses names with a dot
+      const std::string staging = dir + "-staging";
+      remove_pins(staging);
+      try {
+        fn->activate(arg, version_.nr_cpu_ids, staging);
+        if (::rename(staging.c_str(), dir.c_str()) != 0)
+          throw KernelError(errno, "cannot rename " + staging + ": " + std::strerror(errno));
+      } catch (...) {
+        remove_pins(staging);
+        throw;
+      }
+      return;
+    }
+    case DIAG_VERB_DEACTIVATE:
+      if (arg || arg_size)
+        throw KernelError(EINVAL, "deactivate takes no argument (size " +
+                                      std::to_string(arg_size) + " given)");
+      if (!is_active) throw KernelError(ENODATA, std::string(fn->name) + " is not active");
+      // the links go with their last pin: the programs detach, the maps
+      // are freed
+      remove_pins(dir);
+      return;
+    case DIAG_VERB_SETTINGS: {
+      if (arg_size != fn->settings_size)
+        throw KernelError(EINVAL, "settings of " + std::to_string(arg_size) +
+                                      " bytes, the BPF backend expects " +
+                                      std::to_string(fn->settings_size));
+      std::memset(arg, 0, arg_size);
+      if (!is_active) return;
+      Fd fd(open_pinned(dir, "settings"));
+      diag_settings_blob blob{};
+      uint32_t zero = 0;
+      if (bpf_map_lookup_elem(fd.get(), &zero, &blob) != 0)
+        throw KernelError(errno, std::string("reading the settings failed: ") +
+                                     std::strerror(errno));
+      std::memcpy(arg, blob.bytes, arg_size);
+      return;
+    }
+    default:
+      throw KernelError(EINVAL, "verb " + std::to_string(verb) + " is not for call(); use report()");
+  }
+}
+
+namespace {
+
+struct Drained {
+  std::vector<uint8_t> bytes;
+  uint32_t records = 0;
+};
+
+int on_record(void *ctx, void *data, size_t size) {
+  auto *d = static_cast<Drained *>(ctx);
+  const auto *p = static_cast<const uint8_t *>(data);
+  d->bytes.insert(d->bytes.end(), p, p + size);
+  d->records++;
+  return 0;
+}
+
+// The records of one drain in timestamp order (the ring holds them in the
+// order they were reserved, which is not quite that across CPUs).
+std::vector<uint8_t> sort_by_time(const std::vector<uint8_t> &in) {
+  struct Ref {
+    uint64_t ts;
+    size_t off, size;
+  };
+  std::vector<Ref> refs;
+  for (size_t off = 0; off + sizeof(diag_record_header) <= in.size();) {
+    diag_record_header h;
+    std::memcpy(&h, in.data() + off, sizeof(h));
+    if (h.size < sizeof(h) || off + h.size > in.size()) break;
+    refs.push_back({h.ts_ns, off, h.size});
+    off += h.size;
+  }
+  std::stable_sort(refs.begin(), refs.end(), [](const Ref &a, const Ref &b) { return a.ts < b.ts; });
+  std::vector<uint8_t> out;
+  out.reserve(in.size());
+  for (const Ref &r : refs) out.insert(out.end(), in.begin() + r.off, in.begin() + r.off + r.size);
+  return out;
+}
+
+}  // namespace
+
+void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
+  if (rounds) *rounds = 0;
+  const BpfFunction *fn = find_bpf_function(function);
+  if (!fn)
+    throw KernelError(EOPNOTSUPP, function_label(function) +
+                                      " has no BPF implementation yet: it needs diagnose.ko");
+  PinLock lock;
+  const std::string dir = pin_dir(*fn);
+  if (::access((dir + "/settings").c_str(), F_OK) != 0)
+    throw KernelError(ENODATA, std::string(fn->name) + " is not active");
+
+  Fd ring_fd(open_pinned(dir, "records"));
+  Fd lost_fd(open_pinned(dir, "lost"));
+  Fd reported_fd(open_pinned(dir, "lost_reported"));
+  Drained drained;
+  ring_buffer *rb = ring_buffer__new(ring_fd.get(), on_record, &drained, nullptr);
+  if (!rb) throw KernelError(errno, std::string("cannot map the record ring: ") + std::strerror(errno));
+  int n = ring_buffer__consume(rb);
+  int err = errno;
+  ring_buffer__free(rb);
+  if (n < 0) throw KernelError(err, std::string("draining the record ring failed: ") + std::strerror(err));
+
+  // what was lost since the last report, per CPU, as the module's
+  // DIAG_REC_LOST records; `lost_reported` remembers what was said
+  const uint32_t cpus = version_.nr_cpu_ids;
+  std::vector<uint64_t> lost = read_percpu(lost_fd.get(), cpus);
+  std::vector<uint64_t> reported = read_percpu(reported_fd.get(), cpus);
+  std::vector<uint8_t> records = sort_by_time(drained.bytes);
+  const uint64_t now = clock_ns(CLOCK_MONOTONIC);
+  uint64_t total = 0;
+  for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
+    total += lost[cpu];
+    if (lost[cpu] <= reported[cpu]) continue;
+    diag_lost_record r{};
+    r.hdr.size = sizeof(r);
+    r.hdr.type = DIAG_REC_LOST;
+    r.hdr.cpu = static_cast<uint16_t>(cpu);
+    r.hdr.ts_ns = now;
+    r.count = lost[cpu] - reported[cpu];
+    const auto *p = reinterpret_cast<const uint8_t *>(&r);
+    records.insert(records.end(), p, p + sizeof(r));
+  }
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
+    throw KernelError(errno, std::string("updating the reported losses failed: ") +
+                                 std::strerror(errno));
+  out.data.insert(out.data.end(), records.begin(), records.end());
+  out.lost_total = total;
+  out.real_minus_mono_ns =
+      static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) - static_cast<int64_t>(clock_ns(CLOCK_MONOTONIC));
+  out.nr_cpus = cpus;
+  if (rounds) *rounds = 1;
+}
+
+}  // namespace diag

@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bpf_backend/bpf_functions.h"
+
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "errors.h"
+#include "kallsyms.h"
+#include "migrate_image.skel.h"
+
+namespace diag {
+
+namespace {
+
+// libbpf's messages: the last ones say why a load failed
+std::string g_libbpf_log;
+
+// $DIAGNOSE_BPF_LOG set: everything libbpf says (the verifier's log
+// included) goes to stderr as well
+int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args) {
+  static const bool verbose = std::getenv("DIAGNOSE_BPF_LOG") != nullptr;
+  if (verbose) {
+    va_list copy;
+    va_copy(copy, args);
+    std::vfprintf(stderr, fmt, copy);
+    va_end(copy);
+  }
+  if (level == LIBBPF_DEBUG) return 0;
+  char line[512];
+  int n = std::vsnprintf(line, sizeof(line), fmt, args);
+  g_libbpf_log += line;
+  if (g_libbpf_log.size() > 64 * 1024) g_libbpf_log.erase(0, g_libbpf_log.size() - 32 * 1024);
+  return n;
+}
+
+// The last non-empty line libbpf said, for a one-line error.
+std::string libbpf_reason() {
+  std::string s = g_libbpf_log;
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+[[noreturn]] void load_failed(const char *what, int err) {
+  err = err < 0 ? -err : err;
+  std::string why = libbpf_reason();
+  throw KernelError(err, std::string(what) + " failed: " +
+                             (why.empty() ? std::strerror(err) : why));
+}
+
+uint64_t ram_bytes() {
+  struct sysinfo si{};
+  if (::sysinfo(&si) != 0) return 0;
+  return static_cast<uint64_t>(si.totalram) * si.mem_unit;
+}
+
+// The module's default buffer per CPU: DIAG_BUF_KIB_DEFAULT, less where
+// that takes more than 1/64 of RAM, never less than the minimum.
+uint32_t default_buf_kib(uint32_t nr_cpus) {
+  uint64_t kib = ram_bytes() / 1024 / 64 / std::max<uint32_t>(nr_cpus, 1);
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(kib, DIAG_BUF_KIB_DEFAULT_MIN, DIAG_BUF_KIB_DEFAULT));
+}
+
+// One ring for all CPUs (BPF ring buffers are shared): the module's per-CPU
+// size times the CPUs, rounded up to a power of two as the map requires.
+uint64_t ring_bytes(uint32_t buf_kib, uint32_t nr_cpus) {
+  uint64_t want = static_cast<uint64_t>(buf_kib) * 1024 * nr_cpus, bytes = 4096;
+  while (bytes < want) bytes <<= 1;
+  return bytes;
+}
+
+// The filter every program reads from its read-only data.
+template <class Rodata>
+void set_filter(Rodata *ro, const diag_common_settings &c) {
+  ro->filter_tgid = c.tgid;
+  ro->filter_pid = c.pid;
+  std::memcpy(const_cast<char *>(ro->filter_comm), c.comm, DIAG_COMM_LEN);
+  ro->filter_has_comm = c.comm[0] != '\0';
+}
+
+// Loads and attaches what `skel` holds, then pins its links
+// and maps in `dir` (bpffs takes no dots in names: "link_PROG"), the
+// settings in the `settings` map.
+void load_attach_pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
+                     uint32_t settings_size, const std::string &dir) {
+  int err = bpf_object__load_skeleton(skel);
+  if (err) load_failed("loading the BPF programs", err);
+  err = bpf_object__attach_skeleton(skel);
+  if (err) load_failed("attaching the BPF programs", err);
+
+  diag_settings_blob blob{};
+  std::memcpy(blob.bytes, settings, std::min<size_t>(settings_size, sizeof(blob.bytes)));
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(bpf_map__fd(settings_map), &zero, &blob, BPF_ANY) != 0)
+    load_failed("storing the settings", errno);
+
+  if (::mkdir(dir.c_str(), 0700) != 0)
+    throw KernelError(errno, "cannot create " + dir + ": " + std::strerror(errno));
+  bpf_map *map;
+  bpf_object__for_each_map(map, *skel->obj) {
+    if (bpf_map__is_internal(map)) continue;
+    const std::string path = dir + "/" + bpf_map__name(map);
+    if ((err = bpf_map__pin(map, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
+  }
+  for (int i = 0; i < skel->prog_cnt; ++i) {
+    bpf_link *link = *skel->progs[i].link;
+    const std::string path = dir + "/link_" + skel->progs[i].name;
+    if (!link) throw KernelError(ENOENT, std::string("program ") + skel->progs[i].name + " is not attached");
+    if ((err = bpf_link__pin(link, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
+  }
+}
+
+// The deciding functions of DIAG_MIGRATE_CAUSE_SITES in this kernel,
+// sorted, from /proc/kallsyms.
+std::vector<diag_cause_range> cause_ranges() {
+  struct Site {
+    const char *sym;
+    uint32_t cause;
+  };
+  static const Site sites[] = {
+#define CAUSE_SITE(sym, cause) {sym, cause},
+      DIAG_MIGRATE_CAUSE_SITES(CAUSE_SITE)
+#undef CAUSE_SITE
+  };
+  KernelSymbols ksyms = KernelSymbols::load();
+  if (ksyms.empty())
+    throw EnvironmentError(
+        "/proc/kallsyms shows no addresses (kernel.kptr_restrict?): the BPF backend needs them "
+        "to tell why tasks migrate");
+  std::vector<diag_cause_range> ranges;
+  for (const Site &s : sites) {
+    auto r = ksyms.range_of(s.sym);
+    if (!r) continue;
+    diag_cause_range c{};
+    c.start = r->first;
+    c.end = r->second;
+    c.cause = s.cause;
+    ranges.push_back(c);
+  }
+  std::sort(ranges.begin(), ranges.end(),
+            [](const diag_cause_range &a, const diag_cause_range &b) { return a.start < b.start; });
+  // aliases of one function: keep the first
+  ranges.erase(std::unique(ranges.begin(), ranges.end(),
+                           [](const diag_cause_range &a, const diag_cause_range &b) {
+                             return a.start == b.start;
+                           }),
+               ranges.end());
+  if (ranges.size() > DIAG_BPF_MAX_CAUSE_RANGES) ranges.resize(DIAG_BPF_MAX_CAUSE_RANGES);
+  return ranges;
+}
+
+template <class Skel>
+struct SkelDeleter {
+  void (*destroy)(Skel *);
+  void operator()(Skel *s) const { destroy(s); }
+};
+
+void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
+  const auto &s = *static_cast<const diag_migrate_image_settings *>(settings);
+  g_libbpf_log.clear();
+  libbpf_set_print(capture_libbpf);
+  std::unique_ptr<migrate_image_bpf, SkelDeleter<migrate_image_bpf>> skel(
+      migrate_image_bpf__open(), {migrate_image_bpf__destroy});
+  if (!skel) load_failed("opening the migrate-image BPF object", errno);
+  set_filter(skel->rodata, s.common);
+  std::vector<diag_cause_range> ranges = cause_ranges();
+  std::copy(ranges.begin(), ranges.end(), skel->data_causes->cause_ranges);
+  skel->data_causes->nr_cause_ranges = static_cast<uint32_t>(ranges.size());
+  bpf_map__set_max_entries(skel->maps.records,
+                           static_cast<uint32_t>(ring_bytes(s.common.buf_kib, nr_cpus)));
+  load_attach_pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
+}
+
+}  // namespace
+
+const std::vector<BpfFunction> &bpf_functions() {
+  static const std::vector<BpfFunction> functions = {
+      {DIAG_FN_MIGRATE_IMAGE, "migrate-image", sizeof(diag_migrate_image_settings),
+       sizeof(diag_migrate_record), activate_migrate_image},
+  };
+  return functions;
+}
+
+const BpfFunction *find_bpf_function(uint32_t id) {
+  for (const BpfFunction &fn : bpf_functions())
+    if (fn.id == id) return &fn;
+  return nullptr;
+}
+
+void validate_bpf_settings(const BpfFunction &fn, diag_common_settings &c, uint32_t nr_cpus) {
+  auto refuse = [](const std::string &why) { throw KernelError(EINVAL, why); };
+  if (!c.buf_kib) c.buf_kib = default_buf_kib(nr_cpus);
+  if (c.tgid < 0 || c.pid < 0) refuse("tgid and pid must not be negative");
+  if (!std::memchr(c.comm, '\0', DIAG_COMM_LEN))
+    refuse("comm is longer than " + std::to_string(DIAG_COMM_LEN - 1) + " characters");
+  if (c.buf_kib > DIAG_BUF_KIB_MAX)
+    refuse("buffer of " + std::to_string(c.buf_kib) + " KiB per CPU is over the limit of " +
+           std::to_string(DIAG_BUF_KIB_MAX) + " KiB");
+  if (static_cast<uint64_t>(c.buf_kib) * 1024 < 2ull * fn.max_record)
+    refuse("buffer of " + std::to_string(c.buf_kib) + " KiB per CPU is too small: " + fn.name +
+           " records take up to " + std::to_string(fn.max_record) + " bytes");
+  if (c.verbose > DIAG_VERBOSE_MAX)
+    refuse("verbose " + std::to_string(c.verbose) + " is over the limit of " +
+           std::to_string(DIAG_VERBOSE_MAX));
+  if (c.reserved) refuse("reserved settings field is not zero");
+  // the module's memory budget: an eighth of RAM for all buffers
+  const uint64_t bytes = ring_bytes(c.buf_kib, nr_cpus), limit = ram_bytes() / 8;
+  if (limit && bytes > limit)
+    throw KernelError(ENOMEM, "the buffer of " + std::to_string(bytes >> 10) +
+                                  " KiB is over the memory limit of " +
+                                  std::to_string(limit >> 20) + " MiB (an eighth of RAM)");
+}
+
+}  // namespace diag

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// The functions the BPF backend has: one entry each, with what loads its
+// programs (bpf_functions.cpp); the backend does the rest alike for all.
+#pragma once
+
+#include <linux/types.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bpf/diag_bpf_abi.h"
+#include "uapi/diagnose.h"
+
+namespace diag {
+
+struct BpfFunction {
+  uint32_t id;             // enum diag_function_id
+  const char *name;        // as the module names it
+  uint32_t settings_size;  // the function's settings struct
+  uint32_t max_record;     // its largest record
+  // Opens, configures, loads and attaches the programs for `settings`
+  // (validated, activated set), and pins their links and maps in `dir`.
+  // Throws KernelError or EnvironmentError with one line.
+  void (*activate)(const void *settings, uint32_t nr_cpus, const std::string &dir);
+};
+
+const std::vector<BpfFunction> &bpf_functions();
+const BpfFunction *find_bpf_function(uint32_t id);
+
+// The module's checks of the common settings (module/core.c), and the
+// default buffer size filled in; throws KernelError(EINVAL) as it refuses.
+void validate_bpf_settings(const BpfFunction &fn, diag_common_settings &c, uint32_t nr_cpus);
+
+}  // namespace diag
