@@ -65,14 +65,19 @@ struct {
 	__type(value, __u64);
 } lost_reported SEC(".maps");
 
-static __always_inline void count_lost(void)
+static __always_inline void count_lost_n(__u64 count)
 {
 	__u32 zero = 0;
 	__u64 *n = bpf_map_lookup_elem(&lost, &zero);
 
 	/* atomic: on PREEMPT_RT two programs can interleave on one CPU */
 	if (n)
-		__sync_fetch_and_add(n, 1);
+		__sync_fetch_and_add(n, count);
+}
+
+static __always_inline void count_lost(void)
+{
+	count_lost_n(1);
 }
 
 /* A record of @size bytes with its header filled in, or NULL (counted). */

@@ -35,6 +35,38 @@ struct {
 	__type(value, __u64[DIAG_CAUSE_WALK_DEPTH]);
 } stack_buf SEC(".maps");
 
+/*
+ * The kernel's own count of each watched task's migrations
+ * (se.nr_migrations) as it will be after the last move this program saw,
+ * or 0 before the first.  set_task_cpu() counts a move only after the
+ * tracepoint, so a move's count on entry that is beyond the expected one
+ * means moves this program was not called for: the kernel does skip a
+ * BPF program now and then (seen on 6.18, in hard interrupts, with no
+ * recursion miss counted), and those moves are counted lost here rather
+ * than missing silently.  Tasks that stop matching a comm= filter keep
+ * their entry up to date, so moves made under another name are no gap.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} next_nr_migrations SEC(".maps");
+
+/* Counts as lost the moves of @p before this one that were not seen. */
+static __always_inline void account_gap(struct task_struct *p, bool watched)
+{
+	__u64 nr = BPF_CORE_READ(p, se.nr_migrations), *next;
+
+	next = bpf_task_storage_get(&next_nr_migrations, p, 0,
+				    watched ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+	if (!next)
+		return;
+	if (watched && *next && nr > *next)
+		count_lost_n(nr - *next);
+	*next = nr + 1;
+}
+
 /* The range holding @addr: binary search over the sorted ranges. */
 static __always_inline int find_range(__u64 addr)
 {
@@ -155,10 +187,20 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 	__u64 caller;
 	__u32 cause;
 
-	if (!filter_match(p))
+	bool watched = filter_match(p);
+
+	/*
+	 * A task that pid= or tgid= rejects never matches; only comm= can
+	 * let a task go and take it back, so only then do unwatched tasks'
+	 * moves go through account_gap() (the common case stays at the filter).
+	 */
+	if (!watched && !filter_has_comm)
 		return 0;
 	orig_cpu = task_cpu(p);
 	if (orig_cpu == (__u32)dest_cpu)
+		return 0;
+	account_gap(p, watched);
+	if (!watched)
 		return 0;
 	cause = classify(ctx, p, &caller);
 	record_move(p, orig_cpu, dest_cpu, cause, caller, migrate_flags(p));

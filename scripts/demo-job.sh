@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
-# The demo itself: load diagnose.ko, start a process whose threads migrate,
-# watch it with migrate-image and print the report.  Runs on the host when
-# it can load modules, otherwise inside the guest (scripts/demo.sh).
+# The demo itself: load diagnose.ko (not with DIAGNOSE_BACKEND=bpf), start a
+# process whose threads migrate, watch it with migrate-image and print the
+# report.  Runs on the host when it can load modules or run the BPF
+# backend, otherwise inside the guest (scripts/demo.sh).
 set -u
 REPO=$(pwd)
 DT=$REPO/build/diagnose-tools
@@ -13,11 +14,11 @@ show() {
 }
 
 loaded=0
-if ! lsmod 2>/dev/null | grep -q '^diagnose '; then
+if [[ ${DIAGNOSE_BACKEND:-} != bpf ]] && ! lsmod 2>/dev/null | grep -q '^diagnose '; then
 	insmod "$REPO/module/diagnose.ko" || exit 1
 	loaded=1
 fi
-echo "kernel $(uname -r), $(nproc) CPUs"
+echo "kernel $(uname -r), $(nproc) CPUs, backend ${DIAGNOSE_BACKEND:-module}"
 
 # a worker thread moved between CPUs by sched_setaffinity 6 times, then
 # left to the scheduler while a busy sibling competes for the CPUs

@@ -55,8 +55,12 @@ std::optional<std::pair<uint64_t, uint64_t>> KernelSymbols::range_of(
     const std::string &name) const {
   for (size_t i = 0; i < symbols_.size(); ++i) {
     if (symbols_[i].name != name || !symbols_[i].module.empty()) continue;
-    for (size_t j = i + 1; j < symbols_.size(); ++j)
-      if (symbols_[j].addr > symbols_[i].addr) return std::make_pair(symbols_[i].addr, symbols_[j].addr);
+    for (size_t j = i + 1; j < symbols_.size(); ++j) {
+      if (symbols_[j].addr == symbols_[i].addr) continue;  // an alias
+      // past the image's last symbol: its end is not known
+      if (!symbols_[j].module.empty()) return std::nullopt;
+      return std::make_pair(symbols_[i].addr, symbols_[j].addr);
+    }
     return std::nullopt;
   }
   return std::nullopt;

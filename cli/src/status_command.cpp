@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bpf_backend/bpf_backend.h"
 #include "errors.h"
 #include "function_command.h"
 #include "uapi/diagnose.h"
@@ -138,8 +139,9 @@ class StatusCommand : public Command {
   CLI::App *setup(CLI::App &app) override {
     CLI::App *sub = app.add_subcommand(
         "status",
-        "Whether the module is loaded and speaks this CLI's ABI, which functions are "
-        "active with which settings, and the state of the debugfs migration trace");
+        "Whether the module is loaded and speaks this CLI's ABI, whether the BPF backend "
+        "can run here, which functions are active on each with which settings, and the "
+        "state of the debugfs migration trace");
     sub->add_option("--format", format_, "output format")
         ->check(CLI::IsMember({"text", "json"}))
         ->capture_default_str();
@@ -177,6 +179,9 @@ class StatusCommand : public Command {
       j["migration_stat"] = debugfs_state("migration_stat");
     }
     if (m.fd >= 0) ::close(m.fd);
+    j["bpf"] = bpf_state();
+    // without the module, the BPF backend serves what it has
+    if (!m.loaded && j["bpf"]["available"].get<bool>()) problem.clear();
     if (!problem.empty()) {
       j["problem"] = problem;
       rc = kExitEnvironment;
@@ -225,6 +230,41 @@ class StatusCommand : public Command {
     return fns;
   }
 
+  // The BPF backend: whether it can run here, and its functions' state.
+  nlohmann::json bpf_state() const {
+    nlohmann::json b;
+    std::string why = BpfBackend::unavailable_reason();
+    b["available"] = why.empty();
+    if (!why.empty()) b["why_not"] = why;
+    nlohmann::json fns = nlohmann::json::array();
+    std::unique_ptr<BpfBackend> backend;
+    if (why.empty()) backend = BpfBackend::open();
+    for (const auto &c : commands_) {
+      auto *f = dynamic_cast<const FunctionCommand *>(c.get());
+      if (!f || !BpfBackend::has(f->id())) continue;
+      nlohmann::json fj;
+      fj["name"] = f->name();
+      fj["active"] = false;
+      if (backend && BpfBackend::active(f->id())) {
+        std::vector<uint8_t> s(f->settings_bytes(), 0);
+        try {
+          backend->call(f->id(), DIAG_VERB_SETTINGS, s.data(), static_cast<uint32_t>(s.size()));
+          fj["active"] = common_settings(s).activated != 0;
+          nlohmann::json settings = nlohmann::json::array();
+          for (const auto &l : f->describe_settings(s).lines)
+            settings.push_back({{"label", l.label}, {"key", l.key}, {"value", l.value},
+                                {"text", l.text}});
+          fj["settings"] = settings;
+        } catch (const std::exception &e) {
+          fj["error"] = e.what();
+        }
+      }
+      fns.push_back(fj);
+    }
+    b["functions"] = fns;
+    return b;
+  }
+
   static nlohmann::json parameters() {
     nlohmann::json p = nlohmann::json::object();
     std::error_code ec;
@@ -264,6 +304,25 @@ class StatusCommand : public Command {
         if (!f["built_in"].get<bool>())
           std::cout << "not in this module\n";
         else if (f.contains("error"))
+          std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
+        else if (!f["active"].get<bool>())
+          std::cout << "inactive\n";
+        else {
+          std::cout << "ACTIVE\n";
+          for (const auto &l : f["settings"])
+            std::cout << "      " << l["label"].get<std::string>() << ": "
+                      << l["text"].get<std::string>() << '\n';
+        }
+      }
+    }
+    const auto &b = j["bpf"];
+    if (!b["available"].get<bool>()) {
+      std::cout << "bpf: unavailable (" << b["why_not"].get<std::string>() << ")\n";
+    } else {
+      std::cout << "bpf: available\n";
+      for (const auto &f : b["functions"]) {
+        std::cout << "  " << f["name"].get<std::string>() << ": ";
+        if (f.contains("error"))
           std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
         else if (!f["active"].get<bool>())
           std::cout << "inactive\n";

@@ -303,7 +303,7 @@ TEST(Rescue, ARenderingThatThrowsKeepsTheRecords) {
     cmd.fail = false;
     std::ostringstream again, err2;
     EXPECT_EQ(cmd.deliver_report(r.batches, r.header, res, json, false, again, err2), kExitOk);
-    EXPECT_EQ(again.str(), json ? "{\n  \"function\": \"migrate-image\",\n  \"lost\": 3,\n"
+    EXPECT_EQ(again.str(), json ? "{\n  \"backend\": \"module\",\n  \"function\": \"migrate-image\",\n  \"lost\": 3,\n"
                                   "  \"lost_since_last_report\": {\n    \"1\": 3\n  },\n"
                                   "  \"records\": 2\n}\n"
                                 : "WARNING: records were lost since the last report (buffer "

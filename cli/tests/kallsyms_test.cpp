@@ -22,6 +22,25 @@ TEST(KernelSymbols, FindsTheContainingTextSymbol) {
   EXPECT_EQ(k.describe(0x1000), "0x1000");
 }
 
+// The BPF backend's cause ranges: a function runs to the next symbol; an
+// alias at the same address does not end it; a module's namesake is not it.
+TEST(KernelSymbols, RangeOfANameRunsToTheNextSymbol) {
+  std::istringstream in(
+      "ffffffff81000100 t try_to_wake_up\n"
+      "ffffffff81000100 t ttwu_alias\n"
+      "ffffffff81000180 T __pfx_schedule\n"
+      "ffffffff81000190 T schedule\n"
+      "ffffffffc0001000 t load_balance\t[some_module]\n");
+  auto k = KernelSymbols::parse(in);
+  auto r = k.range_of("try_to_wake_up");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->first, 0xffffffff81000100u);
+  EXPECT_EQ(r->second, 0xffffffff81000180u);
+  EXPECT_FALSE(k.range_of("schedule").has_value()) << "the last symbol has no known end";
+  EXPECT_FALSE(k.range_of("load_balance").has_value());
+  EXPECT_FALSE(k.range_of("nowhere").has_value());
+}
+
 TEST(KernelSymbols, ZeroedAddressesGiveAnEmptyTable) {
   std::istringstream in("0000000000000000 T _stext\n0000000000000000 t foo\n");
   EXPECT_TRUE(KernelSymbols::parse(in).empty());

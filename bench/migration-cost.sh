@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Benchmark: what watching migrations costs every migration of the machine
+# while the watched task is idle, for the BPF backend of migrate-image
+# against bpftrace and ftrace doing the same filtering on the same
+# tracepoint, and against the module where it can load, in one run.
+#
+#   bench/migration-cost.sh [MOVES] [ROUNDS]          on this machine's kernel
+#   bench/migration-cost.sh --guest [MOVES] [ROUNDS]  in the QEMU guest, with
+#                                                     the module as well
+# (defaults: 100000 moves, 7 rounds)
+#
+# The workload is `migration_storm 2 MOVES` (tests/guest/progs): two threads
+# that move themselves to the next CPU with sched_setaffinity() MOVES times
+# in all, every call one migration; the figure is its wall time per move.
+# Configurations, in a new random order in each round:
+#   none        nothing attached
+#   bpf         migrate-image --backend bpf --activate=tgid=IDLE
+#               (tp_btf/sched_migrate_task and sched_wakeup_new)
+#   module      migrate-image --backend module --activate=tgid=IDLE (guest)
+#   bpftrace    tracepoint:sched:sched_migrate_task /args->pid == IDLE/
+#               { @n = count(); }  (bpftrace's filter on the event's pid)
+#   ftrace      a tracefs instance with sched_migrate_task enabled and the
+#               event filter "pid == IDLE"
+# IDLE is a `sleep` that never wakes, so every configuration rejects every
+# move of the benchmark with its filter.  The overhead of a configuration is
+# its median minus that of `none`; for the two BPF configurations the
+# kernel's statistics also give the program's own time per call.  Target (the issue's): the BPF backend
+# costs no more than bpftrace; exits 1 if it does.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+guest=0
+[[ ${1:-} == --guest ]] && { guest=1; shift; }
+moves=${1:-100000}
+rounds=${2:-7}
+BUILD=${BUILD:-$PWD/build}
+
+if ((guest)) && [[ ${3:-} != --in-guest ]]; then
+	scripts/deps.sh >/dev/null
+	kver=$(scripts/guest/guest-kernel.sh)
+	make -s module KDIR="/lib/modules/$kver/build" >/dev/null
+	make -s cli progs BUILD="$BUILD" >/dev/null
+	out=$BUILD/bench-migration-cost
+	rc=0
+	scripts/guest/run.sh --smp 2 --timeout 3600 "$out" "$0" "$moves" "$rounds" --in-guest || rc=$?
+	cat "$out/job.log"
+	exit "$rc"
+fi
+if [[ ${3:-} != --in-guest ]]; then
+	make -s cli progs BUILD="$BUILD" >/dev/null
+fi
+
+DT=$BUILD/diagnose-tools
+STORM=$BUILD/tests/migration_storm
+[[ ${3:-} == --in-guest ]] && { DT=$PWD/build/diagnose-tools; STORM=$PWD/build/tests/migration_storm; }
+T=/sys/kernel/tracing
+[[ -e $T/instances ]] || mount -t tracefs nodev "$T"
+INST=$T/instances/diag-bench-migration
+loaded=0
+if [[ ${3:-} == --in-guest ]] && insmod module/diagnose.ko 2>/dev/null; then
+	loaded=1
+fi
+TMPD=$(mktemp -d)
+sleep 1000000 &
+idle=$!
+bt=""
+cleanup() {
+	"$DT" migrate-image --backend bpf --deactivate >/dev/null 2>&1 || true
+	((loaded)) && { "$DT" migrate-image --backend module --deactivate >/dev/null 2>&1; rmmod diagnose; }
+	[[ -n $bt ]] && kill "$bt" 2>/dev/null
+	[[ -d $INST ]] && { echo 0 >"$INST/events/enable"; rmdir "$INST"; }
+	kill "$idle" 2>/dev/null || true
+	rm -rf "$TMPD"
+}
+trap cleanup EXIT
+[[ -d $INST ]] && rmdir "$INST"
+mkdir "$INST"
+ulimit -l unlimited 2>/dev/null || true
+
+configs=(none bpf bpftrace ftrace)
+((loaded)) && configs+=(module)
+command -v bpftrace >/dev/null || { echo "bpftrace is not installed (scripts/deps.sh test)"; exit 2; }
+declare -A label=(
+	[none]="none"
+	[bpf]="migrate-image, BPF backend (tgid=IDLE)"
+	[module]="migrate-image, module (tgid=IDLE)"
+	[bpftrace]="bpftrace, /args->pid == IDLE/"
+	[ftrace]="ftrace, event filter pid == IDLE"
+)
+setup() {
+	case $1 in
+	bpf) "$DT" migrate-image --backend bpf --activate="tgid=$idle" >/dev/null ;;
+	module) "$DT" migrate-image --backend module --activate="tgid=$idle" >/dev/null ;;
+	bpftrace)
+		bpftrace -e "tracepoint:sched:sched_migrate_task /args->pid == $idle/ { @n = count(); }" \
+			>"$TMPD/bpftrace.log" 2>&1 &
+		bt=$!
+		local deadline=$((SECONDS + 60))
+		until grep -q '^Attaching' "$TMPD/bpftrace.log" 2>/dev/null; do
+			((SECONDS < deadline)) || { echo "bpftrace did not attach: $(cat "$TMPD/bpftrace.log")"; exit 1; }
+			sleep 0.1
+		done
+		sleep 0.5
+		;;
+	ftrace)
+		echo "pid == $idle" >"$INST/events/sched/sched_migrate_task/filter"
+		echo 1 >"$INST/events/sched/sched_migrate_task/enable"
+		;;
+	esac
+}
+# ns per run of the configuration's BPF program on sched_migrate_task, from
+# the kernel's own statistics (kernel.bpf_stats_enabled): the program alone,
+# without what it costs the kernel to call it
+prog_ns() {
+	bpftool prog show -j 2>/dev/null | python3 -c '
+import json, sys
+ps = [p for p in json.load(sys.stdin) if "migrate_task" in p.get("name", "") and p.get("run_cnt")]
+print(" ".join("%.1f" % (p["run_time_ns"] / p["run_cnt"]) for p in ps))'
+}
+teardown() {
+	case $1 in bpf | bpftrace | module) prog[$1]+="$(prog_ns) " ;; esac
+	case $1 in
+	bpf) "$DT" migrate-image --backend bpf --deactivate >/dev/null ;;
+	module) "$DT" migrate-image --backend module --deactivate >/dev/null ;;
+	bpftrace) kill -INT "$bt"; wait "$bt" 2>/dev/null || true; bt="" ;;
+	ftrace) echo 0 >"$INST/events/sched/sched_migrate_task/enable" ;;
+	esac
+}
+usecs_per_move() {
+	"$STORM" 2 "$moves" | awk '{printf "%.3f\n", $4 * 1e6 / $2}'
+}
+
+echo "kernel $(uname -r), $(nproc) CPUs; migration_storm 2 $moves, $rounds rounds"
+stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+sysctl -q kernel.bpf_stats_enabled=1
+declare -A times prog
+usecs_per_move >/dev/null	# warm up
+for ((r = 1; r <= rounds; r++)); do
+	line="round $r:"
+	for c in $(printf '%s\n' "${configs[@]}" | shuf); do
+		setup "$c"
+		t=$(usecs_per_move)
+		teardown "$c"
+		times[$c]+="$t "
+		line+=" $c=$t"
+	done
+	echo "$line"
+done
+
+sysctl -q kernel.bpf_stats_enabled="$stats_was"
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+declare -A med
+for c in "${configs[@]}"; do med[$c]=$(median "${times[$c]}"); done
+base=${med[none]}
+echo
+printf '%-42s %12s %24s\n' "configuration (usecs per move)" "median" "overhead (median)"
+for c in "${configs[@]}"; do
+	printf '%-42s %12.3f %24s\n' "${label[$c]}" "${med[$c]}" \
+		"$(awk -v t="${med[$c]}" -v b="$base" 'BEGIN {if (t == b) print "-"; else printf "%+.3f us (%+.1f%%)", t - b, 100 * (t - b) / b}')"
+done
+echo
+ratio() {	# A B: overhead of A / overhead of B
+	awk -v a="${med[$1]}" -v b="${med[$2]}" -v n="$base" \
+		'BEGIN {if (b - n <= 0) print "n/a (no measurable overhead of " "'"$2"'" ")"; else printf "%.2f", (a - n) / (b - n)}'
+}
+for c in bpf bpftrace; do
+	echo "the BPF program alone, ${label[$c]}: $(median "${prog[$c]}") ns per call (median)"
+done
+for peer in bpftrace ftrace module; do
+	[[ -n ${med[$peer]:-} ]] || continue
+	echo "overhead ratio BPF backend / $peer: $(ratio bpf "$peer")"
+done
+if awk -v o="${med[bpf]}" -v p="${med[bpftrace]}" 'BEGIN {exit !(o <= p)}'; then
+	echo "result: the BPF backend costs no more than bpftrace per migration (target met)"
+else
+	echo "result: the BPF backend costs MORE than bpftrace per migration (target missed)"
+	exit 1
+fi
