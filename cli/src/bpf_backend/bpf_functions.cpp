@@ -70,6 +70,9 @@ uint32_t default_buf_kib(uint32_t nr_cpus) {
       std::clamp<uint64_t>(kib, DIAG_BUF_KIB_DEFAULT_MIN, DIAG_BUF_KIB_DEFAULT));
 }
 
+// what one BPF ring buffer map may hold (its size is a u32 power of two)
+constexpr uint64_t kMaxRingBytes = 1ull << 31;
+
 // One ring for all CPUs (BPF ring buffers are shared): the module's per-CPU
 // size times the CPUs, rounded up to a power of two as the map requires.
 uint64_t ring_bytes(uint32_t buf_kib, uint32_t nr_cpus) {
@@ -214,6 +217,10 @@ void validate_bpf_settings(const BpfFunction &fn, diag_common_settings &c, uint3
   if (c.reserved) refuse("reserved settings field is not zero");
   // the module's memory budget: an eighth of RAM for all buffers
   const uint64_t bytes = ring_bytes(c.buf_kib, nr_cpus), limit = ram_bytes() / 8;
+  if (bytes > kMaxRingBytes)
+    throw KernelError(E2BIG, "a BPF ring of " + std::to_string(bytes >> 20) +
+                                 " MiB (buf-kib times " + std::to_string(nr_cpus) +
+                                 " CPUs) is over the 2048 MiB a BPF ring buffer can hold");
   if (limit && bytes > limit)
     throw KernelError(ENOMEM, "the buffer of " + std::to_string(bytes >> 10) +
                                   " KiB is over the memory limit of " +
