@@ -23,6 +23,9 @@ KDIR    ?= $(shell scripts/kdir.sh 2>/dev/null)
 CMAKE_BUILD_TYPE ?= RelWithDebInfo
 # the CLI's unit tests: AUTO builds them when GoogleTest is installed
 CLI_TESTS ?= AUTO
+# the BPF backend: AUTO builds it when clang, bpftool, libbpf-dev and the
+# kernel's BTF are there; ON insists, OFF leaves it out
+BPF ?= AUTO
 CLI_BIN := $(BUILD)/cli/diagnose-tools
 
 .PHONY: all deps deps-build module cli progs test demo clean \
@@ -46,7 +49,7 @@ module:
 cli:
 	@scripts/deps.sh --check cli
 	@cmake -S cli -B $(BUILD)/cli -DCMAKE_BUILD_TYPE=$(CMAKE_BUILD_TYPE) \
-		-DDIAG_BUILD_TESTS=$(CLI_TESTS) >/dev/null
+		-DDIAG_BUILD_TESTS=$(CLI_TESTS) -DDIAG_BPF=$(BPF) >/dev/null
 	cmake --build $(BUILD)/cli -j$$(nproc)
 	@ln -sf cli/diagnose-tools $(BUILD)/diagnose-tools
 

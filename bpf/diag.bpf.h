@@ -97,19 +97,24 @@ static __always_inline void *reserve_record(__u16 type, __u32 size)
 	return h;
 }
 
+/*
+ * @p is a trusted BTF pointer (a tp_btf argument): plain loads, relocated
+ * by CO-RE, are checked by the verifier and cost no helper call - this is
+ * the path every event of the machine takes, watched or not.
+ */
 static __always_inline bool filter_match(struct task_struct *p)
 {
-	if (filter_pid && BPF_CORE_READ(p, pid) != filter_pid)
+	int i;
+
+	if (filter_pid && p->pid != filter_pid)
 		return false;
-	if (filter_tgid && BPF_CORE_READ(p, tgid) != filter_tgid)
+	if (filter_tgid && p->tgid != filter_tgid)
 		return false;
 	if (filter_has_comm) {
-		char comm[DIAG_COMM_LEN];
-		int i;
-
-		BPF_CORE_READ_INTO(&comm, p, comm);
+		/* unrolled: constant offsets, as loads from @p must have */
+#pragma unroll
 		for (i = 0; i < DIAG_COMM_LEN; i++)
-			if (comm[i] != filter_comm[i])
+			if (p->comm[i] != filter_comm[i])
 				return false;
 	}
 	return true;
@@ -131,13 +136,25 @@ static __always_inline bool task_allows_cpu(struct task_struct *p, __u32 cpu)
 	return word & (1UL << (cpu % 64));
 }
 
-/* the mm counters of kernels before 6.2: plain atomics */
+/*
+ * The mm counters: plain atomics before 6.2, per-CPU counters since.  Both
+ * layouts through flavors, so that the programs compile against the
+ * vmlinux.h of either kernel and load on both.
+ */
 struct mm_rss_stat___old {
 	atomic_long_t count[4];
 } __attribute__((preserve_access_index));
 
 struct mm_struct___old {
 	struct mm_rss_stat___old rss_stat;
+} __attribute__((preserve_access_index));
+
+struct percpu_counter___new {
+	s64 count;
+} __attribute__((preserve_access_index));
+
+struct mm_struct___new {
+	struct percpu_counter___new rss_stat[4];
 } __attribute__((preserve_access_index));
 
 static __always_inline long rss_counter(struct mm_struct *mm, int i)
@@ -148,7 +165,8 @@ static __always_inline long rss_counter(struct mm_struct *mm, int i)
 		v = BPF_CORE_READ((struct mm_struct___old *)mm,
 				  rss_stat.count[i].counter);
 	else
-		v = BPF_CORE_READ(mm, rss_stat[i].count);
+		v = BPF_CORE_READ((struct mm_struct___new *)mm,
+				  rss_stat[i].count);
 	return v > 0 ? v : 0;
 }
 

@@ -37,34 +37,50 @@ struct {
 
 /*
  * The kernel's own count of each watched task's migrations
- * (se.nr_migrations) as it will be after the last move this program saw,
- * or 0 before the first.  set_task_cpu() counts a move only after the
- * tracepoint, so a move's count on entry that is beyond the expected one
- * means moves this program was not called for: the kernel does skip a
- * BPF program now and then (seen on 6.18, in hard interrupts, with no
- * recursion miss counted), and those moves are counted lost here rather
- * than missing silently.  Tasks that stop matching a comm= filter keep
- * their entry up to date, so moves made under another name are no gap.
+ * (se.nr_migrations) as it will be after the last move this program saw.
+ * set_task_cpu() counts a move only after the tracepoint, so a move's count
+ * on entry that is beyond the expected one means moves this program was
+ * not called for: the kernel does skip a BPF program now and then (seen
+ * on 6.18, in hard interrupts, with no recursion miss counted), and those
+ * moves are counted lost here rather than missing silently; so are the
+ * unseen moves of a task that exits (sched_process_exit).  Tasks that stop
+ * matching a comm= filter keep their entry up to date, so moves made under
+ * another name are no gap.  A preallocated hash keyed by pid, checked
+ * against the task's start time (pid reuse): its lookups take no lock and
+ * allocate nothing, and when it is full a task simply goes unchecked.
  */
+struct expected_moves {
+	__u64 start_time;
+	__u64 next_nr;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u64);
-} next_nr_migrations SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __s32);
+	__type(value, struct expected_moves);
+} expected SEC(".maps");
 
 /* Counts as lost the moves of @p before this one that were not seen. */
 static __always_inline void account_gap(struct task_struct *p, bool watched)
 {
-	__u64 nr = BPF_CORE_READ(p, se.nr_migrations), *next;
+	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
+	__u64 start = BPF_CORE_READ(p, start_time);
+	__s32 pid = BPF_CORE_READ(p, pid);
+	struct expected_moves *e, fresh;
 
-	next = bpf_task_storage_get(&next_nr_migrations, p, 0,
-				    watched ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
-	if (!next)
+	e = bpf_map_lookup_elem(&expected, &pid);
+	if (e && e->start_time == start) {
+		if (watched && nr > e->next_nr)
+			count_lost_n(nr - e->next_nr);
+		e->next_nr = nr + 1;
 		return;
-	if (watched && *next && nr > *next)
-		count_lost_n(nr - *next);
-	*next = nr + 1;
+	}
+	if (!watched)
+		return;
+	fresh.start_time = start;
+	fresh.next_nr = nr + 1;
+	bpf_map_update_elem(&expected, &pid, &fresh, BPF_ANY);
 }
 
 /* The range holding @addr: binary search over the sorted ranges. */
@@ -204,6 +220,24 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 		return 0;
 	cause = classify(ctx, p, &caller);
 	record_move(p, orig_cpu, dest_cpu, cause, caller, migrate_flags(p));
+	return 0;
+}
+
+/* A task's last unseen moves are lost too; its entry goes with it. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_process_exit, struct task_struct *p)
+{
+	__s32 pid = BPF_CORE_READ(p, pid);
+	struct expected_moves *e;
+	__u64 nr;
+
+	e = bpf_map_lookup_elem(&expected, &pid);
+	if (!e)
+		return 0;
+	nr = BPF_CORE_READ(p, se.nr_migrations);
+	if (e->start_time == BPF_CORE_READ(p, start_time) && nr > e->next_nr)
+		count_lost_n(nr - e->next_nr);
+	bpf_map_delete_elem(&expected, &pid);
 	return 0;
 }
 

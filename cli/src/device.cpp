@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <algorithm>
 #include <cstring>
+#include <iostream>
 
 #include "bpf_backend/bpf_backend.h"
 #include "errors.h"
@@ -124,11 +125,16 @@ BackendChoice backend_choice(const std::string &option) {
   return BackendChoice::kAuto;
 }
 
-std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function) {
+std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function,
+                                      bool may_load_module) {
   const bool have_device = ::access(Device::path().c_str(), F_OK) == 0;
+  // only an activation loads the module: a report, settings or a
+  // deactivation of a module that is not loaded has nothing to find
+  const bool try_load = !have_device && may_load_module && module_loadable();
   switch (choice) {
     case BackendChoice::kModule:
-      if (!have_device && module_loadable()) load_module();
+      if (try_load && load_module())
+        std::cerr << "diagnose-tools: loaded the installed diagnose.ko (modprobe diagnose)\n";
       return Device::open();
     case BackendChoice::kBpf:
       return BpfBackend::open();
@@ -138,7 +144,10 @@ std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function) {
   // where the function runs now, so that --report finds its activation
   if (BpfBackend::active(function)) return BpfBackend::open();
   if (have_device) return Device::open();
-  if (module_loadable() && load_module()) return Device::open();
+  if (try_load && load_module()) {
+    std::cerr << "diagnose-tools: loaded the installed diagnose.ko (modprobe diagnose)\n";
+    return Device::open();
+  }
   const std::string bpf_why = BpfBackend::unavailable_reason();
   if (bpf_why.empty()) {
     if (!BpfBackend::has(function))

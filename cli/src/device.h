@@ -88,11 +88,12 @@ BackendChoice backend_choice(const std::string &option);
 
 // The backend for `function`:
 //   module: /dev/diagnose, loading the module (modprobe) when it is
-//           installed but not loaded;
+//           installed but not loaded and `may_load_module` (activations);
 //   bpf:    the BPF programs, when the kernel runs them;
 //   auto:   the one where `function` is active now; else the module when
-//           /dev/diagnose exists or it can be loaded; else BPF when the
+//           /dev/diagnose exists or it can be loaded (as above); else BPF when the
 //           kernel allows it; else EnvironmentError naming why neither works.
-std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function);
+std::unique_ptr<Backend> open_backend(BackendChoice choice, uint32_t function,
+                                      bool may_load_module);
 
 }  // namespace diag

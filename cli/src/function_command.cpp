@@ -560,7 +560,8 @@ int FunctionCommand::run() {
     check_keys(args);
     check_task_exists(args);
   }
-  std::unique_ptr<Backend> dev = open_backend(backend_choice(backend_), id_);
+  std::unique_ptr<Backend> dev =
+      open_backend(backend_choice(backend_), id_, verb == DIAG_VERB_ACTIVATE);
   try {
     switch (verb) {
       case DIAG_VERB_ACTIVATE:

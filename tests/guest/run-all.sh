@@ -8,8 +8,8 @@
 #   run-all.sh --list   only print the names of the selected cases (on the
 #                       host too: nothing is loaded or run)
 #   run-all.sh --host   on the build machine's own kernel, no guest, no
-#                       module: the cases of the BPF backend (DIAG_TESTS
-#                       defaults to ^test_bpf_)
+#                       module: the cases of the BPF backend (those of them
+#                       DIAG_TESTS picks)
 set -u
 REPO=$(pwd)
 export REPO
@@ -20,14 +20,21 @@ done
 
 HOST_RUN=0
 if [[ ${1:-} == --host ]]; then
+	# only the BPF cases can run without the module, whatever DIAG_TESTS
+	# picks besides
 	HOST_RUN=1
-	DIAG_TESTS=${DIAG_TESTS:-^test_bpf_}
+	DIAG_KERNEL_TESTS=^test_bpf_
 else
 	# the module's cases test the module; the BPF cases ask for BPF
 	export DIAGNOSE_BACKEND=module
 fi
 if [[ ${1:-} == --list ]]; then
 	selected_tests
+	exit 0
+fi
+if ((HOST_RUN)) && [[ -z $(selected_tests) ]]; then
+	echo "host: DIAG_TESTS='${DIAG_TESTS:-}' selects no BPF case"
+	echo "0 passed, 0 failed, 0 skipped"
 	exit 0
 fi
 if [[ -z $(selected_tests) ]]; then

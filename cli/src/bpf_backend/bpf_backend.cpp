@@ -55,9 +55,11 @@ class PinLock {
       throw EnvironmentError(std::string("cannot create ") + kPinRoot + ": " +
                              std::strerror(errno));
     fd_ = ::open(kPinRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0)
-      throw EnvironmentError(std::string("cannot lock ") + kPinRoot + ": " +
-                             std::strerror(errno));
+    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+      int err = errno;
+      if (fd_ >= 0) ::close(fd_);
+      throw EnvironmentError(std::string("cannot lock ") + kPinRoot + ": " + std::strerror(err));
+    }
   }
   ~PinLock() { ::close(fd_); }
   PinLock(const PinLock &) = delete;
@@ -67,9 +69,18 @@ class PinLock {
   int fd_ = -1;
 };
 
+// Removes a pin directory.  It is renamed out of the way first, so that
+// from then on the function is inactive whatever happens to the rest.
 void remove_pins(const std::string &dir) {
   std::error_code ec;
-  fs::remove_all(dir, ec);
+  if (!fs::exists(dir, ec)) return;
+  const std::string dying = dir + "-dying";
+  fs::remove_all(dying, ec);
+  const std::string &gone = ::rename(dir.c_str(), dying.c_str()) == 0 ? dying : dir;
+  fs::remove_all(gone, ec);
+  if (ec)
+    throw KernelError(ec.value(), "cannot remove the pins in " + gone + ": " + ec.message() +
+                                      " (the programs stay attached until they are removed)");
 }
 
 int open_pinned(const std::string &dir, const char *name) {
@@ -132,6 +143,7 @@ std::unique_ptr<BpfBackend> BpfBackend::open() {
 }
 
 BpfBackend::BpfBackend() {
+  install_libbpf_log();
   int cpus = libbpf_num_possible_cpus();
   version_.abi_version = DIAG_ABI_VERSION;
   version_.nr_cpu_ids = cpus > 0 ? static_cast<uint32_t>(cpus) : 1;
@@ -264,20 +276,30 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   Fd ring_fd(open_pinned(dir, "records"));
   Fd lost_fd(open_pinned(dir, "lost"));
   Fd reported_fd(open_pinned(dir, "lost_reported"));
+  const uint32_t cpus = version_.nr_cpu_ids;
   Drained drained;
   ring_buffer *rb = ring_buffer__new(ring_fd.get(), on_record, &drained, nullptr);
   if (!rb) throw KernelError(errno, std::string("cannot map the record ring: ") + std::strerror(errno));
+  // the losses before the drain: once the ring is drained, nothing may
+  // fail before the records are the caller's
+  std::vector<uint64_t> lost, reported;
+  uint32_t zero = 0;
+  try {
+    lost = read_percpu(lost_fd.get(), cpus);
+    reported = read_percpu(reported_fd.get(), cpus);
+    if (bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
+      throw KernelError(errno, std::string("updating the reported losses failed: ") +
+                                   std::strerror(errno));
+  } catch (...) {
+    ring_buffer__free(rb);
+    throw;
+  }
   int n = ring_buffer__consume(rb);
   int err = errno;
   ring_buffer__free(rb);
-  if (n < 0) throw KernelError(err, std::string("draining the record ring failed: ") + std::strerror(err));
-
+  std::vector<uint8_t> records = sort_by_time(drained.bytes);
   // what was lost since the last report, per CPU, as the module's
   // DIAG_REC_LOST records; `lost_reported` remembers what was said
-  const uint32_t cpus = version_.nr_cpu_ids;
-  std::vector<uint64_t> lost = read_percpu(lost_fd.get(), cpus);
-  std::vector<uint64_t> reported = read_percpu(reported_fd.get(), cpus);
-  std::vector<uint8_t> records = sort_by_time(drained.bytes);
   const uint64_t now = clock_ns(CLOCK_MONOTONIC);
   uint64_t total = 0;
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
@@ -292,16 +314,13 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
     const auto *p = reinterpret_cast<const uint8_t *>(&r);
     records.insert(records.end(), p, p + sizeof(r));
   }
-  uint32_t zero = 0;
-  if (bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
-    throw KernelError(errno, std::string("updating the reported losses failed: ") +
-                                 std::strerror(errno));
   out.data.insert(out.data.end(), records.begin(), records.end());
   out.lost_total = total;
   out.real_minus_mono_ns =
       static_cast<int64_t>(clock_ns(CLOCK_REALTIME)) - static_cast<int64_t>(clock_ns(CLOCK_MONOTONIC));
   out.nr_cpus = cpus;
   if (rounds) *rounds = 1;
+  if (n < 0) throw KernelError(err, std::string("draining the record ring failed: ") + std::strerror(err));
 }
 
 }  // namespace diag

@@ -41,9 +41,12 @@ int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
   return n;
 }
 
-// The last non-empty line libbpf said, for a one-line error.
+// Why libbpf failed, in one line: the verifier's last words when it
+// refused a program, else libbpf's last line.
 std::string libbpf_reason() {
   std::string s = g_libbpf_log;
+  size_t end = s.find("-- END PROG LOAD LOG --");
+  if (end != std::string::npos) s.resize(end);
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   size_t nl = s.rfind('\n');
   return nl == std::string::npos ? s : s.substr(nl + 1);
@@ -149,8 +152,10 @@ std::vector<diag_cause_range> cause_ranges() {
     c.cause = s.cause;
     ranges.push_back(c);
   }
-  std::sort(ranges.begin(), ranges.end(),
-            [](const diag_cause_range &a, const diag_cause_range &b) { return a.start < b.start; });
+  std::stable_sort(ranges.begin(), ranges.end(), [](const diag_cause_range &a,
+                                                    const diag_cause_range &b) {
+    return a.start < b.start;
+  });
   // aliases of one function: keep the first
   ranges.erase(std::unique(ranges.begin(), ranges.end(),
                            [](const diag_cause_range &a, const diag_cause_range &b) {
@@ -170,7 +175,6 @@ struct SkelDeleter {
 void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
   const auto &s = *static_cast<const diag_migrate_image_settings *>(settings);
   g_libbpf_log.clear();
-  libbpf_set_print(capture_libbpf);
   std::unique_ptr<migrate_image_bpf, SkelDeleter<migrate_image_bpf>> skel(
       migrate_image_bpf__open(), {migrate_image_bpf__destroy});
   if (!skel) load_failed("opening the migrate-image BPF object", errno);
@@ -184,6 +188,11 @@ void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::s
 }
 
 }  // namespace
+
+void install_libbpf_log() { libbpf_set_print(capture_libbpf); }
+
+static_assert(sizeof(diag_migrate_image_settings) <= DIAG_BPF_SETTINGS_MAX,
+              "the settings map holds every function's settings");
 
 const std::vector<BpfFunction> &bpf_functions() {
   static const std::vector<BpfFunction> functions = {

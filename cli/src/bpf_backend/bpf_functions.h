@@ -29,6 +29,9 @@ struct BpfFunction {
 };
 
 const std::vector<BpfFunction> &bpf_functions();
+// libbpf's messages kept for one-line errors instead of printed
+// ($DIAGNOSE_BPF_LOG: printed as well).
+void install_libbpf_log();
 const BpfFunction *find_bpf_function(uint32_t id);
 
 // The module's checks of the common settings (module/core.c), and the
