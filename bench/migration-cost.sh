@@ -112,7 +112,6 @@ setup() {
 			((SECONDS < deadline)) || { echo "bpftrace did not attach: $(cat "$TMPD/bpftrace.log")"; exit 1; }
 			sleep 0.1
 		done
-		sleep 0.5
 		;;
 	ftrace)
 		echo "pid == $idle" >"$INST/events/sched/sched_migrate_task/filter"
@@ -151,6 +150,10 @@ for ((r = 1; r <= rounds; r++)); do
 	line="round $r:"
 	for c in $(printf '%s\n' "${configs[@]}" | shuf); do
 		setup "$c"
+		# the same settling time for every configuration: what a load
+		# leaves behind (RCU callbacks, freed verifier state) is not a cost
+		# per move
+		sleep 1
 		t=$(usecs_per_move)
 		teardown "$c"
 		times[$c]+="$t "
