@@ -58,6 +58,7 @@ if [[ ${3:-} != --in-guest ]]; then
 	make -s cli progs BUILD="$BUILD" >/dev/null
 fi
 
+. bench/lib.sh
 DT=$BUILD/diagnose-tools
 STORM=$BUILD/tests/migration_storm
 if [[ ${3:-} == --in-guest ]]; then
@@ -118,6 +119,9 @@ setup() {
 		echo 1 >"$INST/events/sched/sched_migrate_task/enable"
 		;;
 	esac
+	# the same settling time for every configuration: what a load leaves
+	# behind (RCU callbacks, freed verifier state) is not a cost per move
+	sleep 1
 }
 # ns per run of the configuration's BPF program on sched_migrate_task, from
 # the kernel's own statistics (kernel.bpf_stats_enabled): the program alone,
@@ -145,25 +149,9 @@ echo "kernel $(uname -r), $(nproc) CPUs; migration_storm 2 $moves, $rounds round
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -q kernel.bpf_stats_enabled=1
 declare -A times prog
-usecs_per_move >/dev/null	# warm up
-for ((r = 1; r <= rounds; r++)); do
-	line="round $r:"
-	for c in $(printf '%s\n' "${configs[@]}" | shuf); do
-		setup "$c"
-		# the same settling time for every configuration: what a load
-		# leaves behind (RCU callbacks, freed verifier state) is not a cost
-		# per move
-		sleep 1
-		t=$(usecs_per_move)
-		teardown "$c"
-		times[$c]+="$t "
-		line+=" $c=$t"
-	done
-	echo "$line"
-done
+run_rounds "$rounds" usecs_per_move
 
 sysctl -q kernel.bpf_stats_enabled="$stats_was"
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 declare -A med
 for c in "${configs[@]}"; do med[$c]=$(median "${times[$c]}"); done
 base=${med[none]}

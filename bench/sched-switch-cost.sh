@@ -47,6 +47,7 @@ if [[ ${3:-} != --in-guest ]]; then
 fi
 
 # ---- in the guest ----
+. bench/lib.sh
 DT=$PWD/build/diagnose-tools
 INST=/sys/kernel/tracing/instances/diag-bench
 insmod module/diagnose.ko
@@ -113,18 +114,7 @@ usecs_per_op() {
 
 echo "guest: $(uname -r), $(nproc) CPUs; perf bench sched pipe -l $loops, $rounds rounds"
 declare -A times
-usecs_per_op >/dev/null	# warm up
-for ((r = 1; r <= rounds; r++)); do
-	line="round $r:"
-	for c in $(printf '%s\n' "${configs[@]}" | shuf); do
-		setup "$c"
-		t=$(usecs_per_op)
-		teardown "$c"
-		times[$c]+="$t "
-		line+=" $c=$t"
-	done
-	echo "$line"
-done
+run_rounds "$rounds" usecs_per_op
 # keytime-image must not have recorded anything: its task never ran
 "$DT" keytime-image --activate="pid=$idle,oncpu=1" >/dev/null
 "$DT" keytime-image --report --format json | python3 -c '
@@ -133,7 +123,6 @@ r = json.load(sys.stdin)
 assert not r["events"] and not r["lost"], "the idle task had events"'
 "$DT" keytime-image --deactivate >/dev/null
 
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 best() { printf '%s\n' $1 | sort -g | head -1; }
 declare -A med min
 for c in "${configs[@]}"; do
