@@ -194,6 +194,17 @@ class StatusCommand : public Command {
   }
 
  private:
+  // "active", and while active the settings as --settings shows them.
+  static void add_settings(const FunctionCommand &f, const std::vector<uint8_t> &s,
+                           nlohmann::json &fj) {
+    fj["active"] = common_settings(s).activated != 0;
+    if (!fj["active"].get<bool>()) return;
+    nlohmann::json settings = nlohmann::json::array();
+    for (const auto &l : f.describe_settings(s).lines)
+      settings.push_back({{"label", l.label}, {"key", l.key}, {"value", l.value}, {"text", l.text}});
+    fj["settings"] = settings;
+  }
+
   nlohmann::json functions(const ModuleState &m) const {
     nlohmann::json fns = nlohmann::json::array();
     for (const auto &c : commands_) {
@@ -217,14 +228,7 @@ class StatusCommand : public Command {
         fns.push_back(fj);
         continue;
       }
-      fj["active"] = common_settings(s).activated != 0;
-      if (fj["active"].get<bool>()) {
-        nlohmann::json settings = nlohmann::json::array();
-        for (const auto &l : f->describe_settings(s).lines)
-          settings.push_back({{"label", l.label}, {"key", l.key}, {"value", l.value},
-                              {"text", l.text}});
-        fj["settings"] = settings;
-      }
+      add_settings(*f, s, fj);
       fns.push_back(fj);
     }
     return fns;
@@ -249,12 +253,7 @@ class StatusCommand : public Command {
         std::vector<uint8_t> s(f->settings_bytes(), 0);
         try {
           backend->call(f->id(), DIAG_VERB_SETTINGS, s.data(), static_cast<uint32_t>(s.size()));
-          fj["active"] = common_settings(s).activated != 0;
-          nlohmann::json settings = nlohmann::json::array();
-          for (const auto &l : f->describe_settings(s).lines)
-            settings.push_back({{"label", l.label}, {"key", l.key}, {"value", l.value},
-                                {"text", l.text}});
-          fj["settings"] = settings;
+          add_settings(*f, s, fj);
         } catch (const std::exception &e) {
           fj["error"] = e.what();
         }
@@ -286,6 +285,24 @@ class StatusCommand : public Command {
     return "unknown";
   }
 
+  // One function's line (and its settings while active), for the module's
+  // functions and the BPF backend's alike.
+  static void print_function(const nlohmann::json &f) {
+    std::cout << "  " << f["name"].get<std::string>() << ": ";
+    if (f.contains("built_in") && !f["built_in"].get<bool>())
+      std::cout << "not in this module\n";
+    else if (f.contains("error"))
+      std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
+    else if (!f["active"].get<bool>())
+      std::cout << "inactive\n";
+    else {
+      std::cout << "ACTIVE\n";
+      for (const auto &l : f["settings"])
+        std::cout << "      " << l["label"].get<std::string>() << ": "
+                  << l["text"].get<std::string>() << '\n';
+    }
+  }
+
   static void print_text(const nlohmann::json &j) {
     std::cout << "diagnose-tools " << j["cli_version"].get<std::string>() << " (ABI "
               << j["cli_abi"] << "), kernel " << j["kernel"].get<std::string>() << '\n';
@@ -299,40 +316,14 @@ class StatusCommand : public Command {
       std::cout << '\n';
     }
     if (j.contains("functions")) {
-      for (const auto &f : j["functions"]) {
-        std::cout << "  " << f["name"].get<std::string>() << ": ";
-        if (!f["built_in"].get<bool>())
-          std::cout << "not in this module\n";
-        else if (f.contains("error"))
-          std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
-        else if (!f["active"].get<bool>())
-          std::cout << "inactive\n";
-        else {
-          std::cout << "ACTIVE\n";
-          for (const auto &l : f["settings"])
-            std::cout << "      " << l["label"].get<std::string>() << ": "
-                      << l["text"].get<std::string>() << '\n';
-        }
-      }
+      for (const auto &f : j["functions"]) print_function(f);
     }
     const auto &b = j["bpf"];
     if (!b["available"].get<bool>()) {
       std::cout << "bpf: unavailable (" << b["why_not"].get<std::string>() << ")\n";
     } else {
       std::cout << "bpf: available\n";
-      for (const auto &f : b["functions"]) {
-        std::cout << "  " << f["name"].get<std::string>() << ": ";
-        if (f.contains("error"))
-          std::cout << "settings unreadable: " << f["error"].get<std::string>() << '\n';
-        else if (!f["active"].get<bool>())
-          std::cout << "inactive\n";
-        else {
-          std::cout << "ACTIVE\n";
-          for (const auto &l : f["settings"])
-            std::cout << "      " << l["label"].get<std::string>() << ": "
-                      << l["text"].get<std::string>() << '\n';
-        }
-      }
+      for (const auto &f : b["functions"]) print_function(f);
     }
     if (j.contains("migration_trace")) {
       std::cout << "migration_trace (debugfs): " << j["migration_trace"].get<std::string>()

@@ -120,10 +120,17 @@ uint64_t clock_ns(clockid_t id) {
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
 }
 
-std::string function_label(uint32_t function) {
-  const BpfFunction *fn = find_bpf_function(function);
-  return fn ? fn->name : "function " + std::to_string(function);
+// The function's BPF side; a function without one is refused in one line.
+const BpfFunction &implemented(uint32_t function) {
+  if (const BpfFunction *fn = find_bpf_function(function)) return *fn;
+  throw KernelError(EOPNOTSUPP, "function " + std::to_string(function) +
+                                    " has no BPF implementation yet: it needs diagnose.ko");
 }
+
+// An activation is renamed into place whole from its staging directory and
+// renamed away first on deactivation: its settings pin is there exactly
+// while the function is active.
+bool pinned(const std::string &dir) { return ::access((dir + "/settings").c_str(), F_OK) == 0; }
 
 }  // namespace
 
@@ -156,17 +163,14 @@ bool BpfBackend::has(uint32_t function) { return find_bpf_function(function) != 
 
 bool BpfBackend::active(uint32_t function) {
   const BpfFunction *fn = find_bpf_function(function);
-  return fn && is_bpffs(kBpffs) && ::access((pin_dir(*fn) + "/settings").c_str(), F_OK) == 0;
+  return fn && is_bpffs(kBpffs) && pinned(pin_dir(*fn));
 }
 
 void BpfBackend::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_size) {
-  const BpfFunction *fn = find_bpf_function(function);
-  if (!fn)
-    throw KernelError(EOPNOTSUPP, function_label(function) +
-                                      " has no BPF implementation yet: it needs diagnose.ko");
+  const BpfFunction *fn = &implemented(function);
   PinLock lock;
   const std::string dir = pin_dir(*fn);
-  const bool is_active = ::access((dir + "/settings").c_str(), F_OK) == 0;
+  const bool is_active = pinned(dir);
   switch (verb) {
     case DIAG_VERB_ACTIVATE: {
       if (arg_size != fn->settings_size)
@@ -264,14 +268,10 @@ std::vector<uint8_t> sort_by_time(const std::vector<uint8_t> &in) {
 
 void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   if (rounds) *rounds = 0;
-  const BpfFunction *fn = find_bpf_function(function);
-  if (!fn)
-    throw KernelError(EOPNOTSUPP, function_label(function) +
-                                      " has no BPF implementation yet: it needs diagnose.ko");
+  const BpfFunction *fn = &implemented(function);
   PinLock lock;
   const std::string dir = pin_dir(*fn);
-  if (::access((dir + "/settings").c_str(), F_OK) != 0)
-    throw KernelError(ENODATA, std::string(fn->name) + " is not active");
+  if (!pinned(dir)) throw KernelError(ENODATA, std::string(fn->name) + " is not active");
 
   Fd ring_fd(open_pinned(dir, "records"));
   Fd lost_fd(open_pinned(dir, "lost"));
