@@ -34,11 +34,6 @@ std::string read_line(const std::string &path) {
   return line;
 }
 
-std::string device_path() {
-  const char *env = std::getenv("DIAGNOSE_DEVICE");
-  return env && *env ? env : "/dev/" DIAG_DEVICE_NAME;
-}
-
 // The version modinfo finds for the running kernel (installed, maybe not
 // loaded), or "".
 std::string installed_version() {
@@ -71,7 +66,7 @@ ModuleState probe_module() {
   m.loaded = std::filesystem::exists("/sys/module/diagnose");
   m.module_version = read_line("/sys/module/diagnose/version");
   if (!m.loaded && !std::getenv("DIAGNOSE_DEVICE")) return m;
-  const std::string path = device_path();
+  const std::string path = Device::path();
   m.fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
   if (m.fd < 0) {
     int err = errno;
