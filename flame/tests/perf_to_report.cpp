@@ -69,7 +69,11 @@ int main(int argc, char **argv) {
       f.addr = std::stoull(addr, nullptr, 16);
       f.symbol = rest.substr(rest.find_first_not_of(' '), open - rest.find_first_not_of(' '));
       std::string dso = rest.substr(open + 2, rest.size() - open - 3);
-      bool kernel = f.addr >= 0xffff800000000000ull;
+      // Kernel frames come first, then the user frames, as perf prints
+      // a callchain: a frame is the kernel's only until the first user
+      // frame, so that a user chain's unresolvable last frame
+      // ("ffffffffffffffff [unknown]") keeps its place.
+      bool kernel = cur.user.empty() && f.addr >= 0xffff800000000000ull;
       f.module = kernel ? dso : basename_of(dso);
       (kernel ? cur.kernel : cur.user).push_back(f);
       continue;

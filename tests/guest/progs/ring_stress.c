@@ -122,7 +122,13 @@ static ssize_t drain(int fd, unsigned char *good, unsigned char *faulty,
 
 	reads++;
 	if (fault_every && reads % fault_every == 0) {
-		/* the page after a 128-byte window is PROT_NONE */
+		/*
+		 * The page after a 128-byte window is PROT_NONE.  The writers
+		 * get 5 ms first, so that the ring holds more than the window
+		 * and the read faults however few reads a slow kernel gets
+		 * through in the run (the sanitizer kernel: about 20).
+		 */
+		usleep(5000);
 		n = read(fd, faulty, BUF_LEN);
 		if (n < 0 && errno == EFAULT) {
 			efaults++;
