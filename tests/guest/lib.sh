@@ -55,6 +55,14 @@ skip() {
 	SKIP_REASON=$*
 }
 
+# require_bpf_backend FUNCTION: skips the case (and says why) when this
+# kernel cannot run FUNCTION on the BPF backend.
+require_bpf_backend() {
+	"$DT" "$1" --backend bpf --settings >/dev/null 2>"$WORK/bpf.err" && return 0
+	skip "no BPF backend for $1 here: $(head -1 "$WORK/bpf.err")"
+	return 1
+}
+
 # reap PID: wait for a child that may not have been started; a bare `wait`
 # on an empty variable would wait for every child
 reap() {

@@ -14,6 +14,7 @@
 
 #include "errors.h"
 #include "kallsyms.h"
+#include "keytime_image.skel.h"
 #include "migrate_image.skel.h"
 
 namespace diag {
@@ -118,6 +119,7 @@ void load_attach_pin(bpf_object_skeleton *skel, bpf_map *settings_map, const voi
     if ((err = bpf_map__pin(map, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
   }
   for (int i = 0; i < skel->prog_cnt; ++i) {
+    if (!bpf_program__autoload(*skel->progs[i].prog)) continue;  // not wanted by the settings
     bpf_link *link = *skel->progs[i].link;
     const std::string path = dir + "/link_" + skel->progs[i].name;
     if (!link) throw KernelError(ENOENT, std::string("program ") + skel->progs[i].name + " is not attached");
@@ -187,17 +189,47 @@ void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::s
   load_attach_pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
 }
 
+void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
+  const auto &s = *static_cast<const diag_keytime_image_settings *>(settings);
+  // the module's own checks (module/keytime_image.c)
+  if (s.oncpu > 1 || s.stack > 1) throw KernelError(EINVAL, "oncpu and stack take 0 or 1");
+  if (!s.common.pid && !s.common.tgid && !s.common.comm[0])
+    throw KernelError(EINVAL, "keytime-image needs a task to watch: pid, tgid or comm");
+  g_libbpf_log.clear();
+  std::unique_ptr<keytime_image_bpf, SkelDeleter<keytime_image_bpf>> skel(
+      keytime_image_bpf__open(), {keytime_image_bpf__destroy});
+  if (!skel) load_failed("opening the keytime-image BPF object", errno);
+  set_filter(skel->rodata, s.common);
+  skel->rodata->want_stack = s.stack;
+  if (s.stack) {
+    // off-CPU stacks start at __schedule, as the module cuts them
+    KernelSymbols ksyms = KernelSymbols::load();
+    if (auto r = ksyms.range_of("__schedule")) {
+      skel->rodata->sched_start = r->first;
+      skel->rodata->sched_end = r->second;
+    }
+  }
+  // sched_switch, every switch of the machine, only when asked for
+  bpf_program__set_autoload(skel->progs.on_switch, s.oncpu || s.stack);
+  bpf_map__set_max_entries(skel->maps.records,
+                           static_cast<uint32_t>(ring_bytes(s.common.buf_kib, nr_cpus)));
+  load_attach_pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
+}
+
 }  // namespace
 
 void install_libbpf_log() { libbpf_set_print(capture_libbpf); }
 
-static_assert(sizeof(diag_migrate_image_settings) <= DIAG_BPF_SETTINGS_MAX,
+static_assert(sizeof(diag_migrate_image_settings) <= DIAG_BPF_SETTINGS_MAX &&
+                  sizeof(diag_keytime_image_settings) <= DIAG_BPF_SETTINGS_MAX,
               "the settings map holds every function's settings");
 
 const std::vector<BpfFunction> &bpf_functions() {
   static const std::vector<BpfFunction> functions = {
       {DIAG_FN_MIGRATE_IMAGE, "migrate-image", sizeof(diag_migrate_image_settings),
        sizeof(diag_migrate_record), activate_migrate_image},
+      {DIAG_FN_KEYTIME_IMAGE, "keytime-image", sizeof(diag_keytime_image_settings),
+       sizeof(diag_keytime_record) + DIAG_KT_EXEC_DATA_MAX, activate_keytime_image},
   };
   return functions;
 }

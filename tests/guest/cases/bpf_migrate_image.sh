@@ -8,12 +8,6 @@
 BMI=(migrate-image --backend bpf)
 BPF_TRACE_INSTANCE=diag-bpf-test
 
-# Skips the case (and says why) when this kernel cannot run the backend.
-require_bpf_backend() {
-	"$DT" "${BMI[@]}" --settings >/dev/null 2>"$WORK/bpf.err" && return 0
-	skip "no BPF backend here: $(head -1 "$WORK/bpf.err")"
-	return 1
-}
 
 tracefs_dir() {
 	local t
@@ -84,7 +78,7 @@ bpf_round() {
 
 test_bpf_mi_matches_proc_and_tracefs() {
 	local d=$WORK/bpf-mi tid lost accounted
-	require_bpf_backend || return 0
+	require_bpf_backend migrate-image || return 0
 	bpf_round "$d" "tgid=@TGID@" 16 2 2000 || return 1
 	expect_grep "tracefs saw moves" "[0-9]" "$(head -3 "$d/traced")"
 	lost=$(report_query lost_total "$d/report.json")
@@ -118,7 +112,7 @@ register_test test_bpf_mi_matches_proc_and_tracefs
 
 test_bpf_mi_comm_filter() {
 	local d=$WORK/bpf-mi-comm tid lost
-	require_bpf_backend || return 0
+	require_bpf_backend migrate-image || return 0
 	bpf_round "$d" "comm=mig-hog" 4 2 1000 || return 1
 	lost=$(report_query lost_total "$d/report.json")
 	if ((lost == 0)); then
@@ -139,7 +133,7 @@ register_test test_bpf_mi_comm_filter
 # exactly: delivered + lost = the kernel's count.
 test_bpf_mi_tiny_buffer_counts_lost() {
 	local d=$WORK/bpf-mi-tiny delivered lost kernel
-	require_bpf_backend || return 0
+	require_bpf_backend migrate-image || return 0
 	bpf_round "$d" "tgid=@TGID@,buf-kib=1" 400 1 4000 || return 1
 	delivered=$(report_query records "$d/report.json")
 	lost=$(report_query lost_total "$d/report.json")
@@ -155,7 +149,7 @@ register_test test_bpf_mi_tiny_buffer_counts_lost
 # pins come and go with the activation, and every refusal is one line.
 test_bpf_mi_lifecycle() {
 	local pins=/sys/fs/bpf/diagnose/migrate-image
-	require_bpf_backend || return 0
+	require_bpf_backend migrate-image || return 0
 	expect_rc "activate" 0 "$DT" "${BMI[@]}" --activate="comm=nobody-here"
 	expect_grep "settings name the backend" "Backend: bpf" "$("$DT" "${BMI[@]}" --settings)"
 	expect_grep "auto finds the BPF activation" '"backend": "bpf"' \
