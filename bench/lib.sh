@@ -25,3 +25,25 @@ run_rounds() {
 		echo "$line"
 	done
 }
+
+# bpftrace_start LOG PROGRAM: bpftrace running PROGRAM in the background,
+# returning once its probes are attached; sets BT_PID.
+bpftrace_start() {
+	local log=$1 deadline=$((SECONDS + 120))
+	bpftrace -e "$2" >"$log" 2>&1 &
+	BT_PID=$!
+	until grep -q '^Attaching' "$log" 2>/dev/null; do
+		if ((SECONDS >= deadline)) || ! kill -0 "$BT_PID" 2>/dev/null; then
+			echo "bpftrace did not attach: $(cat "$log")"
+			exit 1
+		fi
+		sleep 0.1
+	done
+}
+
+bpftrace_stop() {
+	[[ -n ${BT_PID:-} ]] || return 0
+	kill -INT "$BT_PID"
+	wait "$BT_PID" 2>/dev/null || true
+	BT_PID=""
+}

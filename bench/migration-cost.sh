@@ -76,11 +76,11 @@ fi
 TMPD=$(mktemp -d)
 sleep 1000000 &
 idle=$!
-bt=""
+BT_PID=""
 cleanup() {
 	"$DT" migrate-image --backend bpf --deactivate >/dev/null 2>&1 || true
 	((loaded)) && { "$DT" migrate-image --backend module --deactivate >/dev/null 2>&1; rmmod diagnose; }
-	[[ -n $bt ]] && kill "$bt" 2>/dev/null
+	[[ -n $BT_PID ]] && kill "$BT_PID" 2>/dev/null
 	[[ -d $INST ]] && { echo 0 >"$INST/events/enable"; rmdir "$INST"; }
 	kill "$idle" 2>/dev/null || true
 	rm -rf "$TMPD"
@@ -105,14 +105,8 @@ setup() {
 	bpf) "$DT" migrate-image --backend bpf --activate="tgid=$idle" >/dev/null ;;
 	module) "$DT" migrate-image --backend module --activate="tgid=$idle" >/dev/null ;;
 	bpftrace)
-		bpftrace -e "tracepoint:sched:sched_migrate_task /args->pid == $idle/ { @n = count(); }" \
-			>"$TMPD/bpftrace.log" 2>&1 &
-		bt=$!
-		local deadline=$((SECONDS + 60))
-		until grep -q '^Attaching' "$TMPD/bpftrace.log" 2>/dev/null; do
-			((SECONDS < deadline)) || { echo "bpftrace did not attach: $(cat "$TMPD/bpftrace.log")"; exit 1; }
-			sleep 0.1
-		done
+		bpftrace_start "$TMPD/bpftrace.log" \
+			"tracepoint:sched:sched_migrate_task /args->pid == $idle/ { @n = count(); }"
 		;;
 	ftrace)
 		echo "pid == $idle" >"$INST/events/sched/sched_migrate_task/filter"
@@ -137,7 +131,7 @@ teardown() {
 	case $1 in
 	bpf) "$DT" migrate-image --backend bpf --deactivate >/dev/null ;;
 	module) "$DT" migrate-image --backend module --deactivate >/dev/null ;;
-	bpftrace) kill -INT "$bt"; wait "$bt" 2>/dev/null || true; bt="" ;;
+	bpftrace) bpftrace_stop ;;
 	ftrace) echo 0 >"$INST/events/sched/sched_migrate_task/enable" ;;
 	esac
 }

@@ -35,10 +35,18 @@ int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
     va_end(copy);
   }
   if (level == LIBBPF_DEBUG) return 0;
-  char line[512];
-  int n = std::vsnprintf(line, sizeof(line), fmt, args);
-  g_libbpf_log += line;
-  if (g_libbpf_log.size() > 64 * 1024) g_libbpf_log.erase(0, g_libbpf_log.size() - 32 * 1024);
+  // whole: one message can be the verifier's log of a program, whose last
+  // words (before its end marker) say why it was refused
+  va_list measure;
+  va_copy(measure, args);
+  int n = std::vsnprintf(nullptr, 0, fmt, measure);
+  va_end(measure);
+  if (n <= 0) return n;
+  std::string text(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), fmt, args);
+  text.resize(static_cast<size_t>(n));
+  g_libbpf_log += text;
+  if (g_libbpf_log.size() > 256 * 1024) g_libbpf_log.erase(0, g_libbpf_log.size() - 128 * 1024);
   return n;
 }
 
@@ -46,8 +54,13 @@ int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
 // refused a program, else libbpf's last line.
 std::string libbpf_reason() {
   std::string s = g_libbpf_log;
-  size_t end = s.find("-- END PROG LOAD LOG --");
-  if (end != std::string::npos) s.resize(end);
+  size_t end = s.rfind("-- END PROG LOAD LOG --");
+  if (end != std::string::npos) {
+    s.resize(end);
+    // the verifier's last words end in its statistics ("processed N insns"): the line before
+    size_t stats = s.rfind("\nprocessed ");
+    if (stats != std::string::npos) s.resize(stats);
+  }
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   size_t nl = s.rfind('\n');
   return nl == std::string::npos ? s : s.substr(nl + 1);
