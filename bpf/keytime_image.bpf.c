@@ -182,6 +182,8 @@ static __always_inline void output_scratch(struct kt_scratch *s, __u32 data)
 	s->data[(data + 6) & (KT_SCRATCH_DATA - 1)] = 0;
 	if (size > sizeof(s->r) + DIAG_KT_EXEC_DATA_MAX)
 		size = sizeof(s->r) + DIAG_KT_EXEC_DATA_MAX;
+	barrier_var(size);
+	size &= 2 * DIAG_KT_EXEC_DATA_MAX - 1;	/* a no-op the verifier needs */
 	if (bpf_ringbuf_output(&records, s, size, 0))
 		count_lost();
 }
@@ -429,7 +431,16 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 			arg_len = DIAG_KT_EXEC_DATA_MAX - name_len;
 	}
 	/* p is current and this is its new image: the argument pages exist */
-	if (arg_len && arg_len <= DIAG_KT_EXEC_DATA_MAX &&
+	/*
+	 * No-op masks the compiler must keep: the verifier of older kernels
+	 * (6.1) loses the bounds above through the compiler's rewriting and
+	 * needs them on the registers passed.
+	 */
+	barrier_var(name_len);
+	barrier_var(arg_len);
+	name_len &= 2 * DIAG_KT_FILENAME_MAX - 1;
+	arg_len &= 2 * DIAG_KT_EXEC_DATA_MAX - 1;
+	if (arg_len &&
 	    bpf_probe_read_user(s->data + name_len, arg_len, (void *)arg_start)) {
 		s->r.flags |= DIAG_KT_UNREADABLE;
 		arg_len = 0;
@@ -469,6 +480,11 @@ static __always_inline __u64 copy_user_string(struct kt_scratch *s, __u64 off,
 	barrier_var(room);
 	if (off >= DIAG_KT_EXEC_DATA_MAX || !room || room >= DIAG_KT_EXEC_DATA_MAX)
 		return 0;
+	/* no-ops after the checks, for verifiers that keep only masks (6.1) */
+	barrier_var(off);
+	barrier_var(room);
+	off &= DIAG_KT_EXEC_DATA_MAX - 1;
+	room &= DIAG_KT_EXEC_DATA_MAX - 1;
 	n = bpf_probe_read_user_str(s->data + off, room, (void *)src);
 	if (n <= 0)
 		return 0;

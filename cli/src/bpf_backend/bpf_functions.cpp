@@ -56,10 +56,21 @@ std::string libbpf_reason() {
   std::string s = g_libbpf_log;
   size_t end = s.rfind("-- END PROG LOAD LOG --");
   if (end != std::string::npos) {
+    // "libbpf: prog 'NAME': failed to load" follows the log: name the program
+    std::string prog;
+    size_t at = s.find("prog '", end);
+    if (at != std::string::npos) {
+      size_t close = s.find('\'', at + 6);
+      if (close != std::string::npos) prog = s.substr(at + 6, close - at - 6);
+    }
     s.resize(end);
     // the verifier's last words end in its statistics ("processed N insns"): the line before
     size_t stats = s.rfind("\nprocessed ");
     if (stats != std::string::npos) s.resize(stats);
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+    size_t nl = s.rfind('\n');
+    std::string last = nl == std::string::npos ? s : s.substr(nl + 1);
+    return prog.empty() ? last : "program " + prog + ": " + last;
   }
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
   size_t nl = s.rfind('\n');
