@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * keytime-image on BPF: the life events of the watched tasks, as
- * module/keytime_image.c records them, from tracepoints only (no kprobe,
- * no trampoline: the kernels without either run these too).
+ * module/keytime_image.c records them, from tracepoints and, where the
+ * kernel has them, BPF trampolines (the CLI falls back to tracepoints
+ * only, which every kernel with BTF has).
  *
- *   creation  the clone, clone3, fork and vfork system calls' entry keeps
- *             the call's flags and start time (the module reads them at
- *             kernel_clone(), which every one of them calls); the "start"
- *             event is written at sched_process_fork, where the child
- *             exists and has not run, and the "end" event at the call's
- *             exit in the parent (the child leaves the same call too, with
+ *   creation  kernel_clone()'s entry (fentry; without BPF trampolines, the
+ *             clone, clone3, fork and vfork system calls' tracepoints)
+ *             keeps the call's flags and start time, as the module's
+ *             kretprobe does; the "start" event is written at
+ *             sched_process_fork, where the child exists and has not run,
+ *             and the "end" event at the call's exit in the parent (a
+ *             system call's exit tracepoint sees the child leave too, with
  *             no entry kept: it writes nothing);
  *   exec      sched_process_exec for a success (filename from the kernel,
  *             argv from the new image, whose pages exist by then); the
- *             execve/execveat calls' exit for a failure, with the strings
- *             read back from the caller's memory, whose pointers the entry
- *             kept;
+ *             execve/execveat calls' exit (fexit, or their tracepoints)
+ *             for a failure, with the strings read back from the caller's
+ *             memory, whose pointers the entry kept;
  *   exit      sched_process_exit, with the exit code;
  *   on/off    sched_switch (oncpu=1; the CLI does not load it otherwise),
  *             and with stack=1 the kernel stack of each switch off the
@@ -330,6 +332,29 @@ static __always_inline void clone_exit(long ret)
 	bpf_map_delete_elem(&clones, &pid);
 }
 
+/*
+ * Where the kernel has BPF trampolines, the CLI loads these instead of the
+ * system call tracepoints: kernel_clone() is where the module reads a
+ * creation (every fork, vfork, clone, clone3 and kernel thread), and
+ * attaching to it costs nothing to other system calls, while enabling any
+ * system call tracepoint sends every system call of every task through the
+ * tracing entry path.
+ */
+SEC("fentry/kernel_clone")
+int BPF_PROG(on_kernel_clone, struct kernel_clone_args *args)
+{
+	clone_entry(BPF_CORE_READ(args, flags), BPF_CORE_READ(args, exit_signal));
+	return 0;
+}
+
+/* the new child does not return from kernel_clone(): the parent only */
+SEC("fexit/kernel_clone")
+int BPF_PROG(on_kernel_clone_exit, struct kernel_clone_args *args, pid_t ret)
+{
+	clone_exit(ret);
+	return 0;
+}
+
 SEC("tracepoint/syscalls/sys_exit_clone")
 int on_exit_clone(struct kt_sys_exit *ctx)
 {
@@ -552,6 +577,40 @@ static __always_inline void exec_exit(long ret)
 	if (trunc)
 		s->r.flags |= DIAG_KT_TRUNCATED;
 	output_scratch(s, n);
+}
+
+/*
+ * The exec system calls with trampolines, as the module probes them: the
+ * x86-64 wrappers take the caller's registers, which hold the arguments.
+ */
+SEC("fentry/__x64_sys_execve")
+int BPF_PROG(on_execve_entry, struct pt_regs *regs)
+{
+	/* execve(filename, argv, envp) */
+	exec_entry(BPF_CORE_READ(regs, di), BPF_CORE_READ(regs, si));
+	return 0;
+}
+
+SEC("fentry/__x64_sys_execveat")
+int BPF_PROG(on_execveat_entry, struct pt_regs *regs)
+{
+	/* execveat(dfd, filename, argv, envp, flags) */
+	exec_entry(BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx));
+	return 0;
+}
+
+SEC("fexit/__x64_sys_execve")
+int BPF_PROG(on_execve_exit, struct pt_regs *regs, long ret)
+{
+	exec_exit(ret);
+	return 0;
+}
+
+SEC("fexit/__x64_sys_execveat")
+int BPF_PROG(on_execveat_exit, struct pt_regs *regs, long ret)
+{
+	exec_exit(ret);
+	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_execve")

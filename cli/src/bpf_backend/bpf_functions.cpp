@@ -118,15 +118,20 @@ void set_filter(Rodata *ro, const diag_common_settings &c) {
   ro->filter_has_comm = c.comm[0] != '\0';
 }
 
-// Loads and attaches what `skel` holds, then pins its links
-// and maps in `dir` (bpffs takes no dots in names: "link_PROG"), the
-// settings in the `settings` map.
-void load_attach_pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
-                     uint32_t settings_size, const std::string &dir) {
+// Loads and attaches what `skel` holds (its programs set to load).
+void load_attach(bpf_object_skeleton *skel) {
   int err = bpf_object__load_skeleton(skel);
   if (err) load_failed("loading the BPF programs", err);
   err = bpf_object__attach_skeleton(skel);
   if (err) load_failed("attaching the BPF programs", err);
+}
+
+// Pins the links and maps of a loaded and attached `skel` in `dir`
+// (bpffs takes no dots in names: "link_PROG"), the settings in the
+// `settings` map.
+void pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
+         uint32_t settings_size, const std::string &dir) {
+  int err;
 
   diag_settings_blob blob{};
   std::memcpy(blob.bytes, settings, std::min<size_t>(settings_size, sizeof(blob.bytes)));
@@ -210,18 +215,20 @@ void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::s
   skel->data_causes->nr_cause_ranges = static_cast<uint32_t>(ranges.size());
   bpf_map__set_max_entries(skel->maps.records,
                            static_cast<uint32_t>(ring_bytes(s.common.buf_kib, nr_cpus)));
-  load_attach_pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
+  load_attach(skel->skeleton);
+  pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
 }
 
-void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
-  const auto &s = *static_cast<const diag_keytime_image_settings *>(settings);
-  // the module's own checks (module/keytime_image.c)
-  if (s.oncpu > 1 || s.stack > 1) throw KernelError(EINVAL, "oncpu and stack take 0 or 1");
-  if (!s.common.pid && !s.common.tgid && !s.common.comm[0])
-    throw KernelError(EINVAL, "keytime-image needs a task to watch: pid, tgid or comm");
+using KeytimeSkel = std::unique_ptr<keytime_image_bpf, SkelDeleter<keytime_image_bpf>>;
+
+// keytime-image's creation and exec calls: fentry/fexit on kernel_clone()
+// and the exec system calls where the kernel has BPF trampolines, else the
+// system calls' tracepoints (which send every system call of every task
+// through the tracing entry path while attached: the dearer way).
+KeytimeSkel open_keytime(const diag_keytime_image_settings &s, uint32_t nr_cpus,
+                         bool trampolines) {
   g_libbpf_log.clear();
-  std::unique_ptr<keytime_image_bpf, SkelDeleter<keytime_image_bpf>> skel(
-      keytime_image_bpf__open(), {keytime_image_bpf__destroy});
+  KeytimeSkel skel(keytime_image_bpf__open(), {keytime_image_bpf__destroy});
   if (!skel) load_failed("opening the keytime-image BPF object", errno);
   set_filter(skel->rodata, s.common);
   skel->rodata->want_stack = s.stack;
@@ -233,11 +240,37 @@ void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::s
       skel->rodata->sched_end = r->second;
     }
   }
+  auto &p = skel->progs;
+  for (bpf_program *prog : {p.on_kernel_clone, p.on_kernel_clone_exit, p.on_execve_entry,
+                            p.on_execveat_entry, p.on_execve_exit, p.on_execveat_exit})
+    bpf_program__set_autoload(prog, trampolines);
+  for (bpf_program *prog : {p.on_enter_clone, p.on_enter_clone3, p.on_enter_fork,
+                            p.on_enter_vfork, p.on_exit_clone, p.on_exit_clone3, p.on_exit_fork,
+                            p.on_exit_vfork, p.on_enter_execve, p.on_enter_execveat,
+                            p.on_exit_execve, p.on_exit_execveat})
+    bpf_program__set_autoload(prog, !trampolines);
   // sched_switch, every switch of the machine, only when asked for
-  bpf_program__set_autoload(skel->progs.on_switch, s.oncpu || s.stack);
+  bpf_program__set_autoload(p.on_switch, s.oncpu || s.stack);
   bpf_map__set_max_entries(skel->maps.records,
                            static_cast<uint32_t>(ring_bytes(s.common.buf_kib, nr_cpus)));
-  load_attach_pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
+  return skel;
+}
+
+void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
+  const auto &s = *static_cast<const diag_keytime_image_settings *>(settings);
+  // the module's own checks (module/keytime_image.c)
+  if (s.oncpu > 1 || s.stack > 1) throw KernelError(EINVAL, "oncpu and stack take 0 or 1");
+  if (!s.common.pid && !s.common.tgid && !s.common.comm[0])
+    throw KernelError(EINVAL, "keytime-image needs a task to watch: pid, tgid or comm");
+  KeytimeSkel skel = open_keytime(s, nr_cpus, true);
+  try {
+    load_attach(skel->skeleton);
+  } catch (const KernelError &) {
+    // no trampolines here (or not for these functions): tracepoints only
+    skel = open_keytime(s, nr_cpus, false);
+    load_attach(skel->skeleton);
+  }
+  pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
 }
 
 }  // namespace

@@ -26,3 +26,32 @@ test_bpf_kt_refusals() {
 	test_kt_refusals
 }
 register_test test_bpf_kt_refusals
+
+# Which probes hold the creation and exec calls: fentry/fexit where the
+# kernel has BPF trampolines (no cost to other system calls), else the
+# system calls' tracepoints.  The oracle for "has trampolines" is whether
+# bpftrace can attach a kfunc probe to kernel_clone.
+test_bpf_kt_call_probes() {
+	require_bpf_backend keytime-image || return 0
+	command -v bpftrace >/dev/null || { skip "no bpftrace to tell whether trampolines work"; return 0; }
+	expect_rc "activate" 0 "$DT" keytime-image --backend bpf --activate="pid=1"
+	local pins ours peer
+	pins=$(ls /sys/fs/bpf/diagnose/keytime-image/ 2>/dev/null)
+	expect_rc "deactivate" 0 "$DT" keytime-image --backend bpf --deactivate
+	if grep -qx link_on_kernel_clone <<<"$pins"; then
+		ours=trampolines
+		expect_eq "$(grep -c '^link_on_enter_' <<<"$pins")" 0 "no system call tracepoints with trampolines"
+	else
+		ours=tracepoints
+		expect_grep "system call tracepoints" '^link_on_enter_clone3$' "$pins"
+	fi
+	if (ulimit -l unlimited 2>/dev/null; timeout 120 bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }') \
+		>"$WORK/bt-kfunc.log" 2>&1; then
+		peer=trampolines
+	else
+		peer=tracepoints
+	fi
+	echo "  creation and exec calls probed with: $ours (bpftrace's kfunc on kernel_clone: $peer)"
+	expect_eq "$ours" "$peer" "trampolines used exactly where the kernel has them"
+}
+register_test test_bpf_kt_call_probes
