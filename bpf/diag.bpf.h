@@ -9,7 +9,8 @@
  *
  * Invariant: every record a program starts is either committed to
  * `records` or counted in `lost` (per CPU) - never dropped uncounted.
- * The CLI turns `lost` into the report's DIAG_REC_LOST records.
+ * The CLI turns `lost` into the report's DIAG_REC_LOST records, and adds
+ * the calls the kernel skipped (its recursion misses of the programs).
  */
 #ifndef DIAG_BPF_H
 #define DIAG_BPF_H
@@ -49,7 +50,11 @@ struct {
 
 /*
  * Kept for the CLI, never touched by the programs: the settings the
- * function was activated with, and the part of `lost` already reported.
+ * function was activated with, the part of `lost` already reported, and
+ * the part of the programs' recursion misses already reported (calls the
+ * kernel skipped because the program was already running on that CPU: a
+ * trampoline program preempted there, or an interrupt inside a program;
+ * the kernel counts them per program, and the CLI reports them as lost).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -64,6 +69,13 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } lost_reported SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} misses_reported SEC(".maps");
 
 static __always_inline void count_lost_n(__u64 count)
 {

@@ -61,11 +61,28 @@ struct clone_call {
 	__u32 reserved;
 };
 
+/* a record with room for the most data, and its bounded-offset slack */
+struct kt_exec_record {
+	struct diag_keytime_record r;
+	char data[2 * DIAG_KT_EXEC_DATA_MAX];
+};
+
+/*
+ * An exec call in flight, and the failure record it may end in, built in
+ * place: the entry is its task's alone, whereas a per-CPU buffer is not
+ * safe in an fexit program (trampolines run preemptible).
+ */
 struct exec_call {
 	__u64 task_start;
 	__u64 filename;		/* user pointers of the call */
 	__u64 argv;
+	struct kt_exec_record out;
 };
+
+/* what an exec_call starts as: read only */
+static const struct exec_call empty_exec_call;
+
+#define KT_EXECS_IN_FLIGHT	256	/* 2 KiB each */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -76,7 +93,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, KT_CALLS_IN_FLIGHT);
+	__uint(max_entries, KT_EXECS_IN_FLIGHT);
 	__type(key, __s32);
 	__type(value, struct exec_call);
 } execs SEC(".maps");
@@ -99,7 +116,11 @@ struct {
 /* claims in dead_groups, so that freeing a task looks only when one is held */
 __u64 dead_claims;
 
-/* one record under construction per CPU: exec data, or a stack to trim */
+/*
+ * One record under construction per CPU, for the programs that run with
+ * preemption off (tracepoints): a successful exec's data, or a stack to
+ * trim.
+ */
 #define KT_SCRATCH_DATA	(2 * DIAG_KT_EXEC_DATA_MAX)
 struct kt_scratch {
 	struct diag_keytime_record r;
@@ -236,10 +257,12 @@ int on_enter_clone3(struct kt_sys_enter *ctx)
 {
 	__u64 args[5] = {};
 
-	/* flags, pidfd, child_tid, parent_tid, exit_signal */
-	if (bpf_probe_read_user(args, sizeof(args), (void *)ctx->args[0]))
-		args[0] = args[4] = 0;
-	clone_entry(args[0], (__s32)args[4]);
+	/*
+	 * flags, pidfd, child_tid, parent_tid, exit_signal; unreadable, the
+	 * kernel refuses the call (or its start says the flags are unknown)
+	 */
+	if (!bpf_probe_read_user(args, sizeof(args), (void *)ctx->args[0]))
+		clone_entry(args[0], (__s32)args[4]);
 	return 0;
 }
 
@@ -388,16 +411,21 @@ int on_exit_vfork(struct kt_sys_exit *ctx)
 static __always_inline void exec_entry(__u64 filename, __u64 argv)
 {
 	struct task_struct *cur = current_task();
-	struct exec_call e = {};
+	struct exec_call *e;
 	__s32 pid;
 
 	if (!filter_match(cur))
 		return;
 	pid = cur->pid;
-	e.task_start = cur->start_time;
-	e.filename = filename;
-	e.argv = argv;
-	bpf_map_update_elem(&execs, &pid, &e, BPF_ANY);
+	/* zeroed: a failure record's unused data reads as zero, as the module's */
+	if (bpf_map_update_elem(&execs, &pid, &empty_exec_call, BPF_ANY))
+		return;
+	e = bpf_map_lookup_elem(&execs, &pid);
+	if (!e)
+		return;
+	e->task_start = cur->start_time;
+	e->filename = filename;
+	e->argv = argv;
 }
 
 /* execve(filename, argv, envp) */
@@ -485,13 +513,14 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 }
 
 /*
- * Copies the string at user address @src into @s->data at @off, at most
+ * Copies the string at user address @src into @data (2 *
+ * DIAG_KT_EXEC_DATA_MAX bytes) at @off, at most
  * @room bytes with its NUL (less than DIAG_KT_EXEC_DATA_MAX: the first
  * string is the filename, which has less); returns the bytes stored, 0
  * when unreadable.
  * A string that fills @room is cut (its last byte read is not a NUL).
  */
-static __always_inline __u64 copy_user_string(struct kt_scratch *s, __u64 off,
+static __always_inline __u64 copy_user_string(char *data, __u64 off,
 					      __u64 room, __u64 src, bool *trunc)
 {
 	long n;
@@ -510,7 +539,7 @@ static __always_inline __u64 copy_user_string(struct kt_scratch *s, __u64 off,
 	barrier_var(room);
 	off &= DIAG_KT_EXEC_DATA_MAX - 1;
 	room &= DIAG_KT_EXEC_DATA_MAX - 1;
-	n = bpf_probe_read_user_str(s->data + off, room, (void *)src);
+	n = bpf_probe_read_user_str(data + off, room, (void *)src);
 	if (n <= 0)
 		return 0;
 	if (n == room && !bpf_probe_read_user(&c, 1, (void *)(src + room - 1)) && c)
@@ -518,14 +547,19 @@ static __always_inline __u64 copy_user_string(struct kt_scratch *s, __u64 off,
 	return n;
 }
 
-/* A success was recorded at sched_process_exec; a failure is recorded here. */
+/*
+ * A success was recorded at sched_process_exec; a failure is recorded
+ * here, built in the call's own entry and copied out at the module's
+ * size (the data area whole, zero past the strings).
+ */
 static __always_inline void exec_exit(long ret)
 {
 	struct task_struct *cur = current_task();
-	struct exec_call *e, call;
-	struct kt_scratch *s;
+	struct diag_keytime_record *r;
+	struct exec_call *e;
 	bool trunc = false;
 	__u64 n;	/* 64 bits: no zero-extended copies the verifier loses bounds on */
+	__u64 arg = 0;
 	__u32 i;
 	__s32 pid;
 
@@ -533,50 +567,60 @@ static __always_inline void exec_exit(long ret)
 	e = bpf_map_lookup_elem(&execs, &pid);
 	if (!e)
 		return;
-	call = *e;
-	bpf_map_delete_elem(&execs, &pid);
-	if (call.task_start != cur->start_time || ret >= 0)
-		return;
-	s = get_scratch();
-	if (!s) {
-		count_lost();
-		return;
-	}
-	fill_task(&s->r, cur, DIAG_KT_EXEC);
-	s->r.ret = ret;
-	s->r.child_pid = pid;
-	n = copy_user_string(s, 0, DIAG_KT_FILENAME_MAX, call.filename, &trunc);
+	if (e->task_start != cur->start_time || ret >= 0)
+		goto done;
+	r = &e->out.r;
+	fill_task(r, cur, DIAG_KT_EXEC);
+	r->ret = ret;
+	r->child_pid = pid;
+	n = copy_user_string(e->out.data, 0, DIAG_KT_FILENAME_MAX, e->filename,
+			     &trunc);
 	if (!n) {
-		s->data[0] = '\0';
+		e->out.data[0] = '\0';
 		n = 1;
-		s->r.flags |= DIAG_KT_UNREADABLE;
+		r->flags |= DIAG_KT_UNREADABLE;
 	}
 	/* the caller's image is intact after a failed exec: read argv back */
-	for (i = 0; call.argv && i < KT_MAX_ARGS; i++) {
-		__u64 arg = 0, len;
+	for (i = 0; e->argv && i < KT_MAX_ARGS; i++) {
+		__u64 len;
 
 		if (n >= DIAG_KT_EXEC_DATA_MAX)
 			break;
 		if (bpf_probe_read_user(&arg, sizeof(arg),
-					(void *)(call.argv + i * sizeof(arg)))) {
-			s->r.flags |= DIAG_KT_UNREADABLE;
+					(void *)(e->argv + i * sizeof(arg)))) {
+			r->flags |= DIAG_KT_UNREADABLE;
 			break;
 		}
 		if (!arg)
 			break;
-		len = copy_user_string(s, n, DIAG_KT_EXEC_DATA_MAX - n, arg,
-				       &trunc);
+		len = copy_user_string(e->out.data, n,
+				       DIAG_KT_EXEC_DATA_MAX - n, arg, &trunc);
 		if (!len) {
-			s->r.flags |= DIAG_KT_UNREADABLE;
+			r->flags |= DIAG_KT_UNREADABLE;
 			break;
 		}
 		n += len;
 	}
-	if (i == KT_MAX_ARGS)
+	/* more strings than read: cut, unless the list ends right there */
+	if (i == KT_MAX_ARGS &&
+	    (bpf_probe_read_user(&arg, sizeof(arg),
+				 (void *)(e->argv + i * sizeof(arg))) || arg))
 		trunc = true;
 	if (trunc)
-		s->r.flags |= DIAG_KT_TRUNCATED;
-	output_scratch(s, n);
+		r->flags |= DIAG_KT_TRUNCATED;
+	if (n > DIAG_KT_EXEC_DATA_MAX)
+		n = DIAG_KT_EXEC_DATA_MAX;
+	r->data_len = n;
+	r->hdr.size = sizeof(*r) + DIAG_KT_EXEC_DATA_MAX;
+	r->hdr.type = DIAG_REC_KEYTIME;
+	r->hdr.cpu = bpf_get_smp_processor_id();
+	r->hdr.ts_ns = bpf_ktime_get_ns();
+	if (bpf_ringbuf_output(&records, &e->out,
+			       sizeof(*r) + DIAG_KT_EXEC_DATA_MAX, 0))
+		count_lost();
+done:
+	/* after the last use of the entry: a deleted entry is reused */
+	bpf_map_delete_elem(&execs, &pid);
 }
 
 /*
@@ -633,7 +677,7 @@ int on_exit_execveat(struct kt_sys_exit *ctx)
 static __always_inline bool claim_group_death(struct task_struct *p)
 {
 	struct signal_struct *sig = p->signal;
-	__u64 key_sig = (__u64)sig, *held;
+	__u64 key_sig = (__u64)sig, *held, old;
 	__s32 tgid = p->tgid;
 
 	if (BPF_CORE_READ(sig, live.counter))
@@ -643,12 +687,13 @@ static __always_inline bool claim_group_death(struct task_struct *p)
 		return true;
 	}
 	held = bpf_map_lookup_elem(&dead_groups, &tgid);
-	if (held && *held == key_sig)
+	if (!held)
+		return true;	/* no room: not kept, a later thread may claim too */
+	old = *held;
+	if (old == key_sig)
 		return false;
-	/* a stale claim of an earlier process of this tgid, or no room */
-	if (held)
-		*held = key_sig;
-	return true;
+	/* a stale claim of an earlier process of this tgid: one thread takes it */
+	return __sync_val_compare_and_swap(held, old, key_sig) == old;
 }
 
 /* In an RCU callback: every thread of a freed leader's group is gone. */

@@ -114,6 +114,29 @@ std::vector<uint64_t> read_percpu(int fd, uint32_t nr_cpus) {
   return v;
 }
 
+// The calls of the function's programs that the kernel skipped because
+// the program was already running on that CPU (bpf_prog_info's
+// recursion_misses), summed over the programs its links hold.
+uint64_t recursion_misses(const std::string &dir) {
+  uint64_t sum = 0;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("link_", 0) != 0) continue;
+    Fd link(bpf_obj_get(entry.path().c_str()));
+    if (link.get() < 0) continue;
+    bpf_link_info li{};
+    uint32_t len = sizeof(li);
+    if (bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0) continue;
+    Fd prog(bpf_prog_get_fd_by_id(li.prog_id));
+    if (prog.get() < 0) continue;
+    bpf_prog_info pi{};
+    len = sizeof(pi);
+    if (bpf_obj_get_info_by_fd(prog.get(), &pi, &len) == 0) sum += pi.recursion_misses;
+  }
+  return sum;
+}
+
 uint64_t clock_ns(clockid_t id) {
   timespec ts{};
   ::clock_gettime(id, &ts);
@@ -276,6 +299,7 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   Fd ring_fd(open_pinned(dir, "records"));
   Fd lost_fd(open_pinned(dir, "lost"));
   Fd reported_fd(open_pinned(dir, "lost_reported"));
+  Fd misses_fd(open_pinned(dir, "misses_reported"));
   const uint32_t cpus = version_.nr_cpu_ids;
   Drained drained;
   ring_buffer *rb = ring_buffer__new(ring_fd.get(), on_record, &drained, nullptr);
@@ -283,11 +307,14 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   // the losses before the drain: once the ring is drained, nothing may
   // fail before the records are the caller's
   std::vector<uint64_t> lost, reported;
+  uint64_t misses = recursion_misses(dir), misses_said = 0;
   uint32_t zero = 0;
   try {
     lost = read_percpu(lost_fd.get(), cpus);
     reported = read_percpu(reported_fd.get(), cpus);
-    if (bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
+    if (bpf_map_lookup_elem(misses_fd.get(), &zero, &misses_said) != 0 ||
+        bpf_map_update_elem(misses_fd.get(), &zero, &misses, BPF_ANY) != 0 ||
+        bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
       throw KernelError(errno, std::string("updating the reported losses failed: ") +
                                    std::strerror(errno));
   } catch (...) {
@@ -302,6 +329,13 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   // DIAG_REC_LOST records; `lost_reported` remembers what was said
   const uint64_t now = clock_ns(CLOCK_MONOTONIC);
   uint64_t total = 0;
+  // the kernel does not say on which CPU it skipped a call: those count on
+  // CPU 0, as possibly lost (an unwatched task's call would have been
+  // filtered out)
+  if (cpus) {
+    lost[0] += misses;
+    reported[0] += std::min(misses, misses_said);
+  }
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
     total += lost[cpu];
     if (lost[cpu] <= reported[cpu]) continue;

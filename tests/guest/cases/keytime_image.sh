@@ -121,7 +121,13 @@ expect_counts_match_tracefs() {
 	image_check kt-tracefs "$pids" "$d/trace" >"$d/theirs"
 	local missed
 	missed=$(kv tracefs_missed_switches <"$d/theirs")
-	((missed == 0)) || echo "  note: tracefs lacks $missed switches its own order proves (counted)"
+	# seen only on the build machines' own kernel (docs/bpf-backend.md);
+	# anywhere else it is a fault of the trace or of its reading
+	if ((missed && HOST_RUN)); then
+		echo "  note: tracefs lacks $missed switches its own order proves (counted)"
+	else
+		expect_eq "$missed" 0 "switches the trace's own order proves missing"
+	fi
 	for k in creations children exec_ok exit oncpu offcpu; do
 		expect_eq "$(kv $k <"$d/ours")" "$(kv $k <"$d/theirs")" "$k (keytime-image vs tracefs)"
 	done
