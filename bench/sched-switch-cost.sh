@@ -25,14 +25,18 @@
 #                     (ftrace's own task filter: the closest equivalent)
 #   keytime-image, BPF backend
 #                     --backend bpf --activate='pid=IDLE,oncpu=1' (tp_btf
-#                     sched_switch and process tracepoints, the clone and
-#                     exec system calls' tracepoints)
-#   bpftrace, keytime's BPF tracepoints
-#                     bpftrace on the same tracepoints with the same filter
-#                     (/tid == IDLE/, on sched_switch /args->prev_pid ==
-#                     IDLE || args->next_pid == IDLE/), counting; bpftrace
-#                     0.17 has no raw tracepoints, so tracepoint:sched: is
-#                     its best attachment for these events
+#                     sched_switch and process tracepoints; fentry/fexit on
+#                     kernel_clone and the exec calls, or without
+#                     trampolines the system calls' tracepoints)
+#   bpftrace, keytime's BPF probes
+#                     bpftrace on the same attachments with the same filter
+#                     (kfunc/kretfunc on kernel_clone and the exec calls
+#                     where the kernel has trampolines, as the BPF backend
+#                     picks, else the system calls' tracepoints; the sched
+#                     tracepoints; /tid == IDLE/, on sched_switch
+#                     /args->prev_pid == IDLE || args->next_pid == IDLE/),
+#                     counting; bpftrace 0.17 has no raw tracepoints, so
+#                     tracepoint:sched: is its best attachment for those
 # IDLE is a `sleep` that never wakes: the functions must reject every
 # switch of the benchmark with their filter.  The overhead of a
 # configuration is its median minus that of `none`.
@@ -95,12 +99,22 @@ ftrace_off() {
 	echo >"$INST/set_event_pid"
 }
 
-# the tracepoints of bpf/keytime_image.bpf.c, filtered as it filters
+# what bpf/keytime_image.bpf.c attaches, filtered as it filters: kfunc
+# (fentry/fexit) probes on kernel_clone and the exec calls where the
+# kernel has trampolines, as the BPF backend chooses, else the system
+# calls' tracepoints
 bt_keytime() {
 	local sys="" c
-	for c in clone clone3 fork vfork execve execveat; do
-		sys+="${sys:+,}tracepoint:syscalls:sys_enter_$c,tracepoint:syscalls:sys_exit_$c"
-	done
+	if ((BT_KFUNC)); then
+		sys="kfunc:kernel_clone,kretfunc:kernel_clone"
+		for c in execve execveat; do
+			sys+=",kfunc:__x64_sys_$c,kretfunc:__x64_sys_$c"
+		done
+	else
+		for c in clone clone3 fork vfork execve execveat; do
+			sys+="${sys:+,}tracepoint:syscalls:sys_enter_$c,tracepoint:syscalls:sys_exit_$c"
+		done
+	fi
 	cat <<-EOF
 	tracepoint:sched:sched_switch /args->prev_pid == $1 || args->next_pid == $1/ { @switch = count(); }
 	tracepoint:sched:sched_process_fork /args->parent_pid == $1/ { @fork = count(); }
@@ -112,6 +126,8 @@ bt_keytime() {
 configs=(none keytime ft_kt_all ft_kt_pid resource ft_ri_all ft_ri_pid)
 if "$DT" keytime-image --backend bpf --settings >/dev/null 2>&1 && command -v bpftrace >/dev/null; then
 	configs+=(kt_bpf bt_kt)
+	BT_KFUNC=0
+	bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }' >/dev/null 2>&1 && BT_KFUNC=1
 else
 	echo "no BPF backend or no bpftrace here: their configurations are left out"
 fi
@@ -124,7 +140,7 @@ declare -A label=(
 	[ft_ri_all]="ftrace, resource's events, all tasks"
 	[ft_ri_pid]="ftrace, resource's events, set_event_pid"
 	[kt_bpf]="keytime-image, BPF backend"
-	[bt_kt]="bpftrace, keytime's BPF tracepoints"
+	[bt_kt]="bpftrace, keytime's BPF probes"
 )
 setup() {
 	case $1 in
