@@ -3,7 +3,7 @@
  * abuse.h: what the adversarial test programs (ioctl_abuse, fn_storm,
  * ring_account, debugfs_abuse, loadgen) share: raw calls into
  * /dev/diagnose, the functions' settings, a small random number
- * generator, errno names and clocks.  Header-only: each program is one
+ * generator, errno names and clocks (with prog_util.h).  Header-only: each program is one
  * file plus this.
  */
 #ifndef ABUSE_H
@@ -24,12 +24,7 @@
 #include <unistd.h>
 
 #include "../../../uapi/diagnose.h"
-
-static inline void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
+#include "prog_util.h"
 
 static inline void dief(const char *fmt, ...)
 {
@@ -40,14 +35,6 @@ static inline void dief(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	exit(1);
-}
-
-static inline uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 static inline double secs_since(uint64_t t0)

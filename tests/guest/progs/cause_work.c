@@ -87,6 +87,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "prog_util.h"
 
 #ifndef SCHED_DEADLINE
 #define SCHED_DEADLINE 6
@@ -129,12 +130,6 @@ static unsigned long long deadline_ns;
 /* the log, filled from any thread without a lock, written at the end */
 static char logbuf[1 << 20];
 static atomic_size_t loglen;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
 
 static void note(const char *fmt, ...)
 {
@@ -897,27 +892,14 @@ static void run_numa(int threads)
 
 /* ---- main ---- */
 
-static FILE *open_out(const char *name, const char *mode);
 
 static void status(const char *what)
 {
-	FILE *f = open_out("status", "a");
+	FILE *f = open_in(outdir, "status", "a");
 
 	fprintf(f, "%s\n", what);
 	fclose(f);
-	fclose(open_out(what, "w"));
-}
-
-static FILE *open_out(const char *name, const char *mode)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	f = fopen(path, mode);
-	if (!f)
-		die(path);
-	return f;
+	fclose(open_in(outdir, what, "w"));
 }
 
 int main(int argc, char **argv)
@@ -1008,7 +990,7 @@ int main(int argc, char **argv)
 			while (task_state(tasks[i].tid) != 'S')
 				usleep(1000);
 
-	f = open_out("pids", "w");
+	f = open_in(outdir, "pids", "w");
 	fprintf(f, "tgid %d\n", getpid());
 	for (i = 0; i < atomic_load(&ntasks); i++)
 		fprintf(f, "%s %d\n", tasks[i].role, tasks[i].tid);
@@ -1051,14 +1033,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < atomic_load(&ntasks); i++)
 		while (task_state(tasks[i].tid) != 'S')
 			usleep(1000);
-	f = open_out("nr", "w");
+	f = open_in(outdir, "nr", "w");
 	for (i = 0; i < atomic_load(&ntasks); i++)
 		fprintf(f, "%d %s %lld %lld %lld %lld\n", tasks[i].tid, tasks[i].role,
 			tasks[i].before < 0 ? 0 : tasks[i].before, read_nr(tasks[i].tid),
 			tasks[i].wbefore < 0 ? 0 : tasks[i].wbefore,
 			read_wakeup_moves(tasks[i].tid));
 	fclose(f);
-	f = open_out("log", "w");
+	f = open_in(outdir, "log", "w");
 	fwrite(logbuf, 1, atomic_load(&loglen) < sizeof(logbuf) ? atomic_load(&loglen) : sizeof(logbuf), f);
 	fclose(f);
 	status("done");

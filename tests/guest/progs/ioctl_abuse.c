@@ -258,16 +258,6 @@ static long own_nr_migrations(void)
 	return n;
 }
 
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
-}
-
 /* Own migrate records and lost records in a report. */
 static void count_report(const char *buf, unsigned int len, long *own, long *lost)
 {
@@ -305,7 +295,7 @@ static void consume_round(int fd, int how, const char *what)
 	map = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (map == MAP_FAILED)
 		die("mmap");
-	pin_to(0);
+	pin_to_cpu(0);
 	memset(&s, 0, sizeof(s));
 	s.common.pid = (pid_t)syscall(SYS_gettid);
 	s.common.buf_kib = 64;

@@ -32,6 +32,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "prog_util.h"
 
 static const char *dir;
 static pid_t thread_tids[4096];
@@ -52,16 +53,6 @@ static void put(const char *name, const char *fmt, long v)
 	if (fmt)
 		fprintf(f, fmt, v);
 	fclose(f);
-}
-
-static void wait_usr1(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigwait(&set, &sig);
 }
 
 static void reap(pid_t pid)
@@ -85,14 +76,6 @@ static int clone_child(void *arg)
 {
 	(void)arg;
 	return 5;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
 /* Runs on the parent's stack until the exec: touch nothing of main's. */

@@ -34,6 +34,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "prog_util.h"
 
 static const char *outdir;
 static int moves, hogs, wakeups;
@@ -45,40 +46,12 @@ static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t park_cond = PTHREAD_COND_INITIALIZER;
 static int parked;
 
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static FILE *open_out(const char *name, const char *mode)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", outdir, name);
-	f = fopen(path, mode);
-	if (!f)
-		die(path);
-	return f;
-}
-
 static unsigned long long mono_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
 }
 
 /* Block for good; a sleeping task is never migrated. */
@@ -106,13 +79,13 @@ static void *worker(void *arg)
 	pthread_barrier_wait(&start);
 
 	/* pinned from here on: only our own moves can happen in the window */
-	pin(sched_getcpu());
-	f = open_out("moves", "w");
+	pin_to_cpu(sched_getcpu());
+	f = open_in(outdir, "moves", "w");
 	t0 = mono_ns();
 	for (i = 0; i < moves; i++) {
 		int from = sched_getcpu(), target = i % ncpus, to;
 
-		pin(target);
+		pin_to_cpu(target);
 		to = sched_getcpu();
 		if (to != target) {
 			fprintf(stderr, "pinned to %d but running on %d\n", target, to);
@@ -126,7 +99,7 @@ static void *worker(void *arg)
 	}
 	t1 = mono_ns();
 	fclose(f);
-	f = open_out("phase", "w");
+	f = open_in(outdir, "phase", "w");
 	fprintf(f, "%llu %llu\n", t0, t1);
 	fclose(f);
 
@@ -206,12 +179,12 @@ int main(int argc, char **argv)
 			die("pthread_create");
 	pthread_barrier_wait(&named);
 
-	f = open_out("pids", "w");
+	f = open_in(outdir, "pids", "w");
 	fprintf(f, "tgid %d\nworker %d\n", getpid(), worker_tid);
 	for (i = 0; i < hogs; i++)
 		fprintf(f, "hog %d\n", hog_tids[i]);
 	fclose(f);
-	fclose(open_out("ready", "w"));
+	fclose(open_in(outdir, "ready", "w"));
 
 	if (sigwait(&set, &sig) || sig != SIGUSR1)
 		return 0;
@@ -222,7 +195,7 @@ int main(int argc, char **argv)
 	while (parked < hogs + 1)
 		pthread_cond_wait(&park_cond, &park_lock);
 	pthread_mutex_unlock(&park_lock);
-	fclose(open_out("done", "w"));
+	fclose(open_in(outdir, "done", "w"));
 
 	sigwait(&set, &sig);
 	return 0;

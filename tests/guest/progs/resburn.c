@@ -35,21 +35,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include "prog_util.h"
 
 static const char *dir;
-
-static uint64_t clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static uint64_t now_ns(void)
-{
-	return clock_ns(CLOCK_MONOTONIC);
-}
 
 static void put(const char *name, const char *text)
 {
@@ -271,16 +259,6 @@ static void phase_burst(unsigned int kib, unsigned int ms)
 	snprintf(text, sizeof(text), "%d %llu\n", b.tid,
 		 (unsigned long long)b.cputime);
 	put("burst", text);
-}
-
-static void wait_usr1(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigwait(&set, &sig);
 }
 
 int main(int argc, char **argv)

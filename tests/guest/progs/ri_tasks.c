@@ -40,22 +40,9 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "prog_util.h"
 
 static const char *dir;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
 
 static void nap_ms(unsigned int ms)
 {
@@ -76,16 +63,6 @@ static void mark(const char *name)
 	if (fd < 0)
 		die(path);
 	close(fd);
-}
-
-static void wait_usr1(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigwait(&set, &sig);
 }
 
 static void block_usr1(void)

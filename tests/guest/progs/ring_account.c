@@ -48,18 +48,6 @@
 
 static const char *dir;
 
-static FILE *open_in_dir(const char *name, const char *mode)
-{
-	char path[4096];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, mode);
-	if (!f)
-		die(path);
-	return f;
-}
-
 static int exists_in_dir(const char *name)
 {
 	char path[4096];
@@ -67,16 +55,6 @@ static int exists_in_dir(const char *name)
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	return stat(path, &st) == 0;
-}
-
-static void pin(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (sched_setaffinity(0, sizeof(set), &set))
-		die("sched_setaffinity");
 }
 
 /* ---- minbuf ---- */
@@ -284,12 +262,12 @@ static int read_mode(const struct fn_info *fn, union diag_any_settings *s, unsig
 	int fd = diag_open(), err, i, failed = 0;
 	long lost_total;
 
-	pin(0);
+	pin_to_cpu(0);
 	reports_done = map_reports(1);
 	err = diag_call(fd, fn->id, DIAG_VERB_ACTIVATE, s, fn->settings_size, msg);
 	if (err)
 		dief("activate %s: %s: %s", fn->name, errno_name(err), msg);
-	fclose(open_in_dir("ready", "w"));
+	fclose(open_in(dir, "ready", "w"));
 	t0 = now_ns();
 	while (!exists_in_dir("stop")) {
 		do_report(fd, fn, buf, &rep);
@@ -361,25 +339,15 @@ static int read_mode(const struct fn_info *fn, union diag_any_settings *s, unsig
 
 static void workload_ready(void)
 {
-	FILE *f = open_in_dir("pids", "w");
+	FILE *f = open_in(dir, "pids", "w");
 	sigset_t set;
 
 	fprintf(f, "tgid %d\n", getpid());
 	fclose(f);
-	fclose(open_in_dir("ready", "w"));
+	fclose(open_in(dir, "ready", "w"));
 	sigemptyset(&set);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
-}
-
-static void wait_usr1(void)
-{
-	sigset_t set;
-	int sig;
-
-	sigemptyset(&set);
-	sigaddset(&set, SIGUSR1);
-	sigwait(&set, &sig);
 }
 
 /* argv of random length: up to 24 strings of up to 120 printable bytes */
@@ -456,7 +424,7 @@ static int kt_work(int n)
 		if (rng_pct(&r, 30))
 			sleep_ms(rng_below(&r, 2));
 	}
-	f = open_in_dir("done", "w");
+	f = open_in(dir, "done", "w");
 	fprintf(f, "forks %ld threads %ld execs_ok %ld execs_failed %ld\n", forks, threads, execs_ok,
 		execs_failed);
 	fclose(f);
@@ -520,7 +488,7 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes, 
 	memset(stack, 0, stack_size);
 	rng_seed(&r, getpid());
 	/* one CPU, so one ring sees every record, in our order */
-	pin(ncpus - 1);
+	pin_to_cpu(ncpus - 1);
 	workload_ready();
 	wait_usr1();
 	/* the reader made it before it said it was ready */
@@ -576,7 +544,7 @@ static int kp_work(int n, unsigned long ring_bytes, unsigned long ustack_bytes, 
 		if (rng_pct(&r, 5))
 			sleep_ms(1);
 	}
-	f = open_in_dir("done", "w");
+	f = open_in(dir, "done", "w");
 	fprintf(f, "calls %ld walks %ld\n", calls, walks);
 	fclose(f);
 	wait_usr1();
@@ -636,7 +604,7 @@ static int ri_work(int threads, int ms)
 	wait_usr1();
 	pthread_barrier_wait(&ri_start);
 	pthread_barrier_wait(&ri_start);
-	f = open_in_dir("done", "w");
+	f = open_in(dir, "done", "w");
 	fprintf(f, "threads %d ms %d\n", threads, ms);
 	fclose(f);
 	wait_usr1();
