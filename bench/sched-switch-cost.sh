@@ -127,7 +127,9 @@ configs=(none keytime ft_kt_all ft_kt_pid resource ft_ri_all ft_ri_pid)
 if "$DT" keytime-image --backend bpf --settings >/dev/null 2>&1 && command -v bpftrace >/dev/null; then
 	configs+=(kt_bpf bt_kt)
 	BT_KFUNC=0
-	bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }' >/dev/null 2>&1 && BT_KFUNC=1
+	t0=$SECONDS
+	timeout 600 bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }' >/tmp/bench-kfunc.log 2>&1 && BT_KFUNC=1
+	echo "bpftrace kfunc probes: $( ((BT_KFUNC)) && echo yes || echo "no ($(tail -1 /tmp/bench-kfunc.log))"), checked in $((SECONDS - t0)) s"
 else
 	echo "no BPF backend or no bpftrace here: their configurations are left out"
 fi
