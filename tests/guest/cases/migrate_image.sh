@@ -292,6 +292,16 @@ test_mi_cpu_hotplug() {
 	pid=$!
 	taskset -p -c 1 "$pid" >/dev/null
 	echo 0 >"$mt/reset"
+	# the kernel's own stack of each move of the task: which path pushed
+	# it off the CPU going down (balance_push, or on 6.12 at times the
+	# cpuset's hotplug update of its affinity, which moves it first)
+	local inst
+	inst=$(tracefs_dir)/instances/diag-hotplug
+	[[ -d $inst ]] && rmdir "$inst"
+	mkdir "$inst" || { fail "cannot make tracefs instance $inst"; return 1; }
+	echo "pid == $pid" >"$inst/events/sched/sched_migrate_task/filter"
+	echo stacktrace >"$inst/events/sched/sched_migrate_task/trigger"
+	echo 1 >"$inst/events/sched/sched_migrate_task/enable"
 	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$pid"
 	echo 1 >"$mt/enable" || fail "migration_trace would not start"
 	before=$(nr_migrations "$pid" "$pid")
@@ -309,16 +319,30 @@ test_mi_cpu_hotplug() {
 	"$DT" "${MI[@]}" --deactivate >/dev/null
 	expect_eq "$(report_query counts "$d/report.json" | awk '{print $2}')" "$((after - before))" \
 		"migrations across the hotplug (report vs se.nr_migrations)"
+	echo 0 >"$inst/events/sched/sched_migrate_task/enable"
+	cat "$inst/trace" >"$d/kernel_stacks"
+	echo '!stacktrace' >"$inst/events/sched/sched_migrate_task/trigger"
+	rmdir "$inst"
+	# the frames under the first move off CPU 1, as the kernel recorded them
+	local path want
+	path=$(awk '/sched_migrate_task:/ { if (seen) exit; if (/orig_cpu=1 dest_cpu=0/) seen = 1; next }
+		seen && / => / { print $2 }' "$d/kernel_stacks" | tr '\n' ' ')
+	echo "  kernel's stack of the push: $path"
+	case " $path" in
+	*" __balance_push_cpu_stop"*) want=balance_push ;;
+	*" migration_cpu_stop"* | *" affine_move_task"* | *" __set_cpus_allowed_ptr"*) want=__migrate_task ;;
+	*) want="(a path this case does not know: $path)" ;;
+	esac
 	expect_eq "$(report_query window "$d/report.json" "$pid" 0 18446744073709551615 | head -1)" \
-		"1 0 balance_push" "pushed off the CPU going down"
+		"1 0 $want" "pushed off the CPU going down, by the path the kernel's stack shows"
 	# back by the affinity change, or by the load balancer before it
 	expect_eq "$(report_query window "$d/report.json" "$pid" 0 18446744073709551615 | tail -1 |
 		cut -d' ' -f1,2)" "0 1" "back on CPU 1 once it is online"
 	cat "$mt/trace" >"$d/trace"
 	local cause
-	cause=$(awk '$1 == "#" && $2 == "cause" && $4 == "balance_push" {print $3}' "$d/trace")
+	cause=$(awk -v w="$want" '$1 == "#" && $2 == "cause" && $4 == w {print $3}' "$d/trace")
 	expect_eq "$(awk -v p="$pid" -v c="$cause" '$1 !~ /^#/ && $5 == p && $6 == c' "$d/trace" | wc -l)" 1 \
-		"the trace's balance_push migration of the task"
+		"the trace's $want migration of the task"
 	echo 0 >"$mt/reset"
 	kill -KILL "$pid"
 	wait "$pid" 2>/dev/null
