@@ -300,7 +300,8 @@ test_mi_cpu_hotplug() {
 	[[ -d $inst ]] && rmdir "$inst"
 	mkdir "$inst" || { fail "cannot make tracefs instance $inst"; return 1; }
 	echo "pid == $pid" >"$inst/events/sched/sched_migrate_task/filter"
-	echo stacktrace >"$inst/events/sched/sched_migrate_task/trigger"
+	# a trigger is not gated by the event's filter: it has its own
+	echo "stacktrace if pid == $pid" >"$inst/events/sched/sched_migrate_task/trigger"
 	echo 1 >"$inst/events/sched/sched_migrate_task/enable"
 	expect_rc "activate" 0 "$DT" "${MI[@]}" --activate="pid=$pid"
 	echo 1 >"$mt/enable" || fail "migration_trace would not start"
@@ -321,12 +322,13 @@ test_mi_cpu_hotplug() {
 		"migrations across the hotplug (report vs se.nr_migrations)"
 	echo 0 >"$inst/events/sched/sched_migrate_task/enable"
 	cat "$inst/trace" >"$d/kernel_stacks"
-	echo '!stacktrace' >"$inst/events/sched/sched_migrate_task/trigger"
+	echo "!stacktrace if pid == $pid" >"$inst/events/sched/sched_migrate_task/trigger"
 	rmdir "$inst"
 	# the frames under the first move off CPU 1, as the kernel recorded them
 	local path want
-	path=$(awk '/sched_migrate_task:/ { if (seen) exit; if (/orig_cpu=1 dest_cpu=0/) seen = 1; next }
-		seen && / => / { print $2 }' "$d/kernel_stacks" | tr '\n' ' ')
+	path=$(awk '!seen && /sched_migrate_task:/ && /orig_cpu=1 dest_cpu=0/ { seen = 1; next }
+		seen && / => / { print $2; inside = 1; next }
+		seen && inside { exit }' "$d/kernel_stacks" | tr '\n' ' ')
 	echo "  kernel's stack of the push: $path"
 	case " $path" in
 	*" __balance_push_cpu_stop"*) want=balance_push ;;
