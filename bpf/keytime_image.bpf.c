@@ -719,7 +719,15 @@ int BPF_PROG(on_exit, struct task_struct *p)
 {
 	struct diag_keytime_record *r;
 	bool group_dead;
+	__s32 pid = p->pid;
 
+	/*
+	 * Calls in flight whose exit was never seen (the kernel skipped the
+	 * program there) end with their task, watched or not: the hashes
+	 * do not fill up with them.
+	 */
+	bpf_map_delete_elem(&clones, &pid);
+	bpf_map_delete_elem(&execs, &pid);
 	if (!filter_match(p))
 		return 0;
 	/* claimed before the record: a lost record still ends the process */

@@ -121,6 +121,7 @@ uint64_t recursion_misses(const std::string &dir) {
   uint64_t sum = 0;
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    if (ec) break;
     const std::string name = entry.path().filename().string();
     if (name.rfind("link_", 0) != 0) continue;
     Fd link(bpf_obj_get(entry.path().c_str()));
@@ -299,7 +300,8 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   Fd ring_fd(open_pinned(dir, "records"));
   Fd lost_fd(open_pinned(dir, "lost"));
   Fd reported_fd(open_pinned(dir, "lost_reported"));
-  Fd misses_fd(open_pinned(dir, "misses_reported"));
+  // absent from an activation by an older CLI: its misses go unreported
+  Fd misses_fd(bpf_obj_get((dir + "/misses_reported").c_str()));
   const uint32_t cpus = version_.nr_cpu_ids;
   Drained drained;
   ring_buffer *rb = ring_buffer__new(ring_fd.get(), on_record, &drained, nullptr);
@@ -307,14 +309,23 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   // the losses before the drain: once the ring is drained, nothing may
   // fail before the records are the caller's
   std::vector<uint64_t> lost, reported;
-  uint64_t misses = recursion_misses(dir), misses_said = 0;
+  // the misses said so far only grow: a program whose count could not be
+  // read this time does not make them be said again later
+  uint64_t misses = 0, misses_said = 0;
   uint32_t zero = 0;
   try {
     lost = read_percpu(lost_fd.get(), cpus);
     reported = read_percpu(reported_fd.get(), cpus);
-    if (bpf_map_lookup_elem(misses_fd.get(), &zero, &misses_said) != 0 ||
-        bpf_map_update_elem(misses_fd.get(), &zero, &misses, BPF_ANY) != 0 ||
-        bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0)
+    if (misses_fd.get() >= 0) {
+      if (bpf_map_lookup_elem(misses_fd.get(), &zero, &misses_said) != 0)
+        throw KernelError(errno, std::string("reading the reported misses failed: ") +
+                                     std::strerror(errno));
+      misses = std::max(recursion_misses(dir), misses_said);
+    }
+    // the misses' mark last: a failure before it leaves them to be said
+    if (bpf_map_update_elem(reported_fd.get(), &zero, lost.data(), BPF_ANY) != 0 ||
+        (misses_fd.get() >= 0 &&
+         bpf_map_update_elem(misses_fd.get(), &zero, &misses, BPF_ANY) != 0))
       throw KernelError(errno, std::string("updating the reported losses failed: ") +
                                    std::strerror(errno));
   } catch (...) {
@@ -334,7 +345,7 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   // filtered out)
   if (cpus) {
     lost[0] += misses;
-    reported[0] += std::min(misses, misses_said);
+    reported[0] += misses_said;
   }
   for (uint32_t cpu = 0; cpu < cpus; ++cpu) {
     total += lost[cpu];

@@ -298,7 +298,12 @@ test_mi_cpu_hotplug() {
 	local inst
 	inst=$(tracefs_dir)/instances/diag-hotplug
 	[[ -d $inst ]] && rmdir "$inst"
-	mkdir "$inst" || { fail "cannot make tracefs instance $inst"; return 1; }
+	if ! mkdir "$inst"; then
+		fail "cannot make tracefs instance $inst"
+		kill -KILL "$pid"
+		reap "$pid"
+		return 1
+	fi
 	echo "pid == $pid" >"$inst/events/sched/sched_migrate_task/filter"
 	# a trigger is not gated by the event's filter: it has its own
 	echo "stacktrace if pid == $pid" >"$inst/events/sched/sched_migrate_task/trigger"
