@@ -92,6 +92,16 @@ static __always_inline void count_lost(void)
 	count_lost_n(1);
 }
 
+/* The header of a record of @size bytes, taken on this CPU now. */
+static __always_inline void fill_header(struct diag_record_header *h,
+					__u16 type, __u32 size)
+{
+	h->size = size;
+	h->type = type;
+	h->cpu = bpf_get_smp_processor_id();
+	h->ts_ns = bpf_ktime_get_ns();
+}
+
 /* A record of @size bytes with its header filled in, or NULL (counted). */
 static __always_inline void *reserve_record(__u16 type, __u32 size)
 {
@@ -102,10 +112,7 @@ static __always_inline void *reserve_record(__u16 type, __u32 size)
 		count_lost();
 		return NULL;
 	}
-	h->size = size;
-	h->type = type;
-	h->cpu = bpf_get_smp_processor_id();
-	h->ts_ns = bpf_ktime_get_ns();
+	fill_header(h, type, size);
 	return h;
 }
 

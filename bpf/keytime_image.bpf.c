@@ -185,24 +185,17 @@ reserve_event(struct task_struct *p, __u32 event)
  */
 static __always_inline void output_scratch(struct kt_scratch *s, __u32 data)
 {
-	__u32 size;
+	__u32 size, k;
 
 	if (data > DIAG_KT_EXEC_DATA_MAX)
 		data = DIAG_KT_EXEC_DATA_MAX;
 	size = (sizeof(s->r) + data + 7) & ~7U;
-	s->r.hdr.size = size;
-	s->r.hdr.type = DIAG_REC_KEYTIME;
-	s->r.hdr.cpu = bpf_get_smp_processor_id();
-	s->r.hdr.ts_ns = bpf_ktime_get_ns();
+	fill_header(&s->r.hdr, DIAG_REC_KEYTIME, size);
 	s->r.data_len = data;
 	/* the padding up to 8 bytes is zero, as the module's is */
-	s->data[data & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 1) & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 2) & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 3) & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 4) & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 5) & (KT_SCRATCH_DATA - 1)] = 0;
-	s->data[(data + 6) & (KT_SCRATCH_DATA - 1)] = 0;
+#pragma unroll
+	for (k = 0; k < 7; k++)
+		s->data[(data + k) & (KT_SCRATCH_DATA - 1)] = 0;
 	if (size > sizeof(s->r) + DIAG_KT_EXEC_DATA_MAX)
 		size = sizeof(s->r) + DIAG_KT_EXEC_DATA_MAX;
 	barrier_var(size);
@@ -611,10 +604,7 @@ static __always_inline void exec_exit(long ret)
 	if (n > DIAG_KT_EXEC_DATA_MAX)
 		n = DIAG_KT_EXEC_DATA_MAX;
 	r->data_len = n;
-	r->hdr.size = sizeof(*r) + DIAG_KT_EXEC_DATA_MAX;
-	r->hdr.type = DIAG_REC_KEYTIME;
-	r->hdr.cpu = bpf_get_smp_processor_id();
-	r->hdr.ts_ns = bpf_ktime_get_ns();
+	fill_header(&r->hdr, DIAG_REC_KEYTIME, sizeof(*r) + DIAG_KT_EXEC_DATA_MAX);
 	if (bpf_ringbuf_output(&records, &e->out,
 			       sizeof(*r) + DIAG_KT_EXEC_DATA_MAX, 0))
 		count_lost();

@@ -50,6 +50,13 @@ int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args)
   return n;
 }
 
+// The last non-empty line of `s`.
+std::string last_line(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
 // Why libbpf failed, in one line: the verifier's last words when it
 // refused a program, else libbpf's last line.
 std::string libbpf_reason() {
@@ -67,14 +74,10 @@ std::string libbpf_reason() {
     // the verifier's last words end in its statistics ("processed N insns"): the line before
     size_t stats = s.rfind("\nprocessed ");
     if (stats != std::string::npos) s.resize(stats);
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-    size_t nl = s.rfind('\n');
-    std::string last = nl == std::string::npos ? s : s.substr(nl + 1);
+    std::string last = last_line(s);
     return prog.empty() ? last : "program " + prog + ": " + last;
   }
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
-  size_t nl = s.rfind('\n');
-  return nl == std::string::npos ? s : s.substr(nl + 1);
+  return last_line(s);
 }
 
 [[noreturn]] void load_failed(const char *what, int err) {
@@ -225,21 +228,16 @@ using KeytimeSkel = std::unique_ptr<keytime_image_bpf, SkelDeleter<keytime_image
 // and the exec system calls where the kernel has BPF trampolines, else the
 // system calls' tracepoints (which send every system call of every task
 // through the tracing entry path while attached: the dearer way).
+// `sched` is __schedule's range, where off-CPU stacks start (0, 0: none).
 KeytimeSkel open_keytime(const diag_keytime_image_settings &s, uint32_t nr_cpus,
-                         bool trampolines) {
+                         std::pair<uint64_t, uint64_t> sched, bool trampolines) {
   g_libbpf_log.clear();
   KeytimeSkel skel(keytime_image_bpf__open(), {keytime_image_bpf__destroy});
   if (!skel) load_failed("opening the keytime-image BPF object", errno);
   set_filter(skel->rodata, s.common);
   skel->rodata->want_stack = s.stack;
-  if (s.stack) {
-    // off-CPU stacks start at __schedule, as the module cuts them
-    KernelSymbols ksyms = KernelSymbols::load();
-    if (auto r = ksyms.range_of("__schedule")) {
-      skel->rodata->sched_start = r->first;
-      skel->rodata->sched_end = r->second;
-    }
-  }
+  skel->rodata->sched_start = sched.first;
+  skel->rodata->sched_end = sched.second;
   auto &p = skel->progs;
   for (bpf_program *prog : {p.on_kernel_clone, p.on_kernel_clone_exit, p.on_execve_entry,
                             p.on_execveat_entry, p.on_execve_exit, p.on_execveat_exit})
@@ -262,12 +260,17 @@ void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::s
   if (s.oncpu > 1 || s.stack > 1) throw KernelError(EINVAL, "oncpu and stack take 0 or 1");
   if (!s.common.pid && !s.common.tgid && !s.common.comm[0])
     throw KernelError(EINVAL, "keytime-image needs a task to watch: pid, tgid or comm");
-  KeytimeSkel skel = open_keytime(s, nr_cpus, true);
+  // off-CPU stacks start at __schedule, as the module cuts them
+  std::pair<uint64_t, uint64_t> sched{0, 0};
+  if (s.stack) {
+    if (auto r = KernelSymbols::load().range_of("__schedule")) sched = *r;
+  }
+  KeytimeSkel skel = open_keytime(s, nr_cpus, sched, true);
   try {
     load_attach(skel->skeleton);
   } catch (const KernelError &) {
     // no trampolines here (or not for these functions): tracepoints only
-    skel = open_keytime(s, nr_cpus, false);
+    skel = open_keytime(s, nr_cpus, sched, false);
     load_attach(skel->skeleton);
   }
   pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
