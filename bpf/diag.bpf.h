@@ -176,16 +176,20 @@ struct mm_struct___new {
 	struct percpu_counter___new rss_stat[4];
 } __attribute__((preserve_access_index));
 
-static __always_inline long rss_counter(struct mm_struct *mm, int i)
-{
-	long v;
+/*
+ * One mm counter, @i a constant (a macro, not a function): CO-RE relocates
+ * an array index only when it is part of the access expression itself; a
+ * variable index would be scaled by the local flavor's element size (8
+ * bytes) instead of the kernel's (struct percpu_counter: 40).
+ */
+#define rss_counter(mm, i)						\
+	(bpf_core_type_exists(struct mm_rss_stat___old) ?		\
+	 BPF_CORE_READ((struct mm_struct___old *)(mm),		\
+		       rss_stat.count[i].counter) :			\
+	 BPF_CORE_READ((struct mm_struct___new *)(mm), rss_stat[i].count))
 
-	if (bpf_core_type_exists(struct mm_rss_stat___old))
-		v = BPF_CORE_READ((struct mm_struct___old *)mm,
-				  rss_stat.count[i].counter);
-	else
-		v = BPF_CORE_READ((struct mm_struct___new *)mm,
-				  rss_stat[i].count);
+static __always_inline __u64 positive(long v)
+{
 	return v > 0 ? v : 0;
 }
 
@@ -196,9 +200,9 @@ static __always_inline __u64 task_rss_bytes(struct task_struct *p)
 
 	if (!mm || (BPF_CORE_READ(p, flags) & DIAG_PF_KTHREAD))
 		return 0;
-	return (__u64)(rss_counter(mm, MM_FILEPAGES) +
-		       rss_counter(mm, MM_ANONPAGES) +
-		       rss_counter(mm, MM_SHMEMPAGES)) << DIAG_PAGE_SHIFT;
+	return (positive(rss_counter(mm, MM_FILEPAGES)) +
+		positive(rss_counter(mm, MM_ANONPAGES)) +
+		positive(rss_counter(mm, MM_SHMEMPAGES))) << DIAG_PAGE_SHIFT;
 }
 
 #endif /* DIAG_BPF_H */

@@ -178,3 +178,47 @@ test_bpf_mi_lifecycle() {
 	return 0
 }
 register_test test_bpf_mi_lifecycle
+
+# The memory each move records against the kernel's own VmRSS: a process
+# that touches 64 MiB, then moves itself between CPUs 40 times and writes
+# its VmRSS and VmHWM.  Every move after the touch must lie within the
+# part of the mm counters not yet folded in (3 counters, up to 64 pages
+# each per CPU or thread) of VmRSS, and not above VmHWM by more.
+test_bpf_mi_rss_matches_vmrss() {
+	local d=$WORK/bpf-mi-rss pid rss hwm slack bad
+	require_bpf_backend migrate-image || return 0
+	rm -rf "$d" && mkdir -p "$d"
+	python3 -c '
+import os, sys, time
+time.sleep(1)
+x = bytearray(64 << 20)
+for i in range(0, len(x), 4096):
+    x[i] = 1
+open(sys.argv[1] + "/touched", "w").write("%d\n" % time.monotonic_ns())
+cpus = sorted(os.sched_getaffinity(0))
+for k in range(40):
+    os.sched_setaffinity(0, {cpus[k % len(cpus)]})
+    time.sleep(0.01)
+st = open("/proc/self/status").read().split("\n")
+kb = {l.split(":")[0]: int(l.split()[1]) for l in st if l.startswith(("VmRSS", "VmHWM"))}
+open(sys.argv[1] + "/vm", "w").write("%d %d\n" % (kb["VmRSS"] * 1024, kb["VmHWM"] * 1024))
+' "$d" &
+	pid=$!
+	expect_rc "activate" 0 "$DT" "${BMI[@]}" --activate="pid=$pid"
+	wait "$pid"
+	"$DT" "${BMI[@]}" --report --format json >"$d/report.json" || fail "report failed"
+	expect_rc "deactivate" 0 "$DT" "${BMI[@]}" --deactivate
+	read -r rss hwm <"$d/vm"
+	slack=$((3 * $(nproc) * 64 * 4096))
+	bad=$(python3 -c '
+import json, sys
+touched, lo, hi = int(open(sys.argv[2]).read()), int(sys.argv[3]), int(sys.argv[4])
+moves = [m for t in json.load(open(sys.argv[1]))["tasks"] for m in t["events"]
+         if m["ts_ns"] > touched]
+print(len(moves), " ".join(str(m["rss_bytes"]) for m in moves if not lo <= m["rss_bytes"] <= hi))' \
+		"$d/report.json" "$d/touched" "$((rss - slack))" "$((hwm + slack))")
+	echo "  VmRSS $rss, VmHWM $hwm; moves after the touch, and those outside the range: $bad"
+	expect_grep "moves after the touch" "^[1-9][0-9]*" "$bad"
+	expect_eq "${bad#* }" "" "RSS of every move within VmRSS - $slack .. VmHWM + $slack"
+}
+register_test test_bpf_mi_rss_matches_vmrss
