@@ -308,7 +308,16 @@ test_abuse_racing_clients() {
 	"$DT" migrate-image --report --follow --format json >"$d/a.json" 2>"$d/a.err" &
 	local fa=$!
 	"$DT" migrate-image --report --follow --format json >"$d/b.json" 2>"$d/b.err" &
-	local fb=$!
+	local fb=$! f
+	# both draining before the first move: each has the device open
+	deadline=$((SECONDS + 30 * WAIT_SCALE))
+	for f in "$fa" "$fb"; do
+		until [[ $(readlink /proc/"$f"/fd/* 2>/dev/null) == *"/dev/diagnose"* ]]; do
+			((SECONDS < deadline)) || { fail "follower $f did not open /dev/diagnose"; break; }
+			sleep 0.05
+		done
+	done
+	sleep 0.2
 	kill -USR1 "$MIG_TGID"
 	wait_for "$d/mig/done" 120 || return 1
 	wait_all_asleep "$MIG_TGID"

@@ -45,12 +45,24 @@ test_bpf_kt_call_probes() {
 		ours=tracepoints
 		expect_grep "system call tracepoints" '^link_on_enter_clone3$' "$pins"
 	fi
-	if (ulimit -l unlimited 2>/dev/null; timeout 120 bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }') \
-		>"$WORK/bt-kfunc.log" 2>&1; then
+	# bpftrace's answer: it attached (trampolines), or it refused the kfunc
+	# probe itself (no trampolines); a timeout or any other failure tells
+	# nothing about the kernel, and the comparison is skipped with its reason
+	local limit=$((300 * WAIT_SCALE)) rc=0 t0=$SECONDS
+	(ulimit -l unlimited 2>/dev/null; timeout "$limit" bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }') \
+		>"$WORK/bt-kfunc.log" 2>&1 || rc=$?
+	if ((rc == 0)); then
 		peer=trampolines
-	else
+	elif ((rc == 124)); then
+		skip "bpftrace's kfunc check did not finish in $limit s (ours: $ours)"
+		return 0
+	elif grep -qiE 'kfunc|kretfunc|fentry|trampoline|BTF' "$WORK/bt-kfunc.log"; then
 		peer=tracepoints
+	else
+		skip "bpftrace failed for a reason that does not name kfunc probes (ours: $ours): $(tail -1 "$WORK/bt-kfunc.log")"
+		return 0
 	fi
+	echo "  bpftrace's kfunc check: rc $rc in $((SECONDS - t0)) s"
 	echo "  creation and exec calls probed with: $ours (bpftrace's kfunc on kernel_clone: $peer)"
 	expect_eq "$ours" "$peer" "trampolines used exactly where the kernel has them"
 }

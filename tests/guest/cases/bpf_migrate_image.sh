@@ -160,10 +160,13 @@ test_bpf_mi_lifecycle() {
 	expect_grep "says it is active" "already active" "$ERR"
 	expect_rc "deactivate" 0 "$DT" "${BMI[@]}" --deactivate
 	[[ ! -e $pins ]] || fail "pins left after deactivate: $(ls "$pins")"
-	sleep 0.5
-	if bpftool prog show 2>/dev/null | grep -q "on_migrate_task"; then
-		fail "programs still loaded after deactivate"
-	fi
+	# a program goes when its last reference does, which can trail the
+	# unpinning by an RCU grace period
+	local deadline=$((SECONDS + 10 * WAIT_SCALE))
+	while bpftool prog show 2>/dev/null | grep -q "on_migrate_task"; do
+		((SECONDS < deadline)) || { fail "programs still loaded $((10 * WAIT_SCALE)) s after deactivate"; break; }
+		sleep 0.1
+	done
 	expect_rc "report when not active" 1 "$DT" "${BMI[@]}" --report
 	expect_one_line_error "report when not active"
 	expect_rc "deactivate when not active" 1 "$DT" "${BMI[@]}" --deactivate
@@ -190,7 +193,8 @@ test_bpf_mi_rss_matches_vmrss() {
 	rm -rf "$d" && mkdir -p "$d"
 	python3 -c '
 import os, sys, time
-time.sleep(1)
+while not os.path.exists(sys.argv[1] + "/go"):
+    time.sleep(0.01)
 x = bytearray(64 << 20)
 for i in range(0, len(x), 4096):
     x[i] = 1
@@ -205,6 +209,7 @@ open(sys.argv[1] + "/vm", "w").write("%d %d\n" % (kb["VmRSS"] * 1024, kb["VmHWM"
 ' "$d" &
 	pid=$!
 	expect_rc "activate" 0 "$DT" "${BMI[@]}" --activate="pid=$pid"
+	touch "$d/go"	# the touch and the moves only once the programs are on
 	wait "$pid"
 	"$DT" "${BMI[@]}" --report --format json >"$d/report.json" || fail "report failed"
 	expect_rc "deactivate" 0 "$DT" "${BMI[@]}" --deactivate

@@ -146,9 +146,10 @@ register_test test_flame_bad_input
 test_flame_kprobe_round_trip() {
 	local d=$WORK/flame-kprobe writes pid
 	rm -rf "$d" && mkdir -p "$d"
+	# on before the workload starts, so that all of its writes are seen
+	expect_rc "kprobe activate" 0 "$DT" kprobe --activate="probe=ksys_write,comm=flame_work"
 	"$PROGS/flame_work" 4 "$d/work.out" &
 	pid=$!
-	expect_rc "kprobe activate" 0 "$DT" kprobe --activate="probe=ksys_write,tgid=$pid"
 	wait "$pid"
 	"$DT" kprobe --report >"$d/report.txt"
 	"$DT" kprobe --deactivate >/dev/null

@@ -106,7 +106,14 @@ kt_round() {
 	wait "$pid"
 	rc=$?
 	expect_eq "$rc" 3 "exit status of the program"
-	sleep 0.3	# the dead task's last switch
+	# the dead task's last switch, in the trace before it stops (reaped
+	# is not yet switched out for the last time); if tracefs never shows
+	# it, the comparison below says what differs
+	local deadline=$((SECONDS + 20 * WAIT_SCALE))
+	until grep -qE "prev_pid=$pid prev_prio=[0-9]+ prev_state=[XZ]" "$KT_INST/trace"; do
+		((SECONDS < deadline)) || { echo "  tracefs shows no last switch of $pid"; break; }
+		sleep 0.05
+	done
 	kt_trace_stop "$d"
 	"$DT" "${KT[@]}" --report --format json >"$d/r2.json" 2>"$d/err" ||
 		fail "report: $(cat "$d/err")"
@@ -260,11 +267,18 @@ test_kt_follow_streams_live() {
 	kill -USR1 "$pid"
 	wait_for "$d/stage2" 60 || return 1
 	wait_sigwait "$pid" || return 1
-	# text until SIGINT: the exit of the process arrives while it follows
-	"$DT" "${KT[@]}" --report --follow >"$d/follow.txt" 2>"$d/err2" &
-	local ft=$!
 	wait "$fj"
 	expect_eq "$?" 0 "--follow --duration exit status"
+	# text until SIGINT: the exit of the process arrives while it follows.
+	# Started after the first follower ended, so that no record of the
+	# first part can go to it; the exit comes once it has drained once
+	# (it writes its header right after its first drain)
+	"$DT" "${KT[@]}" --report --follow >"$d/follow.txt" 2>"$d/err2" &
+	local ft=$! deadline=$((SECONDS + 60 * WAIT_SCALE))
+	until grep -q '^KEYTIME -' "$d/follow.txt" 2>/dev/null; do
+		((SECONDS < deadline)) || { fail "the text follower wrote no header: $(cat "$d/err2")"; break; }
+		sleep 0.05
+	done
 	sleep 0.3
 	kill -USR1 "$pid"
 	wait "$pid"

@@ -43,7 +43,7 @@ static pthread_barrier_t named, start;
 static pid_t worker_tid, *hog_tids;
 static atomic_int worker_done;
 static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t park_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER;	/* main waits */
 static int parked;
 
 static unsigned long long mono_ns(void)
@@ -54,14 +54,20 @@ static unsigned long long mono_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-/* Block for good; a sleeping task is never migrated. */
+/*
+ * Block for good; a sleeping task is never migrated.  Only main is woken
+ * to count the parked threads: a parked thread is never woken again (a
+ * wakeup could migrate it after OUTDIR/done); pause() returns only after
+ * a signal handler ran, and this program installs none.
+ */
 static void park(void)
 {
 	pthread_mutex_lock(&park_lock);
 	parked++;
-	pthread_cond_broadcast(&park_cond);
+	pthread_cond_signal(&parked_cond);
+	pthread_mutex_unlock(&park_lock);
 	for (;;)
-		pthread_cond_wait(&park_cond, &park_lock);
+		pause();
 }
 
 static void *worker(void *arg)
@@ -193,7 +199,7 @@ int main(int argc, char **argv)
 	/* wait until every thread is parked, then say so */
 	pthread_mutex_lock(&park_lock);
 	while (parked < hogs + 1)
-		pthread_cond_wait(&park_cond, &park_lock);
+		pthread_cond_wait(&parked_cond, &park_lock);
 	pthread_mutex_unlock(&park_lock);
 	fclose(open_in(outdir, "done", "w"));
 

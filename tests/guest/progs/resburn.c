@@ -20,8 +20,10 @@
  *   io:KIB       writes KIB KiB to DIR/io.dat in 64 KiB writes, reads it back
  *   mem:MIB      maps MIB MiB of anonymous memory and touches every page
  *   burst:KIB:MS a thread writes KIB KiB, burns MS ms of CPU and exits;
- *                DIR/burst gets "TID CPUTIME_NS" (its CLOCK_THREAD_CPUTIME_ID
- *                at the end)
+ *                DIR/burst gets "TID CPUTIME_NS ELAPSED_NS": its
+ *                CLOCK_THREAD_CPUTIME_ID at the end, and the time from that
+ *                read until the join returned (what it can have run since,
+ *                a guest stop included)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -234,7 +236,7 @@ static void phase_mem(unsigned int mib)
 struct burst {
 	unsigned int kib, ms;
 	pid_t tid;
-	uint64_t cputime;
+	uint64_t cputime, end_ns;
 };
 
 static void *burst_main(void *arg)
@@ -261,6 +263,7 @@ static void *burst_main(void *arg)
 	close(fd);
 	burn_until(now_ns() + b->ms * 1000000ull);
 	b->cputime = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	b->end_ns = now_ns();
 	return NULL;
 }
 
@@ -275,8 +278,9 @@ static void phase_burst(unsigned int kib, unsigned int ms)
 		exit(1);
 	}
 	pthread_join(t, NULL);
-	snprintf(text, sizeof(text), "%d %llu\n", b.tid,
-		 (unsigned long long)b.cputime);
+	snprintf(text, sizeof(text), "%d %llu %llu\n", b.tid,
+		 (unsigned long long)b.cputime,
+		 (unsigned long long)(now_ns() - b.end_ns));
 	put("burst", text);
 }
 
