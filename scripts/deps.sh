@@ -69,8 +69,9 @@ build_pkgs=(build-essential cmake pkg-config libcli11-dev nlohmann-json3-dev
 	# llvm-strip, bpftool gen skeleton, libbpf
 	clang llvm bpftool libbpf-dev)
 # the QEMU guest: kernel and its headers, emulator, initramfs
+# (pahole from dwarves: 6.12's kbuild writes BTF into the modules)
 guest_pkgs=(linux-image-amd64 linux-headers-amd64 qemu-system-x86 busybox-static
-	cpio xz-utils kmod)
+	cpio xz-utils kmod dwarves)
 test_pkgs=(
 	# unit tests
 	libgtest-dev googletest

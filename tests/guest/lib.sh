@@ -118,6 +118,16 @@ expect_one_line_error() {
 	fi
 }
 
+# tracefs's directory, mounted at /sys/kernel/tracing when it is not
+# (a fresh machine may not have it mounted)
+tracefs_dir() {
+	local t
+	for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
+		[[ -e $t/instances ]] && { echo "$t"; return 0; }
+	done
+	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null && echo /sys/kernel/tracing
+}
+
 # wait_for FILE [SECONDS]
 wait_for() {
 	local deadline=$((SECONDS + ${2:-60} * WAIT_SCALE))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpf_backend/bpf_functions.h"
 
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysinfo.h>
 
@@ -119,6 +120,21 @@ void set_filter(Rodata *ro, const diag_common_settings &c) {
   ro->filter_pid = c.pid;
   std::memcpy(const_cast<char *>(ro->filter_comm), c.comm, DIAG_COMM_LEN);
   ro->filter_has_comm = c.comm[0] != '\0';
+}
+
+// libbpf attaches a "tracepoint/" program by the event's id, read from
+// tracefs: /sys/kernel/debug/tracing when debugfs is mounted, else
+// /sys/kernel/tracing, which is mounted here when it is not (a minimal
+// init or a fresh container leaves it empty).
+void ensure_tracefs() {
+  constexpr const char *kTracefs = "/sys/kernel/tracing";
+  struct stat st{};
+  if (::stat("/sys/kernel/debug/tracing/events", &st) == 0 ||
+      ::stat("/sys/kernel/tracing/events", &st) == 0)
+    return;
+  if (::mount("nodev", kTracefs, "tracefs", 0, nullptr) != 0)
+    throw EnvironmentError(std::string("cannot mount tracefs on ") + kTracefs + ": " +
+                           std::strerror(errno) + " (mount -t tracefs nodev " + kTracefs + ")");
 }
 
 // Loads and attaches what `skel` holds (its programs set to load).
@@ -270,6 +286,7 @@ void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::s
     load_attach(skel->skeleton);
   } catch (const KernelError &) {
     // no trampolines here (or not for these functions): tracepoints only
+    ensure_tracefs();
     skel = open_keytime(s, nr_cpus, sched, false);
     load_attach(skel->skeleton);
   }

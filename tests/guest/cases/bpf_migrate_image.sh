@@ -8,15 +8,6 @@
 BMI=(migrate-image --backend bpf)
 BPF_TRACE_INSTANCE=diag-bpf-test
 
-
-tracefs_dir() {
-	local t
-	for t in /sys/kernel/tracing /sys/kernel/debug/tracing; do
-		[[ -e $t/instances ]] && { echo "$t"; return 0; }
-	done
-	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null && echo /sys/kernel/tracing
-}
-
 # Starts recording sched_migrate_task of the given pids in a tracefs
 # instance of our own; prints the instance's directory.
 trace_migrations_of() {

@@ -6,7 +6,6 @@
 # tests/guest/progs/lifecycle.c.
 
 KT=(keytime-image)
-KT_INST=/sys/kernel/tracing/instances/diag-kt
 
 image_check() { python3 "$REPO/tests/guest/image_check.py" "$@"; }
 # kv KEY < FILE: the value of a "KEY VALUE" line
@@ -14,6 +13,9 @@ kv() { awk -v k="$1" '$1 == k {print $2; exit}'; }
 
 # A tracefs instance recording what keytime-image reports, for every task.
 kt_trace_start() {
+	local t
+	t=$(tracefs_dir) || { fail "no tracefs"; return 1; }
+	KT_INST=$t/instances/diag-kt
 	rmdir "$KT_INST" 2>/dev/null
 	mkdir "$KT_INST" || { fail "cannot make tracefs instance $KT_INST"; return 1; }
 	echo 16384 >"$KT_INST/buffer_size_kb"
