@@ -29,9 +29,14 @@ ri_round() {
 	expect_rc "activate $activate" 0 "$DT" "${RI[@]}" --activate="$activate,interval=$interval"
 	proc_io "$RB_PID" >"$d/io0"
 	kill -USR1 "$RB_PID"
-	wait_for "$d/done" 120 || return 1
-	# after the nap that closes its last interval, asleep for good
-	wait_sigwait "$RB_PID" || return 1
+	# after the nap that closes its last interval, asleep for good; a
+	# round that fails leaves nothing active for the next case
+	if ! wait_for "$d/done" 120 || ! wait_sigwait "$RB_PID"; then
+		"$DT" "${RI[@]}" --deactivate >/dev/null 2>&1
+		kill -KILL "$RB_PID"
+		wait "$RB_PID" 2>/dev/null
+		return 1
+	fi
 	proc_io "$RB_PID" >"$d/io1"
 	vmrss_bytes "$RB_PID" >"$d/rss"
 	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
