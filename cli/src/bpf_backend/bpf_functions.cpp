@@ -132,9 +132,11 @@ void ensure_tracefs() {
   if (::stat("/sys/kernel/debug/tracing/events", &st) == 0 ||
       ::stat("/sys/kernel/tracing/events", &st) == 0)
     return;
-  if (::mount("nodev", kTracefs, "tracefs", 0, nullptr) != 0)
+  if (::mount("nodev", kTracefs, "tracefs", 0, nullptr) != 0) {
+    const int err = errno;
     throw EnvironmentError(std::string("cannot mount tracefs on ") + kTracefs + ": " +
-                           std::strerror(errno) + " (mount -t tracefs nodev " + kTracefs + ")");
+                           std::strerror(err) + " (mount -t tracefs nodev " + kTracefs + ")");
+  }
 }
 
 // Loads and attaches what `skel` holds (its programs set to load).

@@ -313,6 +313,7 @@ test_abuse_racing_clients() {
 	deadline=$((SECONDS + 30 * WAIT_SCALE))
 	for f in "$fa" "$fb"; do
 		until [[ $(readlink /proc/"$f"/fd/* 2>/dev/null) == *"/dev/diagnose"* ]]; do
+			kill -0 "$f" 2>/dev/null || { fail "follower $f exited: $(cat "$d/a.err" "$d/b.err")"; break; }
 			((SECONDS < deadline)) || { fail "follower $f did not open /dev/diagnose"; break; }
 			sleep 0.05
 		done

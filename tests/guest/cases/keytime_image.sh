@@ -263,7 +263,8 @@ test_kt_follow_streams_live() {
 	local pid=$LC_PID
 	expect_rc "activate" 0 "$DT" "${KT[@]}" --activate="tgid=$pid,oncpu=1"
 	# JSON lines until --duration
-	"$DT" "${KT[@]}" --report --follow --duration 6 --format json >"$d/follow.jsonl" 2>"$d/err" &
+	"$DT" "${KT[@]}" --report --follow --duration $((6 * WAIT_SCALE)) --format json \
+		>"$d/follow.jsonl" 2>"$d/err" &
 	local fj=$!
 	sleep 0.5
 	kill -USR1 "$pid"
@@ -272,9 +273,9 @@ test_kt_follow_streams_live() {
 	wait "$fj"
 	expect_eq "$?" 0 "--follow --duration exit status"
 	# text until SIGINT: the exit of the process arrives while it follows.
-	# Started after the first follower ended, so that no record of the
-	# first part can go to it; the exit comes once it has drained once
-	# (it writes its header right after its first drain)
+	# Started after the first follower ended, so that the two never split
+	# one stream; the exit comes once it has drained once (it writes its
+	# header right after its first drain)
 	"$DT" "${KT[@]}" --report --follow >"$d/follow.txt" 2>"$d/err2" &
 	local ft=$! deadline=$((SECONDS + 60 * WAIT_SCALE))
 	until grep -q '^KEYTIME -' "$d/follow.txt" 2>/dev/null; do

@@ -279,8 +279,10 @@ static void *burst_main(void *arg)
 	}
 	close(fd);
 	burn_until(now_ns() + b->ms * 1000000ull);
-	b->cputime = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	/* the clock first: a stop between the two reads is then inside
+	 * ELAPSED, if it was charged after the CPU time read */
 	b->end_ns = now_ns();
+	b->cputime = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
 }
 
