@@ -128,13 +128,21 @@ tracefs_dir() {
 	mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null && echo /sys/kernel/tracing
 }
 
-# wait_for FILE [SECONDS]
-wait_for() {
-	local deadline=$((SECONDS + ${2:-60} * WAIT_SCALE))
-	while [[ ! -e $1 ]]; do
-		((SECONDS < deadline)) || { fail "timed out waiting for $1"; return 1; }
+# poll_until SECONDS CMD...: runs CMD every 50 ms until it succeeds
+# (status 0) or SECONDS x WAIT_SCALE have passed (status 1); the caller
+# says what a timeout means
+poll_until() {
+	local deadline=$((SECONDS + $1 * WAIT_SCALE))
+	shift
+	until "$@"; do
+		((SECONDS < deadline)) || return 1
 		sleep 0.05
 	done
+}
+
+# wait_for FILE [SECONDS]
+wait_for() {
+	poll_until "${2:-60}" test -e "$1" || { fail "timed out waiting for $1"; return 1; }
 }
 
 # Thread's se.nr_migrations, the kernel's own count.

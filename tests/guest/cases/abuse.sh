@@ -284,11 +284,9 @@ test_abuse_racing_clients() {
 	# a follower killed mid-drain leaves a working module
 	expect_rc "activate migrate-image" 0 "$PROGS/fn_storm" on migrate-image "comm=$AB_LOAD_COMM" buf-kib=256
 	"$DT" migrate-image --report --follow --format json >"$d/killed.json" 2>&1 &
-	local follower=$! deadline=$((SECONDS + 30 * WAIT_SCALE))
+	local follower=$!
 	# mid-drain: once it has printed a batch, while records keep coming
-	until [[ -s $d/killed.json ]] || ((SECONDS > deadline)); do
-		sleep 0.1
-	done
+	poll_until 30 test -s "$d/killed.json"
 	sleep 0.3
 	kill -KILL "$follower"
 	reap "$follower"
@@ -309,14 +307,11 @@ test_abuse_racing_clients() {
 	local fa=$!
 	"$DT" migrate-image --report --follow --format json >"$d/b.json" 2>"$d/b.err" &
 	local fb=$! f
-	# both draining before the first move: each has the device open
-	deadline=$((SECONDS + 30 * WAIT_SCALE))
+	# both draining before the first move: each has the device open (or
+	# has exited, which is said at once)
 	for f in "$fa" "$fb"; do
-		until [[ $(readlink /proc/"$f"/fd/* 2>/dev/null) == *"/dev/diagnose"* ]]; do
-			kill -0 "$f" 2>/dev/null || { fail "follower $f exited: $(cat "$d/a.err" "$d/b.err")"; break; }
-			((SECONDS < deadline)) || { fail "follower $f did not open /dev/diagnose"; break; }
-			sleep 0.05
-		done
+		poll_until 30 device_open_or_gone "$f" || fail "follower $f did not open /dev/diagnose"
+		kill -0 "$f" 2>/dev/null || fail "follower $f exited: $(cat "$d/a.err" "$d/b.err")"
 	done
 	sleep 0.2
 	kill -USR1 "$MIG_TGID"
@@ -357,6 +352,11 @@ PY
 	((a > 0 && b > 0)) || fail "both followers should have drained some records"
 }
 register_test test_abuse_racing_clients
+
+# device_open_or_gone PID: PID holds /dev/diagnose open, or has exited
+device_open_or_gone() {
+	[[ $(readlink /proc/"$1"/fd/* 2>/dev/null) == *"/dev/diagnose"* ]] || ! kill -0 "$1" 2>/dev/null
+}
 
 # rmmod with every function active under load: refused while a client
 # holds the device, done once it lets go; then the module loads again and

@@ -8,6 +8,9 @@
 BMI=(migrate-image --backend bpf)
 BPF_TRACE_INSTANCE=diag-bpf-test
 
+# bpf_programs_gone NAME: no program NAME is loaded (bpftool prog show)
+bpf_programs_gone() { ! bpftool prog show 2>/dev/null | grep -q "$1"; }
+
 # Starts recording sched_migrate_task of the given pids in a tracefs
 # instance of our own; prints the instance's directory.
 trace_migrations_of() {
@@ -153,11 +156,8 @@ test_bpf_mi_lifecycle() {
 	[[ ! -e $pins ]] || fail "pins left after deactivate: $(ls "$pins")"
 	# a program goes when its last reference does, which can trail the
 	# unpinning by an RCU grace period
-	local deadline=$((SECONDS + 10 * WAIT_SCALE))
-	while bpftool prog show 2>/dev/null | grep -q "on_migrate_task"; do
-		((SECONDS < deadline)) || { fail "programs still loaded $((10 * WAIT_SCALE)) s after deactivate"; break; }
-		sleep 0.1
-	done
+	poll_until 10 bpf_programs_gone on_migrate_task ||
+		fail "programs still loaded $((10 * WAIT_SCALE)) s after deactivate"
 	expect_rc "report when not active" 1 "$DT" "${BMI[@]}" --report
 	expect_one_line_error "report when not active"
 	expect_rc "deactivate when not active" 1 "$DT" "${BMI[@]}" --deactivate

@@ -111,11 +111,8 @@ kt_round() {
 	# the dead task's last switch, in the trace before it stops (reaped
 	# is not yet switched out for the last time); if tracefs never shows
 	# it, the comparison below says what differs
-	local deadline=$((SECONDS + 20 * WAIT_SCALE))
-	until grep -qE "prev_pid=$pid prev_prio=[0-9]+ prev_state=[XZ]" "$KT_INST/trace"; do
-		((SECONDS < deadline)) || { echo "  tracefs shows no last switch of $pid"; break; }
-		sleep 0.05
-	done
+	poll_until 20 grep -qE "prev_pid=$pid prev_prio=[0-9]+ prev_state=[XZ]" "$KT_INST/trace" ||
+		echo "  tracefs shows no last switch of $pid"
 	kt_trace_stop "$d"
 	"$DT" "${KT[@]}" --report --format json >"$d/r2.json" 2>"$d/err" ||
 		fail "report: $(cat "$d/err")"
@@ -277,11 +274,9 @@ test_kt_follow_streams_live() {
 	# one stream; the exit comes once it has drained once (it writes its
 	# header right after its first drain)
 	"$DT" "${KT[@]}" --report --follow >"$d/follow.txt" 2>"$d/err2" &
-	local ft=$! deadline=$((SECONDS + 60 * WAIT_SCALE))
-	until grep -q '^KEYTIME -' "$d/follow.txt" 2>/dev/null; do
-		((SECONDS < deadline)) || { fail "the text follower wrote no header: $(cat "$d/err2")"; break; }
-		sleep 0.05
-	done
+	local ft=$!
+	poll_until 60 grep -qs '^KEYTIME -' "$d/follow.txt" ||
+		fail "the text follower wrote no header: $(cat "$d/err2")"
 	sleep 0.3
 	kill -USR1 "$pid"
 	wait "$pid"

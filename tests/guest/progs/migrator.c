@@ -46,14 +46,6 @@ static pthread_mutex_t park_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t parked_cond = PTHREAD_COND_INITIALIZER;	/* main waits */
 static int parked;
 
-static unsigned long long mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 /*
  * Block for good; a sleeping task is never migrated.  Only main is woken
  * to count the parked threads: a parked thread is never woken again (a
@@ -87,7 +79,7 @@ static void *worker(void *arg)
 	/* pinned from here on: only our own moves can happen in the window */
 	pin_to_cpu(sched_getcpu());
 	f = open_in(outdir, "moves", "w");
-	t0 = mono_ns();
+	t0 = now_ns();
 	for (i = 0; i < moves; i++) {
 		int from = sched_getcpu(), target = i % ncpus, to;
 
@@ -103,7 +95,7 @@ static void *worker(void *arg)
 		for (volatile int spin = 0; spin < 20000; spin++)
 			;
 	}
-	t1 = mono_ns();
+	t1 = now_ns();
 	fclose(f);
 	f = open_in(outdir, "phase", "w");
 	fprintf(f, "%llu %llu\n", t0, t1);

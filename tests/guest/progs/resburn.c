@@ -21,9 +21,9 @@
  *   mem:MIB      maps MIB MiB of anonymous memory and touches every page
  *   burst:KIB:MS a thread writes KIB KiB, burns MS ms of CPU and exits;
  *                DIR/burst gets "TID CPUTIME_NS ELAPSED_NS": its
- *                CLOCK_THREAD_CPUTIME_ID at the end, and the time from that
- *                read until the join returned (what it can have run since,
- *                a guest stop included)
+ *                CLOCK_THREAD_CPUTIME_ID at the end, and the time from a
+ *                clock read just before that until the join returned
+ *                (what it can have run since, a guest stop included)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -279,8 +279,8 @@ static void *burst_main(void *arg)
 	}
 	close(fd);
 	burn_until(now_ns() + b->ms * 1000000ull);
-	/* the clock first: a stop between the two reads is then inside
-	 * ELAPSED, if it was charged after the CPU time read */
+	/* the clock first, so that ELAPSED covers all time after the CPU
+	 * time read */
 	b->end_ns = now_ns();
 	b->cputime = clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	return NULL;
