@@ -237,6 +237,7 @@ void BpfBackend::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_
                                       std::to_string(fn->settings_size));
       std::memset(arg, 0, arg_size);
       if (!is_active) return;
+      if (fn->sync) fn->sync(dir);
       Fd fd(open_pinned(dir, "settings"));
       diag_settings_blob blob{};
       uint32_t zero = 0;
@@ -296,6 +297,7 @@ void BpfBackend::report(uint32_t function, ReportBytes &out, int *rounds) {
   PinLock lock;
   const std::string dir = pin_dir(*fn);
   if (!pinned(dir)) throw KernelError(ENODATA, std::string(fn->name) + " is not active");
+  if (fn->sync) fn->sync(dir);
 
   Fd ring_fd(open_pinned(dir, "records"));
   Fd lost_fd(open_pinned(dir, "lost"));

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-// The functions the BPF backend has: one entry each, with what loads its
-// programs (bpf_functions.cpp); the backend does the rest alike for all.
+// The functions the BPF backend has: one entry each (bpf_functions.cpp),
+// with what loads its programs (bpf_<function>.cpp, around the shared
+// pieces of bpf_loader.h); the backend does the rest alike for all.
 #pragma once
 
 #include <linux/types.h>
@@ -26,7 +27,15 @@ struct BpfFunction {
   // (validated, activated set), and pins their links and maps in `dir`.
   // Throws KernelError or EnvironmentError with one line.
   void (*activate)(const void *settings, uint32_t nr_cpus, const std::string &dir);
+  // Optional: run before every drain of a report (and for --settings),
+  // for records the programs can only make from process context.  Takes
+  // the activation's pin directory; throws KernelError with one line.
+  void (*sync)(const std::string &dir);
 };
+
+// The loaders, one per function (bpf_<function>.cpp).
+void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
+void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
 
 const std::vector<BpfFunction> &bpf_functions();
 // libbpf's messages kept for one-line errors instead of printed

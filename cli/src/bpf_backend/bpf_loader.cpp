@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "bpf_backend/bpf_loader.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysinfo.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "errors.h"
+#include "bpf_backend/bpf_functions.h"
+
+namespace diag {
+
+namespace {
+
+// libbpf's messages: the last ones say why a load failed
+std::string g_libbpf_log;
+
+// $DIAGNOSE_BPF_LOG set: everything libbpf says (the verifier's log
+// included) goes to stderr as well
+int capture_libbpf(enum libbpf_print_level level, const char *fmt, va_list args) {
+  static const bool verbose = std::getenv("DIAGNOSE_BPF_LOG") != nullptr;
+  if (verbose) {
+    va_list copy;
+    va_copy(copy, args);
+    std::vfprintf(stderr, fmt, copy);
+    va_end(copy);
+  }
+  if (level == LIBBPF_DEBUG) return 0;
+  // whole: one message can be the verifier's log of a program, whose last
+  // words (before its end marker) say why it was refused
+  va_list measure;
+  va_copy(measure, args);
+  int n = std::vsnprintf(nullptr, 0, fmt, measure);
+  va_end(measure);
+  if (n <= 0) return n;
+  std::string text(static_cast<size_t>(n) + 1, '\0');
+  std::vsnprintf(text.data(), text.size(), fmt, args);
+  text.resize(static_cast<size_t>(n));
+  g_libbpf_log += text;
+  if (g_libbpf_log.size() > 256 * 1024) g_libbpf_log.erase(0, g_libbpf_log.size() - 128 * 1024);
+  return n;
+}
+
+// The last non-empty line of `s`.
+std::string last_line(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  size_t nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+// Why libbpf failed, in one line: the verifier's last words when it
+// refused a program, else libbpf's last line.
+std::string libbpf_reason() {
+  std::string s = g_libbpf_log;
+  size_t end = s.rfind("-- END PROG LOAD LOG --");
+  if (end != std::string::npos) {
+    // "libbpf: prog 'NAME': failed to load" follows the log: name the program
+    std::string prog;
+    size_t at = s.find("prog '", end);
+    if (at != std::string::npos) {
+      size_t close = s.find('\'', at + 6);
+      if (close != std::string::npos) prog = s.substr(at + 6, close - at - 6);
+    }
+    s.resize(end);
+    // the verifier's last words end in its statistics ("processed N insns"): the line before
+    size_t stats = s.rfind("\nprocessed ");
+    if (stats != std::string::npos) s.resize(stats);
+    std::string last = last_line(s);
+    return prog.empty() ? last : "program " + prog + ": " + last;
+  }
+  return last_line(s);
+}
+
+}  // namespace
+
+void reset_libbpf_log() { g_libbpf_log.clear(); }
+
+[[noreturn]] void load_failed(const char *what, int err) {
+  err = err < 0 ? -err : err;
+  std::string why = libbpf_reason();
+  throw KernelError(err, std::string(what) + " failed: " +
+                             (why.empty() ? std::strerror(err) : why));
+}
+
+uint64_t ram_bytes() {
+  struct sysinfo si{};
+  if (::sysinfo(&si) != 0) return 0;
+  return static_cast<uint64_t>(si.totalram) * si.mem_unit;
+}
+
+namespace {
+
+// The module's default buffer per CPU: DIAG_BUF_KIB_DEFAULT, less where
+// that takes more than 1/64 of RAM, never less than the minimum.
+uint32_t default_buf_kib(uint32_t nr_cpus) {
+  uint64_t kib = ram_bytes() / 1024 / 64 / std::max<uint32_t>(nr_cpus, 1);
+  return static_cast<uint32_t>(
+      std::clamp<uint64_t>(kib, DIAG_BUF_KIB_DEFAULT_MIN, DIAG_BUF_KIB_DEFAULT));
+}
+
+// what one BPF ring buffer map may hold (its size is a u32 power of two)
+constexpr uint64_t kMaxRingBytes = 1ull << 31;
+
+}  // namespace
+
+uint64_t ring_bytes(uint32_t buf_kib, uint32_t nr_cpus) {
+  uint64_t want = static_cast<uint64_t>(buf_kib) * 1024 * nr_cpus, bytes = 4096;
+  while (bytes < want) bytes <<= 1;
+  return bytes;
+}
+
+// libbpf attaches a "tracepoint/" program by the event's id, read from
+// tracefs: /sys/kernel/debug/tracing when debugfs is mounted, else
+// /sys/kernel/tracing, which is mounted here when it is not (a minimal
+// init or a fresh container leaves it empty).
+void ensure_tracefs() {
+  constexpr const char *kTracefs = "/sys/kernel/tracing";
+  struct stat st{};
+  if (::stat("/sys/kernel/debug/tracing/events", &st) == 0 ||
+      ::stat("/sys/kernel/tracing/events", &st) == 0)
+    return;
+  if (::mount("nodev", kTracefs, "tracefs", 0, nullptr) != 0) {
+    const int err = errno;
+    throw EnvironmentError(std::string("cannot mount tracefs on ") + kTracefs + ": " +
+                           std::strerror(err) + " (mount -t tracefs nodev " + kTracefs + ")");
+  }
+}
+
+// Loads and attaches what `skel` holds (its programs set to load).
+void load_attach(bpf_object_skeleton *skel) {
+  int err = bpf_object__load_skeleton(skel);
+  if (err) load_failed("loading the BPF programs", err);
+  err = bpf_object__attach_skeleton(skel);
+  if (err) load_failed("attaching the BPF programs", err);
+}
+
+// Pins the links and maps of a loaded and attached `skel` in `dir`
+// (bpffs takes no dots in names: "link_PROG"), the settings in the
+// `settings` map.
+void pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
+         uint32_t settings_size, const std::string &dir) {
+  int err;
+
+  diag_settings_blob blob{};
+  std::memcpy(blob.bytes, settings, std::min<size_t>(settings_size, sizeof(blob.bytes)));
+  uint32_t zero = 0;
+  if (bpf_map_update_elem(bpf_map__fd(settings_map), &zero, &blob, BPF_ANY) != 0)
+    load_failed("storing the settings", errno);
+
+  if (::mkdir(dir.c_str(), 0700) != 0)
+    throw KernelError(errno, "cannot create " + dir + ": " + std::strerror(errno));
+  bpf_map *map;
+  bpf_object__for_each_map(map, *skel->obj) {
+    if (bpf_map__is_internal(map)) continue;
+    const std::string path = dir + "/" + bpf_map__name(map);
+    if ((err = bpf_map__pin(map, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
+  }
+  for (int i = 0; i < skel->prog_cnt; ++i) {
+    if (!bpf_program__autoload(*skel->progs[i].prog)) continue;  // not wanted by the settings
+    bpf_link *link = *skel->progs[i].link;
+    const std::string path = dir + "/link_" + skel->progs[i].name;
+    if (!link) throw KernelError(ENOENT, std::string("program ") + skel->progs[i].name + " is not attached");
+    if ((err = bpf_link__pin(link, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
+  }
+}
+
+void install_libbpf_log() { libbpf_set_print(capture_libbpf); }
+
+void validate_bpf_settings(const BpfFunction &fn, diag_common_settings &c, uint32_t nr_cpus) {
+  auto refuse = [](const std::string &why) { throw KernelError(EINVAL, why); };
+  if (!c.buf_kib) c.buf_kib = default_buf_kib(nr_cpus);
+  if (c.tgid < 0 || c.pid < 0) refuse("tgid and pid must not be negative");
+  if (!std::memchr(c.comm, '\0', DIAG_COMM_LEN))
+    refuse("comm is longer than " + std::to_string(DIAG_COMM_LEN - 1) + " characters");
+  if (c.buf_kib > DIAG_BUF_KIB_MAX)
+    refuse("buffer of " + std::to_string(c.buf_kib) + " KiB per CPU is over the limit of " +
+           std::to_string(DIAG_BUF_KIB_MAX) + " KiB");
+  if (static_cast<uint64_t>(c.buf_kib) * 1024 < 2ull * fn.max_record)
+    refuse("buffer of " + std::to_string(c.buf_kib) + " KiB per CPU is too small: " + fn.name +
+           " records take up to " + std::to_string(fn.max_record) + " bytes");
+  if (c.verbose > DIAG_VERBOSE_MAX)
+    refuse("verbose " + std::to_string(c.verbose) + " is over the limit of " +
+           std::to_string(DIAG_VERBOSE_MAX));
+  if (c.reserved) refuse("reserved settings field is not zero");
+  // the module's memory budget: an eighth of RAM for all buffers
+  const uint64_t bytes = ring_bytes(c.buf_kib, nr_cpus), limit = ram_bytes() / 8;
+  if (bytes > kMaxRingBytes)
+    throw KernelError(E2BIG, "a BPF ring of " + std::to_string(bytes >> 20) +
+                                 " MiB (buf-kib times " + std::to_string(nr_cpus) +
+                                 " CPUs) is over the 2048 MiB a BPF ring buffer can hold");
+  if (limit && bytes > limit)
+    throw KernelError(ENOMEM, "the buffer of " + std::to_string(bytes >> 10) +
+                                  " KiB is over the memory limit of " +
+                                  std::to_string(limit >> 20) + " MiB (an eighth of RAM)");
+}
+
+}  // namespace diag

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+// What every function's loader on the BPF backend shares: libbpf's
+// messages turned into one-line errors, loading, attaching and pinning a
+// skeleton, the task filter and the record ring's size.
+#pragma once
+
+#include <linux/types.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "uapi/diagnose.h"
+
+namespace diag {
+
+// Forgets libbpf's earlier messages: a failure after this names its own.
+void reset_libbpf_log();
+
+// Throws KernelError for a libbpf failure `err` of `what`, with the
+// verifier's last words or libbpf's last line.
+[[noreturn]] void load_failed(const char *what, int err);
+
+// RAM the kernel manages, bytes (0 if unknown).
+uint64_t ram_bytes();
+
+// One ring for all CPUs (BPF ring buffers are shared): the module's per-CPU
+// size times the CPUs, rounded up to a power of two as the map requires.
+uint64_t ring_bytes(uint32_t buf_kib, uint32_t nr_cpus);
+
+// The filter every program reads from its read-only data.
+template <class Rodata>
+void set_filter(Rodata *ro, const diag_common_settings &c) {
+  ro->filter_tgid = c.tgid;
+  ro->filter_pid = c.pid;
+  std::memcpy(const_cast<char *>(ro->filter_comm), c.comm, DIAG_COMM_LEN);
+  ro->filter_has_comm = c.comm[0] != '\0';
+}
+
+// Mounts tracefs at /sys/kernel/tracing when no tracefs is mounted (libbpf
+// reads a "tracepoint/" program's event id there).
+void ensure_tracefs();
+
+// Loads and attaches what `skel` holds (its programs set to load).
+void load_attach(bpf_object_skeleton *skel);
+
+// Pins the links and maps of a loaded and attached `skel` in `dir`, the
+// settings in the `settings` map.
+void pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
+         uint32_t settings_size, const std::string &dir);
+
+// A skeleton owned by a unique_ptr: SkelPtr<migrate_image_bpf>.
+template <class Skel>
+struct SkelDeleter {
+  void (*destroy)(Skel *);
+  void operator()(Skel *s) const { destroy(s); }
+};
+
+}  // namespace diag
