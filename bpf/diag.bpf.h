@@ -170,6 +170,7 @@ struct mm_struct___old {
 
 struct percpu_counter___new {
 	s64 count;
+	s32 *counters;		/* per CPU */
 } __attribute__((preserve_access_index));
 
 struct mm_struct___new {
@@ -203,6 +204,97 @@ static __always_inline __u64 task_rss_bytes(struct task_struct *p)
 	return (positive(rss_counter(mm, MM_FILEPAGES)) +
 		positive(rss_counter(mm, MM_ANONPAGES)) +
 		positive(rss_counter(mm, MM_SHMEMPAGES))) << DIAG_PAGE_SHIFT;
+}
+
+/* the possible CPUs, set by the CLI of a function that sums per-CPU counters */
+const volatile __u32 nr_cpus;
+
+#define DIAG_SUM_MAX_CPUS	1024
+
+/*
+ * Per-CPU variables of the kernel (typed ksyms) need their addresses in
+ * /proc/kallsyms (CONFIG_KALLSYMS_ALL), where the verifier looks them up;
+ * a kernel without cannot load a program that names one.  The programs
+ * that read them are built twice, the second time with
+ * DIAG_NO_PERCPU_KSYMS, and the CLI loads that one on such kernels.
+ */
+#ifndef DIAG_NO_PERCPU_KSYMS
+/*
+ * Any per-CPU variable: a CPU's copy less the variable's own per-CPU
+ * address is the CPU's per-CPU offset (__per_cpu_offset[cpu], which is in
+ * no BTF), what a per-CPU pointer is moved by to reach that CPU's copy.
+ */
+extern const struct rq runqueues __ksym;
+
+/*
+ * mm counter @i (a constant) summed over the CPUs, as
+ * percpu_counter_sum_positive() and so VmRSS read it (since 6.2; the
+ * plain counter before).  A CPU that went offline had its part folded
+ * into the shared count and zeroed, so the possible CPUs can all be
+ * added.  Beyond DIAG_SUM_MAX_CPUS CPUs (or nr_cpus not set), or without
+ * per-CPU ksyms, the shared count alone, which lags by up to a batch per
+ * CPU.
+ */
+#define rss_counter_sum(mm, i)						\
+({									\
+	long __sum = rss_counter(mm, i);				\
+	if (!bpf_core_type_exists(struct mm_rss_stat___old) &&		\
+	    nr_cpus <= DIAG_SUM_MAX_CPUS) {				\
+		__u64 __pcpu = (__u64)BPF_CORE_READ(			\
+			(struct mm_struct___new *)(mm), rss_stat[i].counters);	\
+		__u32 __cpu;						\
+		for (__cpu = 0; __cpu < DIAG_SUM_MAX_CPUS && __cpu < nr_cpus; __cpu++) {\
+			const struct rq *__rq = bpf_per_cpu_ptr(&runqueues, __cpu);\
+			__s32 __part = 0;				\
+			if (!__rq)					\
+				break;					\
+			bpf_probe_read_kernel(&__part, sizeof(__part),	\
+				(void *)(__pcpu + ((__u64)__rq - (__u64)&runqueues)));\
+			__sum += __part;				\
+		}							\
+	}								\
+	__sum;								\
+})
+#else
+#define rss_counter_sum(mm, i)	rss_counter(mm, i)
+#endif
+
+/* As task_rss_bytes(), summed over the CPUs as VmRSS is: not cheaper. */
+static __always_inline __u64 task_rss_bytes_sum(struct task_struct *p)
+{
+	struct mm_struct *mm = BPF_CORE_READ(p, mm);
+
+	if (!mm || (BPF_CORE_READ(p, flags) & DIAG_PF_KTHREAD))
+		return 0;
+	return (positive(rss_counter_sum(mm, MM_FILEPAGES)) +
+		positive(rss_counter_sum(mm, MM_ANONPAGES)) +
+		positive(rss_counter_sum(mm, MM_SHMEMPAGES))) << DIAG_PAGE_SHIFT;
+}
+
+/*
+ * Before 6.2 (SPLIT_RSS_COUNTING): each thread caches its own page counts
+ * and folds them into the mm every 64 faults and at exit; what @p has not
+ * folded yet, in bytes (exact only for current).  0 on later kernels.
+ */
+struct task_rss_stat___old {
+	int events;
+	int count[4];
+} __attribute__((preserve_access_index));
+
+struct task_struct___old {
+	struct task_rss_stat___old rss_stat;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s64 task_rss_unsynced_bytes(struct task_struct *p)
+{
+	struct task_struct___old *o = (void *)p;
+
+	if (!bpf_core_field_exists(o->rss_stat) || !BPF_CORE_READ(p, mm) ||
+	    (BPF_CORE_READ(p, flags) & DIAG_PF_KTHREAD))
+		return 0;
+	return ((__s64)BPF_CORE_READ(o, rss_stat.count[MM_FILEPAGES]) +
+		BPF_CORE_READ(o, rss_stat.count[MM_ANONPAGES]) +
+		BPF_CORE_READ(o, rss_stat.count[MM_SHMEMPAGES])) << DIAG_PAGE_SHIFT;
 }
 
 #endif /* DIAG_BPF_H */

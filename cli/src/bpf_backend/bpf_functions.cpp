@@ -4,7 +4,8 @@
 namespace diag {
 
 static_assert(sizeof(diag_migrate_image_settings) <= DIAG_BPF_SETTINGS_MAX &&
-                  sizeof(diag_keytime_image_settings) <= DIAG_BPF_SETTINGS_MAX,
+                  sizeof(diag_keytime_image_settings) <= DIAG_BPF_SETTINGS_MAX &&
+                  sizeof(diag_resource_image_settings) <= DIAG_BPF_SETTINGS_MAX,
               "the settings map holds every function's settings");
 
 const std::vector<BpfFunction> &bpf_functions() {
@@ -13,6 +14,8 @@ const std::vector<BpfFunction> &bpf_functions() {
        sizeof(diag_migrate_record), activate_migrate_image, nullptr},
       {DIAG_FN_KEYTIME_IMAGE, "keytime-image", sizeof(diag_keytime_image_settings),
        sizeof(diag_keytime_record) + DIAG_KT_EXEC_DATA_MAX, activate_keytime_image, nullptr},
+      {DIAG_FN_RESOURCE_IMAGE, "resource-image", sizeof(diag_resource_image_settings),
+       sizeof(diag_resource_record), activate_resource_image, sync_resource_image},
   };
   return functions;
 }
