@@ -58,6 +58,8 @@ skip() {
 # require_bpf_backend FUNCTION: skips the case (and says why) when this
 # kernel cannot run FUNCTION on the BPF backend.
 require_bpf_backend() {
+	# a missing CLI is this run's fault, not the kernel's
+	[[ -x $DT ]] || { fail "no diagnose-tools at $DT"; return 1; }
 	"$DT" "$1" --backend bpf --settings >/dev/null 2>"$WORK/bpf.err" && return 0
 	skip "no BPF backend for $1 here: $(head -1 "$WORK/bpf.err")"
 	return 1
