@@ -37,6 +37,15 @@
 #                     /args->prev_pid == IDLE || args->next_pid == IDLE/),
 #                     counting; bpftrace 0.17 has no raw tracepoints, so
 #                     tracepoint:sched: is its best attachment for those
+#   resource-image, BPF backend
+#                     --backend bpf --activate='pid=IDLE' (tp_btf
+#                     sched_switch, sched_stat_runtime, task_rename,
+#                     sched_process_exec)
+#   bpftrace, resource's BPF probes
+#                     bpftrace on the same tracepoints with the same filter
+#                     (sched_switch /args->prev_pid == IDLE ||
+#                     args->next_pid == IDLE/, the others /args->pid ==
+#                     IDLE/), counting
 # IDLE is a `sleep` that never wakes: the functions must reject every
 # switch of the benchmark with their filter.  The overhead of a
 # configuration is its median minus that of `none`.
@@ -73,6 +82,7 @@ cleanup() {
 	"$DT" keytime-image --deactivate >/dev/null 2>&1 || true
 	"$DT" resource-image --deactivate >/dev/null 2>&1 || true
 	"$DT" keytime-image --backend bpf --deactivate >/dev/null 2>&1 || true
+	"$DT" resource-image --backend bpf --deactivate >/dev/null 2>&1 || true
 	bpftrace_stop
 	[[ -d $INST ]] && { echo 0 >"$INST/events/enable"; rmdir "$INST"; }
 	kill "$idle" 2>/dev/null || true
@@ -123,9 +133,19 @@ bt_keytime() {
 	EOF
 }
 
+# what bpf/resource_image.bpf.c attaches, filtered as it filters
+bt_resource() {
+	cat <<-EOF
+	tracepoint:sched:sched_switch /args->prev_pid == $1 || args->next_pid == $1/ { @switch = count(); }
+	tracepoint:sched:sched_stat_runtime /args->pid == $1/ { @runtime = count(); }
+	tracepoint:task:task_rename /args->pid == $1/ { @rename = count(); }
+	tracepoint:sched:sched_process_exec /args->pid == $1/ { @exec = count(); }
+	EOF
+}
+
 configs=(none keytime ft_kt_all ft_kt_pid resource ft_ri_all ft_ri_pid)
 if "$DT" keytime-image --backend bpf --settings >/dev/null 2>&1 && command -v bpftrace >/dev/null; then
-	configs+=(kt_bpf bt_kt)
+	configs+=(kt_bpf bt_kt ri_bpf bt_ri)
 	BT_KFUNC=0
 	t0=$SECONDS
 	timeout 600 bpftrace -e 'kfunc:kernel_clone { } BEGIN { exit(); }' >/tmp/bench-kfunc.log 2>&1 && BT_KFUNC=1
@@ -143,6 +163,8 @@ declare -A label=(
 	[ft_ri_pid]="ftrace, resource's events, set_event_pid"
 	[kt_bpf]="keytime-image, BPF backend"
 	[bt_kt]="bpftrace, keytime's BPF probes"
+	[ri_bpf]="resource-image, BPF backend"
+	[bt_ri]="bpftrace, resource's BPF probes"
 )
 setup() {
 	case $1 in
@@ -154,6 +176,8 @@ setup() {
 	ft_ri_pid) ftrace_on "$RI_EVENTS" "$idle" ;;
 	kt_bpf) "$DT" keytime-image --backend bpf --activate="pid=$idle,oncpu=1" >/dev/null ;;
 	bt_kt) bpftrace_start /tmp/bench-bpftrace.log "$(bt_keytime "$idle")" ;;
+	ri_bpf) "$DT" resource-image --backend bpf --activate="pid=$idle" >/dev/null ;;
+	bt_ri) bpftrace_start /tmp/bench-bpftrace.log "$(bt_resource "$idle")" ;;
 	esac
 }
 teardown() {
@@ -162,7 +186,8 @@ teardown() {
 	resource) "$DT" resource-image --deactivate >/dev/null ;;
 	ft_*) ftrace_off ;;
 	kt_bpf) "$DT" keytime-image --backend bpf --deactivate >/dev/null ;;
-	bt_kt) bpftrace_stop ;;
+	ri_bpf) "$DT" resource-image --backend bpf --deactivate >/dev/null ;;
+	bt_kt | bt_ri) bpftrace_stop ;;
 	esac
 }
 usecs_per_op() {
@@ -215,18 +240,24 @@ compare() {	# ours ftrace...
 compare keytime ft_kt_all ft_kt_pid
 compare resource ft_ri_all ft_ri_pid
 ((ok)) && echo "result: both functions cost less per context switch than ftrace (target met)"
-if [[ -n ${med[kt_bpf]:-} ]]; then
-	# the peer's cost with the same attachments and filter: ours must not exceed it
+# compare_bpf OURS PEER: the peer's cost with the same attachments and
+# filter; ours must not exceed it
+compare_bpf() {
+	local ours=$1 bt=$2
 	printf '%s vs %s:\n  %.3f vs %.3f usecs/op (time ratio %.3f); overhead ratio ours/bpftrace %s\n' \
-		"${label[kt_bpf]}" "${label[bt_kt]}" "${med[kt_bpf]}" "${med[bt_kt]}" \
-		"$(awk -v o="${med[kt_bpf]}" -v f="${med[bt_kt]}" 'BEGIN {print o / f}')" \
-		"$(awk -v o="${med[kt_bpf]}" -v f="${med[bt_kt]}" -v b="$base" \
+		"${label[$ours]}" "${label[$bt]}" "${med[$ours]}" "${med[$bt]}" \
+		"$(awk -v o="${med[$ours]}" -v f="${med[$bt]}" 'BEGIN {print o / f}')" \
+		"$(awk -v o="${med[$ours]}" -v f="${med[$bt]}" -v b="$base" \
 			'BEGIN {if (f - b <= 0) print "n/a"; else printf "%.2f", (o - b) / (f - b)}')"
-	if awk -v o="${med[kt_bpf]}" -v f="${med[bt_kt]}" 'BEGIN {exit !(o <= f)}'; then
-		echo "result: the BPF backend costs no more per context switch than bpftrace doing the same (target met)"
+	if awk -v o="${med[$ours]}" -v f="${med[$bt]}" 'BEGIN {exit !(o <= f)}'; then
+		echo "result: ${label[$ours]} costs no more per context switch than bpftrace doing the same (target met)"
 	else
-		echo "result: the BPF backend costs MORE per context switch than bpftrace doing the same (target missed)"
+		echo "result: ${label[$ours]} costs MORE per context switch than bpftrace doing the same (target missed)"
 		ok=0
 	fi
+}
+if [[ -n ${med[kt_bpf]:-} ]]; then
+	compare_bpf kt_bpf bt_kt
+	compare_bpf ri_bpf bt_ri
 fi
 ((ok))

@@ -227,6 +227,20 @@ const volatile __u32 nr_cpus;
 extern const struct rq runqueues __ksym;
 
 /*
+ * @copy - @var as a number.  The verifier allows the difference of two
+ * pointers (for root) as an unknown scalar, but no arithmetic on a per-CPU
+ * pointer with one: the subtraction is written out so that the compiler
+ * cannot fold it into a sum with the per-CPU pointer.
+ */
+static __always_inline __u64 percpu_offset_of(const void *copy, const void *var)
+{
+	__u64 off = (__u64)copy;
+
+	asm volatile("%[off] -= %[var]" : [off] "+r"(off) : [var] "r"(var));
+	return off;
+}
+
+/*
  * mm counter @i (a constant) summed over the CPUs, as
  * percpu_counter_sum_positive() and so VmRSS read it (since 6.2; the
  * plain counter before).  A CPU that went offline had its part folded
@@ -249,7 +263,7 @@ extern const struct rq runqueues __ksym;
 			if (!__rq)					\
 				break;					\
 			bpf_probe_read_kernel(&__part, sizeof(__part),	\
-				(void *)(__pcpu + ((__u64)__rq - (__u64)&runqueues)));\
+				(void *)(__pcpu + percpu_offset_of(__rq, &runqueues)));\
 			__sum += __part;				\
 		}							\
 	}								\

@@ -7,6 +7,8 @@
  *     brought up to date), its last switch (TASK_DEAD: the exit sample,
  *     so a thread that lived for a millisecond is still reported), and a
  *     task coming onto a CPU, where one seen first gets its baseline;
+ *   - sched_process_fork, where a watched task born while the function is
+ *     active gets its baseline before it first runs;
  *   - sched_stat_runtime in a hard interrupt (the tick) for the running
  *     task: one that runs for seconds without switching is still sampled;
  *   - task_rename (prctl, /proc comm, exec) by the task itself, and
@@ -35,7 +37,11 @@
  * RI_RETIRED: the iterator's claim of a task that no longer matches; the
  * task's probes leave such a slot alone.  RI_LEFT: set by the task itself
  * when it renames itself out of the filter (its last sample is taken
- * there).
+ * there).  RI_HELD: the task's rename or exec program is working on the
+ * slot; they run with interrupts on (and on PREEMPT_RT preemptible), so
+ * the task's tick, or its own switch, could otherwise come in half-way
+ * (the module turns interrupts off there): those leave a held slot alone
+ * and sample at the next tick or switch.
  *
  * Only the task's own context deletes its slot (its last switch, an exec
  * that takes it out of the filter, or its finding the slot retired when
@@ -56,11 +62,13 @@ const volatile __u64 total_ram_bytes;
 #define RI_CUT		(1ULL << 63)
 #define RI_RETIRED	(~0ULL)		/* no time is that late */
 #define RI_LEFT		(~0ULL - 1)
+#define RI_HELD		(~0ULL - 2)
 
 #define RI_TASK_DEAD	0x80		/* include/linux/sched.h */
 #define RI_PF_EXITING	0x00000004
 #define RI_HARDIRQ_MASK	0x000f0000	/* include/linux/preempt.h */
 #define RI_CAS_TRIES	4
+#define RI_EEXIST	17
 
 /* What a task has used since it started, as far as a sample is concerned. */
 struct ri_counters {
@@ -75,7 +83,7 @@ struct ri_slot {
 	struct ri_counters at_start;
 	__u64 cpus;		/* CPUs run on since the start */
 	__u64 off;		/* 0 on CPU, else switch time, RI_CUT | cut time,
-				 * RI_RETIRED or RI_LEFT */
+				 * RI_RETIRED, RI_LEFT or RI_HELD */
 	struct ri_counters at_off;	/* the counters when it left its CPU */
 	__u32 off_cpu;		/* the CPU it left */
 	__u32 reserved;
@@ -94,24 +102,11 @@ __s64 active_slots;
 /* the table-full record is written once per activation */
 __u64 full_reported;
 
-/*
- * Per CPU: a rename or exec program is working on its task's slot.  These
- * run with interrupts on, and the tick's program could otherwise sample
- * the same slot half-way; it skips that tick instead (the module turns
- * interrupts off there).
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} busy SEC(".maps");
-
 enum ri_found {
 	RI_NO_SLOT,
 	RI_OWN,		/* the slot, taken back from the report */
 	RI_OWN_LEFT,	/* the same, left by a rename (asked for) */
-	RI_NOT_NOW,	/* left by a rename, or retired by the report */
+	RI_NOT_NOW,	/* left by a rename, retired by the report, or held */
 };
 
 static __always_inline __u64 cpu_bit(__u32 cpu)
@@ -237,10 +232,12 @@ static __always_inline void begin(struct task_struct *p, struct ri_slot *s)
 /*
  * The slot of @p, from @p's own context (@p is current or not running),
  * taken back from the report (see ->off), or NULL; *@found says which.
- * A slot left by a rename is taken only with @take_left.
+ * A slot left by a rename is taken only with @take_left.  ->off is left
+ * at @hold: 0, or RI_HELD for a program that must not be interrupted
+ * half-way by another of the task's (it then sets ->off itself).
  */
 static __always_inline struct ri_slot *find(struct task_struct *p,
-					    bool take_left,
+					    bool take_left, __u64 hold,
 					    enum ri_found *found)
 {
 	struct ri_slot *s = lookup(p);
@@ -252,15 +249,16 @@ static __always_inline struct ri_slot *find(struct task_struct *p,
 		return NULL;
 	off = s->off;
 	for (i = 0; i < RI_CAS_TRIES; i++) {
-		if (!off) {
+		if (!off && !hold) {
 			*found = RI_OWN;
 			return s;
 		}
-		if (off == RI_RETIRED || (off == RI_LEFT && !take_left)) {
+		if (off == RI_RETIRED || off == RI_HELD ||
+		    (off == RI_LEFT && !take_left)) {
 			*found = RI_NOT_NOW;
 			return NULL;
 		}
-		seen = __sync_val_compare_and_swap(&s->off, off, 0);
+		seen = __sync_val_compare_and_swap(&s->off, off, hold);
 		if (seen == off)
 			break;
 		off = seen;	/* the report claimed it meanwhile */
@@ -323,8 +321,9 @@ static __always_inline struct ri_slot *slot_of(struct task_struct *p)
 	struct ri_slot fresh = {}, *s;
 	enum ri_found found;
 	__u64 key = (__u64)p;
+	long err;
 
-	s = find(p, false, &found);
+	s = find(p, false, 0, &found);
 	if (s || (BPF_CORE_READ(p, flags) & RI_PF_EXITING) ||
 	    !BPF_CORE_READ(p, pid))
 		return s;
@@ -338,11 +337,17 @@ static __always_inline struct ri_slot *slot_of(struct task_struct *p)
 	}
 	begin(p, &fresh);
 	fresh.task_start = BPF_CORE_READ(p, start_time);
-	/* full of slots retired by reports whose tasks still live: full */
-	if (bpf_map_update_elem(&slots, &key, &fresh, BPF_NOEXIST)) {
+	err = bpf_map_update_elem(&slots, &key, &fresh, BPF_NOEXIST);
+	if (err) {
 		__sync_fetch_and_add(&active_slots, -1);
-		table_full(p);
-		return NULL;
+		/*
+		 * -EEXIST: made meanwhile by the task's own switch, which
+		 * preempted a rename or exec program (PREEMPT_RT); else full
+		 * of slots retired by reports whose tasks still live
+		 */
+		if (err != -RI_EEXIST)
+			table_full(p);
+		return err == -RI_EEXIST ? find(p, false, 0, &found) : NULL;
 	}
 	return lookup(p);
 }
@@ -416,7 +421,7 @@ static __always_inline void switch_dead(struct task_struct *p)
 	enum ri_found found;
 	struct ri_slot *s;
 
-	s = find(p, true, &found);
+	s = find(p, true, 0, &found);
 	if (s)
 		end(p, s, found, DIAG_RI_EXITED);
 	else
@@ -438,21 +443,19 @@ int BPF_PROG(on_switch, bool preempt, struct task_struct *prev,
 	return 0;
 }
 
-static __always_inline bool set_busy(__u32 v)
+/*
+ * A watched task is born: its slot, with the counters it starts with (all
+ * zero), before it first runs (the tracepoint comes before
+ * wake_up_new_task(), so nothing of the child's can run meanwhile).  Its
+ * first switch onto a CPU would make the same baseline; this one does not
+ * depend on that one switch being seen.
+ */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
-
-	if (!b)
-		return false;
-	*b = v;
-	return true;
-}
-
-static __always_inline bool is_busy(void)
-{
-	__u32 zero = 0, *b = bpf_map_lookup_elem(&busy, &zero);
-
-	return !b || *b;
+	if (filter_match(child))
+		slot_of(child);
+	return 0;
 }
 
 /* Whether @p would be watched under the name @comm (as it will be stored). */
@@ -494,16 +497,17 @@ int BPF_PROG(on_rename, struct task_struct *p, const char *comm)
 	if (p != bpf_get_current_task_btf())
 		return 0;
 	watched = watched_as(p, comm);
-	if (!set_busy(1))
+	s = find(p, watched, RI_HELD, &found);
+	if (!s)
 		return 0;
-	s = find(p, watched, &found);
-	if (s && found == RI_OWN_LEFT) {
+	if (found == RI_OWN_LEFT) {
 		begin(p, s);		/* back under a watched name */
-	} else if (s && found == RI_OWN && !watched) {
+	} else if (!watched) {
 		sample(p, s, 0);
 		__sync_lock_test_and_set(&s->off, RI_LEFT);
+		return 0;
 	}
-	set_busy(0);
+	__sync_lock_test_and_set(&s->off, 0);
 	return 0;
 }
 
@@ -522,20 +526,21 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 	enum ri_found found;
 	struct ri_slot *s;
 
-	if (!set_busy(1))
-		return 0;
-	s = find(p, true, &found);
+	s = find(p, true, RI_HELD, &found);
 	if (!watched) {
 		if (s)
 			end(p, s, found, 0);
 		else
 			drop_dead_or_retired(p);
-	} else if (s && found == RI_OWN_LEFT) {
-		begin(p, s);
-	} else if (!s) {
-		slot_of(p);
+		return 0;
 	}
-	set_busy(0);
+	if (s) {
+		if (found == RI_OWN_LEFT)
+			begin(p, s);
+		__sync_lock_test_and_set(&s->off, 0);
+	} else {
+		slot_of(p);	/* none yet, or one retired by a report */
+	}
 	return 0;
 }
 
@@ -598,7 +603,7 @@ int BPF_PROG(on_runtime, struct task_struct *p)
 
 	if (!filter_match(p))
 		return 0;
-	if (p != bpf_get_current_task_btf() || !in_hardirq() || is_busy())
+	if (p != bpf_get_current_task_btf() || !in_hardirq())
 		return 0;
 	s = slot_of(p);
 	if (!s)
@@ -620,7 +625,7 @@ SEC("iter/task")
 int on_report(struct bpf_iter__task *ctx)
 {
 	struct task_struct *p = ctx->task;
-	struct diag_resource_record *r = NULL;
+	struct diag_resource_record *r;
 	const struct ri_counters *from;
 	__u64 off, start, cpus, claim;
 	struct ri_slot *s;
@@ -632,7 +637,7 @@ int on_report(struct bpf_iter__task *ctx)
 	if (!s || !owned(s, p))
 		return 0;
 	off = __sync_fetch_and_add(&s->off, 0);	/* ->at_off is complete */
-	if (!off || off == RI_RETIRED)
+	if (!off || off == RI_RETIRED || off == RI_HELD)
 		return 0;	/* on a CPU, or retired by an earlier report */
 	leave = !filter_match(p);
 	if (off == RI_LEFT && !leave)
@@ -648,34 +653,33 @@ int on_report(struct bpf_iter__task *ctx)
 	}
 	if (leave && (off & RI_CUT)) {
 		/* nothing since the cut, or its rename took its last sample */
-		claim = RI_RETIRED;
-	} else {
-		if (!leave && bpf_ktime_get_ns() - start < interval_ns)
-			return 0;
-		r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
-		if (!r)
-			return 0;
-		__builtin_memset((void *)r + sizeof(r->hdr), 0,
-				 sizeof(*r) - sizeof(r->hdr));
-		fill_header(&r->hdr, DIAG_REC_RESOURCE, sizeof(*r));
-		r->flags = DIAG_RI_OFF_CPU;
-		identify(r, p);
-		fill(r, start, from, &s->at_off);
-		r->cpus = cpus | cpu_bit(s->off_cpu);
-		r->cpu = s->off_cpu;
-		r->rss_bytes = task_rss_bytes_sum(p);
-		r->rss_unsynced_bytes = task_rss_unsynced_bytes(p);
-		claim = leave ? RI_RETIRED : RI_CUT | r->hdr.ts_ns;
+		if (__sync_val_compare_and_swap(&s->off, off, RI_RETIRED) == off)
+			__sync_fetch_and_add(&active_slots, -1);
+		return 0;
 	}
+	if (!leave && bpf_ktime_get_ns() - start < interval_ns)
+		return 0;
+	r = bpf_ringbuf_reserve(&records, sizeof(*r), 0);
+	if (!r)
+		return 0;
+	__builtin_memset((void *)r + sizeof(r->hdr), 0,
+			 sizeof(*r) - sizeof(r->hdr));
+	fill_header(&r->hdr, DIAG_REC_RESOURCE, sizeof(*r));
+	r->flags = DIAG_RI_OFF_CPU;
+	identify(r, p);
+	fill(r, start, from, &s->at_off);
+	r->cpus = cpus | cpu_bit(s->off_cpu);
+	r->cpu = s->off_cpu;
+	r->rss_bytes = task_rss_bytes_sum(p);
+	r->rss_unsynced_bytes = task_rss_unsynced_bytes(p);
+	claim = leave ? RI_RETIRED : RI_CUT | r->hdr.ts_ns;
 	/* fully ordered: everything above was read before the claim */
 	if (__sync_val_compare_and_swap(&s->off, off, claim) != off) {
 		/* it took the slot back meanwhile: drop this one */
-		if (r)
-			bpf_ringbuf_discard(r, 0);
+		bpf_ringbuf_discard(r, 0);
 		return 0;
 	}
-	if (r)
-		bpf_ringbuf_submit(r, 0);
+	bpf_ringbuf_submit(r, 0);
 	if (claim == RI_RETIRED)
 		__sync_fetch_and_add(&active_slots, -1);
 	return 0;
