@@ -31,20 +31,15 @@ bpf_ri_case() {
 	"test_ri_$1"
 }
 
-test_bpf_ri_matches_proc_accounting() { bpf_ri_case matches_proc_accounting; }
-register_test test_bpf_ri_matches_proc_accounting
-
-test_bpf_ri_busy_task_sampled_without_switches() { bpf_ri_case busy_task_sampled_without_switches; }
-register_test test_bpf_ri_busy_task_sampled_without_switches
-
-test_bpf_ri_sleeper_sampled_by_report() { bpf_ri_case sleeper_sampled_by_report; }
-register_test test_bpf_ri_sleeper_sampled_by_report
-
-test_bpf_ri_text_and_follow() { bpf_ri_case text_and_follow; }
-register_test test_bpf_ri_text_and_follow
-
-test_bpf_ri_table_full_is_reported() { bpf_ri_case table_full_is_reported; }
-register_test test_bpf_ri_table_full_is_reported
+# the module's cases, each as test_bpf_ri_NAME
+for ri_case in matches_proc_accounting busy_task_sampled_without_switches \
+	sleeper_sampled_by_report text_and_follow table_full_is_reported \
+	pid_reuse_starts_clean exec_frees_slot thread_exec_keeps_tasks_apart \
+	renamed_threads_freed_by_report; do
+	eval "test_bpf_ri_$ri_case() { bpf_ri_case $ri_case; }"
+	register_test "test_bpf_ri_$ri_case"
+done
+unset ri_case
 
 # the CLI's refusals; the module's raw-ioctl half has no BPF counterpart
 test_bpf_ri_refusals() {
@@ -53,15 +48,3 @@ test_bpf_ri_refusals() {
 	ri_cli_refusals
 }
 register_test test_bpf_ri_refusals
-
-test_bpf_ri_pid_reuse_starts_clean() { bpf_ri_case pid_reuse_starts_clean; }
-register_test test_bpf_ri_pid_reuse_starts_clean
-
-test_bpf_ri_exec_frees_slot() { bpf_ri_case exec_frees_slot; }
-register_test test_bpf_ri_exec_frees_slot
-
-test_bpf_ri_thread_exec_keeps_tasks_apart() { bpf_ri_case thread_exec_keeps_tasks_apart; }
-register_test test_bpf_ri_thread_exec_keeps_tasks_apart
-
-test_bpf_ri_renamed_threads_freed_by_report() { bpf_ri_case renamed_threads_freed_by_report; }
-register_test test_bpf_ri_renamed_threads_freed_by_report
