@@ -18,8 +18,13 @@ KP_PIN_DIR=/sys/fs/bpf/diagnose/kprobe
 # text symbol, listed also without CONFIG_KALLSYMS_ALL.
 kernel_has_kprobes() { grep -qw register_kprobe /proc/kallsyms; }
 
-# The BPF programs of kprobe loaded in the kernel, by bpftool's count.
-kp_bpf_progs() { bpftool prog show 2>/dev/null | grep -cE ' name on_(fentry|kprobe)(_noirq)? '; }
+# The BPF programs of kprobe loaded in the kernel, by bpftool's count
+# ("no bpftool" when it cannot be asked, which no expected count matches).
+kp_bpf_progs() {
+	local list
+	list=$(bpftool prog show 2>&1) || { echo "no bpftool: $list"; return; }
+	grep -cE ' name on_(fentry|kprobe)(_noirq)? ' <<<"$list"
+}
 
 kp_nothing_pinned() {
 	[[ ! -e $KP_PIN_DIR && ! -e $KP_PIN_DIR-staging && ! -e $KP_PIN_DIR-dying ]]
@@ -245,3 +250,51 @@ test_bpf_kp_programs_gone_after_deactivate() {
 	expect_grep "inactive" '"activated": false' "$OUT"
 }
 register_test test_bpf_kp_programs_gone_after_deactivate
+
+# kp_irq_split REPORT: "HITS_IN_INTERRUPT HITS_NOT" of a JSON report
+kp_irq_split() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["stacks"]
+print(sum(b["count"] for b in s if b["in_interrupt"]), sum(b["count"] for b in s if not b["in_interrupt"]))' "$1"
+}
+
+# The in-interrupt flag, from the preempt count as the module reads it:
+# every hit of hrtimer_interrupt (the local timer's hard interrupt) has it,
+# no read of a task's own read() does; and through a breakpoint kprobe,
+# entered like an NMI, a task's own calls are still not flagged.
+test_bpf_kp_in_interrupt_flag() {
+	require_bpf_kprobe || return 0
+	if ! grep -qwE '__preempt_count|pcpu_hot' /proc/kallsyms; then
+		skip "kallsyms lists no preempt count (CONFIG_KALLSYMS_ALL): hits are never flagged"
+		return 0
+	fi
+	local d=$WORK/kp-bpf-irq split
+	mkdir -p "$d"
+	kp_reset
+	expect_rc "activate probe=hrtimer_interrupt" 0 "$DT" "${KP_BPF[@]}" --activate="probe=hrtimer_interrupt"
+	sleep 1
+	"$DT" "${KP_BPF[@]}" --report --format json >"$d/timer.json" 2>"$d/err" || fail "report: $(cat "$d/err")"
+	kp_deactivate
+	split=$(kp_irq_split "$d/timer.json")
+	echo "  hrtimer_interrupt: in interrupt, not: $split"
+	((${split% *} > 0)) || fail "no hit of hrtimer_interrupt flagged in interrupt"
+	expect_eq "${split#* }" 0 "hrtimer_interrupt hits not flagged in interrupt"
+	expect_rc "activate probe=vfs_read,pid=$BASHPID" 0 "$DT" "${KP_BPF[@]}" --activate="probe=vfs_read,pid=$BASHPID"
+	for _ in 1 2 3 4 5; do read -r _ </proc/self/stat; done
+	"$DT" "${KP_BPF[@]}" --report --format json >"$d/read.json" 2>"$d/err" || fail "report: $(cat "$d/err")"
+	kp_deactivate
+	split=$(kp_irq_split "$d/read.json")
+	expect_eq "${split% *}" 0 "our reads flagged in interrupt"
+	((${split#* } >= 5)) || fail "expected at least 5 reads not in interrupt, got ${split#* }"
+	kernel_has_kprobes || return 0
+	# sched_clock_cpu takes no trampoline: a breakpoint kprobe
+	expect_rc "activate probe=sched_clock_cpu,pid=$BASHPID" 0 "$DT" "${KP_BPF[@]}" \
+		--activate="probe=sched_clock_cpu,pid=$BASHPID"
+	for _ in 1 2 3 4 5; do sleep 0.01; done
+	"$DT" "${KP_BPF[@]}" --report --format json >"$d/bp.json" 2>"$d/err" || fail "report: $(cat "$d/err")"
+	kp_deactivate
+	split=$(kp_irq_split "$d/bp.json")
+	echo "  sched_clock_cpu of this shell: in interrupt, not: $split"
+	((${split#* } > 0)) || fail "no call of sched_clock_cpu outside interrupts: the breakpoint's NMI layer was not taken off"
+}
+register_test test_bpf_kp_in_interrupt_flag
