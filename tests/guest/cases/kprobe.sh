@@ -153,11 +153,12 @@ kp_compare_run() {
 	fi
 	kp_report
 	kp_deactivate
-	kp_ftrace_off "$KPD/trace"
+	# before the event goes: perf holds it open until the program ends
 	if [[ $KP_PROG_END == wait ]]; then
 		touch "$KPD/quit"
 		reap "${perf_pid:-$prog_pid}"
 	fi
+	kp_ftrace_off "$KPD/trace"
 	[[ -n $perf_pid ]] &&
 		perf script -i "$KPD/perf.data" -F ip,sym,dso >"$KPD/perf.txt" 2>"$KPD/perf.err"
 	rmdir /sys/fs/cgroup/kptest 2>/dev/null
