@@ -7,7 +7,8 @@
  * Two programs, of which the CLI loads one: on_fentry, a BPF trampoline on
  * the function's entry where the kernel has trampolines and the function
  * an fentry call (the cheaper way), else on_kprobe, a kprobe on the
- * function (ftrace-based or a breakpoint, as the kernel chooses); each
+ * function (through ftrace where the kernel has kprobes on ftrace, else a
+ * breakpoint, entered like an NMI); each
  * also as _noirq, for kernels whose kallsyms lacks the preempt count.
  *
  * A hit is built in the scratch record of its CPU (it is far bigger than
