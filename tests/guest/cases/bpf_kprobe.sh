@@ -260,7 +260,7 @@ register_test test_bpf_kp_exited_process_is_not_symbolized
 # the programs, no kprobe stays registered, no pin is left.
 test_bpf_kp_programs_gone_after_deactivate() {
 	require_bpf_kprobe || return 0
-	local before
+	local KP=("${KP_BPF[@]}") before
 	kp_reset
 	before=$(kprobes_registered)
 	expect_rc "activate" 0 "$DT" "${KP_BPF[@]}" --activate="probe=vfs_read"
@@ -296,7 +296,7 @@ test_bpf_kp_in_interrupt_flag() {
 		skip "kallsyms lists no preempt count (CONFIG_KALLSYMS_ALL): hits are never flagged"
 		return 0
 	fi
-	local d=$WORK/kp-bpf-irq split
+	local KP=("${KP_BPF[@]}") d=$WORK/kp-bpf-irq split
 	mkdir -p "$d"
 	kp_reset
 	expect_rc "activate probe=hrtimer_interrupt" 0 "$DT" "${KP_BPF[@]}" --activate="probe=hrtimer_interrupt"
