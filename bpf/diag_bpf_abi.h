@@ -7,8 +7,11 @@
 #ifndef DIAG_BPF_ABI_H
 #define DIAG_BPF_ABI_H
 
-/* the settings map's value: any function's settings struct, zero-padded */
-#define DIAG_BPF_SETTINGS_MAX	256
+/*
+ * the settings map's value: any function's settings struct, zero-padded
+ * (the largest: struct diag_kprobe_settings, 1 KiB of it the CPU bitmap)
+ */
+#define DIAG_BPF_SETTINGS_MAX	2048
 struct diag_settings_blob {
 	__u8 bytes[DIAG_BPF_SETTINGS_MAX];
 };

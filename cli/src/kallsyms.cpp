@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -61,6 +62,30 @@ std::optional<std::pair<uint64_t, uint64_t>> KernelSymbols::range_of(
       if (!symbols_[j].module.empty()) return std::nullopt;
       return std::make_pair(symbols_[i].addr, symbols_[j].addr);
     }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool KernelSymbols::lists(const std::string &name, const std::string &path) {
+  std::ifstream in(path);
+  std::string line;
+  while (std::getline(in, line)) {
+    // "ffffffff82a1b2c4 D name" (no module: kallsyms lists the image first)
+    if (line.size() < name.size() + 3 || line.compare(line.size() - name.size(), name.size(), name))
+      continue;
+    if (line[line.size() - name.size() - 1] != ' ') continue;
+    return std::strtoull(line.c_str(), nullptr, 16) != 0;
+  }
+  return false;
+}
+
+std::optional<std::pair<uint64_t, uint64_t>> KernelSymbols::range_in(
+    const std::string &name, const std::string &module) const {
+  for (size_t i = 0; i < symbols_.size(); ++i) {
+    if (symbols_[i].name != name || (module != "*" && symbols_[i].module != module)) continue;
+    for (size_t j = i + 1; j < symbols_.size(); ++j)
+      if (symbols_[j].addr != symbols_[i].addr) return std::make_pair(symbols_[i].addr, symbols_[j].addr);
     return std::nullopt;
   }
   return std::nullopt;

@@ -32,6 +32,14 @@ class KernelSymbols {
   // [start, end) of the kernel image's text symbol `name` (the first of
   // that name): from its address to the next symbol's.
   std::optional<std::pair<uint64_t, uint64_t>> range_of(const std::string &name) const;
+  // [start, end) of the first text symbol `name` of `module` ("" for the
+  // kernel image, "*" for any), to the next symbol's address; nullopt when
+  // there is none (or it is the last symbol, whose end is not known).
+  // Whether /proc/kallsyms lists `name` (a symbol of any type, with an
+  // address: data symbols only with CONFIG_KALLSYMS_ALL).
+  static bool lists(const std::string &name, const std::string &path = "/proc/kallsyms");
+  std::optional<std::pair<uint64_t, uint64_t>> range_in(const std::string &name,
+                                                        const std::string &module) const;
 
  private:
   std::vector<Symbol> symbols_;  // sorted by address

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
 
 namespace diag {
@@ -39,6 +40,46 @@ TEST(KernelSymbols, RangeOfANameRunsToTheNextSymbol) {
   EXPECT_FALSE(k.range_of("schedule").has_value()) << "the last symbol has no known end";
   EXPECT_FALSE(k.range_of("load_balance").has_value());
   EXPECT_FALSE(k.range_of("nowhere").has_value());
+}
+
+TEST(KernelSymbols, RangeInNamesTheModuleOrAny) {
+  std::istringstream in(
+      "ffffffff81000100 T vfs_read\n"
+      "ffffffff81000180 T vfs_write\n"
+      "ffffffffc0001000 t helper\t[mod_a]\n"
+      "ffffffffc0001040 t other\t[mod_a]\n"
+      "ffffffffc0002000 t helper\t[mod_b]\n"
+      "ffffffffc0002080 t last\t[mod_b]\n");
+  auto k = KernelSymbols::parse(in);
+  auto r = k.range_in("vfs_read", "*");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->first, 0xffffffff81000100u);
+  EXPECT_EQ(r->second, 0xffffffff81000180u);
+  EXPECT_TRUE(k.range_in("vfs_read", "").has_value()) << "the kernel image";
+  EXPECT_FALSE(k.range_in("vfs_read", "mod_a").has_value());
+  r = k.range_in("helper", "mod_b");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->first, 0xffffffffc0002000u);
+  EXPECT_EQ(r->second, 0xffffffffc0002080u) << "a module symbol ends at the next one";
+  r = k.range_in("helper", "*");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->first, 0xffffffffc0001000u) << "the first of that name";
+  EXPECT_FALSE(k.range_in("last", "*").has_value()) << "the last symbol has no known end";
+  EXPECT_FALSE(k.range_in("nowhere", "*").has_value());
+}
+
+TEST(KernelSymbols, ListsDataSymbolsWithAddresses) {
+  const std::string path = ::testing::TempDir() + "/kallsyms_lists";
+  {
+    std::ofstream out(path);
+    out << "ffffffff82000000 D __preempt_count\n"
+           "0000000000000000 D pcpu_hot\n"
+           "ffffffff81000000 T x__preempt_count\n";
+  }
+  EXPECT_TRUE(KernelSymbols::lists("__preempt_count", path));
+  EXPECT_FALSE(KernelSymbols::lists("pcpu_hot", path)) << "a zeroed address is not usable";
+  EXPECT_FALSE(KernelSymbols::lists("preempt_count", path)) << "whole names only";
+  EXPECT_FALSE(KernelSymbols::lists("__preempt_count", path + ".missing"));
 }
 
 TEST(KernelSymbols, ZeroedAddressesGiveAnEmptyTable) {

@@ -112,11 +112,17 @@ def ftrace_kernel(text):
         elif inside and out:
             break
     # kprobe_trace_func, kprobe_dispatcher, ..., the ftrace trampoline (an
-    # address), then the probed function: keep from there
+    # address), then the probed function: keep from there.  Where a BPF
+    # trampoline shares the function's fentry site, ftrace calls its ops
+    # through the shared caller instead, named: ..., ftrace_regs_call.
     for i, f in enumerate(out):
         if f.startswith("0x"):
             out = out[i + 1:]
             break
+    else:
+        shared = [i for i, f in enumerate(out) if f.startswith("ftrace_regs_call")]
+        if shared:
+            out = out[shared[0] + 1:]
     return " ".join(out)
 
 

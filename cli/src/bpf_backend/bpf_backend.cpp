@@ -245,6 +245,7 @@ void BpfBackend::call(uint32_t function, uint32_t verb, void *arg, uint32_t arg_
         throw KernelError(errno, std::string("reading the settings failed: ") +
                                      std::strerror(errno));
       std::memcpy(arg, blob.bytes, arg_size);
+      if (fn->settings_out) fn->settings_out(dir, arg);
       return;
     }
     default:

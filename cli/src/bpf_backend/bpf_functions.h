@@ -31,6 +31,11 @@ struct BpfFunction {
   // for records the programs can only make from process context.  Takes
   // the activation's pin directory; throws KernelError with one line.
   void (*sync)(const std::string &dir);
+  // Optional: fills the out-fields of the function's settings (read back
+  // from the activation's pins as they were activated) for --settings and
+  // reports.  Takes the pin directory; must not throw for a counter it
+  // cannot read (the field then stays as activated).
+  void (*settings_out)(const std::string &dir, void *settings);
 };
 
 // The loaders, one per function (bpf_<function>.cpp).
@@ -38,6 +43,8 @@ void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::s
 void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
 void activate_resource_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
 void sync_resource_image(const std::string &dir);
+void activate_kprobe(const void *settings, uint32_t nr_cpus, const std::string &dir);
+void kprobe_settings_out(const std::string &dir, void *settings);
 
 const std::vector<BpfFunction> &bpf_functions();
 // libbpf's messages kept for one-line errors instead of printed
