@@ -214,9 +214,10 @@ const volatile __u32 nr_cpus;
 /*
  * Per-CPU variables of the kernel (typed ksyms) need their addresses in
  * /proc/kallsyms (CONFIG_KALLSYMS_ALL), where the verifier looks them up;
- * a kernel without cannot load a program that names one.  The programs
- * that read them are built twice, the second time with
- * DIAG_NO_PERCPU_KSYMS, and the CLI loads that one on such kernels.
+ * a kernel without cannot load a program that names one.  So there the
+ * CLI loads programs that do not: resource-image, whose every program
+ * sums RSS, is built a second time with DIAG_NO_PERCPU_KSYMS; kprobe,
+ * which only reads the preempt count, has a _noirq twin of its program.
  */
 #ifndef DIAG_NO_PERCPU_KSYMS
 /*
@@ -272,6 +273,35 @@ static __always_inline __u64 percpu_offset_of(const void *copy, const void *var)
 #else
 #define rss_counter_sum(mm, i)	rss_counter(mm, i)
 #endif
+
+/*
+ * The preempt count of this CPU: a per-CPU int, __preempt_count, on x86
+ * before 6.2 and again since 6.15; from 6.2 to 6.14 pcpu_hot's.  Both
+ * weak: the one this kernel lacks resolves to NULL (and neither, on
+ * another architecture: 0).  A program that reads it needs per-CPU ksyms
+ * (see above).
+ */
+#define DIAG_HARDIRQ_MASK	0x000f0000	/* include/linux/preempt.h */
+
+extern const int __preempt_count __ksym __weak;
+
+struct pcpu_hot___diag {
+	int preempt_count;
+} __attribute__((preserve_access_index));
+
+extern const struct pcpu_hot___diag pcpu_hot __ksym __weak;
+
+/* bpf_ksym_exists() of libbpf 1.2, which older headers lack */
+#define diag_ksym_exists(sym) (!!(&(sym)))
+
+static __always_inline unsigned int preempt_count_now(void)
+{
+	if (diag_ksym_exists(__preempt_count))
+		return *(int *)bpf_this_cpu_ptr(&__preempt_count);
+	if (diag_ksym_exists(pcpu_hot))
+		return ((struct pcpu_hot___diag *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
+	return 0;
+}
 
 /* As task_rss_bytes(), summed over the CPUs as VmRSS is: not cheaper. */
 static __always_inline __u64 task_rss_bytes_sum(struct task_struct *p)

@@ -33,7 +33,6 @@
 
 /* include/linux/preempt.h, the same on every kernel this runs on */
 #define KP_SOFTIRQ_OFFSET	0x00000100
-#define KP_HARDIRQ_MASK		0x000f0000
 #define KP_HARDIRQ_OFFSET	0x00010000
 #define KP_NMI_MASK		0x00f00000
 #define KP_NMI_OFFSET		0x00100000
@@ -72,22 +71,6 @@ struct {
 } scratch SEC(".maps");
 
 /*
- * The preempt count is a per-CPU int, __preempt_count, on x86 before 6.2
- * and again since 6.15; from 6.2 to 6.14 it is pcpu_hot.preempt_count.
- * Both weak: the one this kernel lacks resolves to NULL.
- */
-extern const int __preempt_count __ksym __weak;
-
-struct pcpu_hot___diag {
-	int preempt_count;
-} __attribute__((preserve_access_index));
-
-extern const struct pcpu_hot___diag pcpu_hot __ksym __weak;
-
-/* bpf_ksym_exists() of libbpf 1.2, which older headers lack */
-#define kp_ksym_exists(sym) (!!(&(sym)))
-
-/*
  * Whether the probed code ran in a hard or soft interrupt, as the module
  * tells it: a breakpoint kprobe is entered like an NMI, so that layer is
  * taken off first (a hit in a real NMI shows as the context it
@@ -95,17 +78,11 @@ extern const struct pcpu_hot___diag pcpu_hot __ksym __weak;
  */
 static __always_inline bool probed_in_interrupt(void)
 {
-	unsigned int pc;
+	unsigned int pc = preempt_count_now();
 
-	if (kp_ksym_exists(__preempt_count))
-		pc = *(int *)bpf_this_cpu_ptr(&__preempt_count);
-	else if (kp_ksym_exists(pcpu_hot))
-		pc = ((struct pcpu_hot___diag *)bpf_this_cpu_ptr(&pcpu_hot))->preempt_count;
-	else
-		return false;
 	if (pc & KP_NMI_MASK)
 		pc -= KP_NMI_OFFSET + KP_HARDIRQ_OFFSET;
-	return pc & (KP_HARDIRQ_MASK | KP_SOFTIRQ_OFFSET);
+	return pc & (DIAG_HARDIRQ_MASK | KP_SOFTIRQ_OFFSET);
 }
 
 static __always_inline bool cpu_watched(__u32 cpu)

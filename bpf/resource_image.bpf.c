@@ -66,7 +66,6 @@ const volatile __u64 total_ram_bytes;
 
 #define RI_TASK_DEAD	0x80		/* include/linux/sched.h */
 #define RI_PF_EXITING	0x00000004
-#define RI_HARDIRQ_MASK	0x000f0000	/* include/linux/preempt.h */
 #define RI_CAS_TRIES	4
 #define RI_EEXIST	17
 
@@ -545,35 +544,9 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid,
 }
 
 #ifndef DIAG_NO_PERCPU_KSYMS
-/*
- * The preempt count of this CPU: __preempt_count, or pcpu_hot's from 6.2
- * to 6.14 (x86).  Weak: a kernel has one of them.
- */
-struct pcpu_hot___diag {
-	int preempt_count;
-} __attribute__((preserve_access_index));
-
-#ifndef bpf_ksym_exists		/* libbpf before 1.2 */
-#define bpf_ksym_exists(sym) (!!(sym))
-#endif
-
-extern int __preempt_count __ksym __weak;
-extern struct pcpu_hot___diag pcpu_hot __ksym __weak;
-
 static __always_inline bool in_hardirq(void)
 {
-	int *pc;
-
-	if (bpf_ksym_exists(&__preempt_count)) {
-		pc = bpf_this_cpu_ptr(&__preempt_count);
-		return *pc & RI_HARDIRQ_MASK;
-	}
-	if (bpf_ksym_exists(&pcpu_hot)) {
-		struct pcpu_hot___diag *hot = bpf_this_cpu_ptr(&pcpu_hot);
-
-		return hot->preempt_count & RI_HARDIRQ_MASK;
-	}
-	return false;
+	return preempt_count_now() & DIAG_HARDIRQ_MASK;
 }
 #else
 /*
