@@ -20,6 +20,10 @@ kernel_has_kprobes() { grep -qw register_kprobe /proc/kallsyms; }
 
 # The BPF programs of kprobe loaded in the kernel, by bpftool's count
 # ("no bpftool" when it cannot be asked, which no expected count matches).
+# no kprobe program loaded; a program goes some time after its last
+# reference (RCU: seconds on PREEMPT_RT), so callers poll this
+kp_programs_gone() { [[ $(kp_bpf_progs) == 0 ]]; }
+
 kp_bpf_progs() {
 	local list
 	list=$(bpftool prog show 2>&1) || { echo "no bpftool: $list"; return; }
@@ -85,7 +89,8 @@ test_bpf_kp_attach_or_refuse() {
 		expect_grep "says what is missing" \
 			"needs kprobes \(CONFIG_KPROBES\) or BPF trampolines; this kernel has neither: use diagnose.ko" "$ERR"
 		kp_nothing_pinned || fail "pins left: $(ls -d "$KP_PIN_DIR"* 2>&1)"
-		expect_eq "$(kp_bpf_progs)" 0 "kprobe programs loaded"
+		poll_until 10 kp_programs_gone && echo "  ok: kprobe programs loaded = 0" ||
+			fail "kprobe programs loaded: $(kp_bpf_progs) after 10 s"
 	elif [[ $kprobes == yes || $tramp == yes ]]; then
 		expect_rc "activate" 0 "$DT" "${KP_BPF[@]}" --activate="probe=vfs_read,pid=1"
 		pins=$(ls "$KP_PIN_DIR" 2>/dev/null)
@@ -113,7 +118,8 @@ test_bpf_kp_attach_or_refuse() {
 		expect_grep "says what is missing" "needs kprobes \(CONFIG_KPROBES\)" "$ERR"
 	fi
 	kp_nothing_pinned || fail "pins left: $(ls -d "$KP_PIN_DIR"* 2>&1)"
-	expect_eq "$(kp_bpf_progs)" 0 "kprobe programs loaded at the end"
+	poll_until 10 kp_programs_gone && echo "  ok: kprobe programs loaded at the end = 0" ||
+		fail "kprobe programs loaded at the end: $(kp_bpf_progs) after 10 s"
 }
 register_test test_bpf_kp_attach_or_refuse
 
@@ -182,7 +188,8 @@ test_bpf_kp_bad_input() {
 		"$DT" "${KP[@]}" --activate="probe=vfs_read"
 	expect_one_line_error "bad DIAGNOSE_BPF_KPROBE_ATTACH"
 	kp_nothing_pinned || fail "pins left: $(ls -d "$KP_PIN_DIR"* 2>&1)"
-	expect_eq "$(kp_bpf_progs)" 0 "kprobe programs loaded"
+	poll_until 10 kp_programs_gone && echo "  ok: kprobe programs loaded = 0" ||
+		fail "kprobe programs loaded: $(kp_bpf_progs) after 10 s"
 }
 register_test test_bpf_kp_bad_input
 
@@ -215,7 +222,8 @@ test_bpf_kp_notrace_function_like_tracefs() {
 		kp_refused "notrace function" 1 --activate="probe=sched_clock_cpu"
 		expect_grep "says the kernel refuses" "the kernel refuses to probe sched_clock_cpu" "$ERR"
 		kp_nothing_pinned || fail "pins left: $(ls -d "$KP_PIN_DIR"* 2>&1)"
-		expect_eq "$(kp_bpf_progs)" 0 "kprobe programs loaded"
+		poll_until 10 kp_programs_gone && echo "  ok: kprobe programs loaded = 0" ||
+			fail "kprobe programs loaded: $(kp_bpf_progs) after 10 s"
 		return 0
 	fi
 	KPD=$WORK/kp-bpf-notrace
@@ -269,7 +277,7 @@ test_bpf_kp_programs_gone_after_deactivate() {
 	expect_grep "active" '"activated": true' "$OUT"
 	expect_grep "probe address from kallsyms" "\"probe_addr\": \"0x$(awk '$3 == "vfs_read" {print $1; exit}' /proc/kallsyms | sed 's/^0*//')\"" "$OUT"
 	expect_rc "deactivate" 0 "$DT" "${KP_BPF[@]}" --deactivate
-	poll_until 10 test "$(kp_bpf_progs)" = 0 || fail "programs still loaded: $(kp_bpf_progs)"
+	poll_until 10 kp_programs_gone || fail "programs still loaded: $(kp_bpf_progs)"
 	expect_eq "$(kprobes_registered)" "$before" "kprobes registered"
 	kp_nothing_pinned || fail "pins left: $(ls -d "$KP_PIN_DIR"* 2>&1)"
 	expect_rc "settings after" 0 "$DT" "${KP_BPF[@]}" --settings --format json
