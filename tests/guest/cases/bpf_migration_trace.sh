@@ -122,16 +122,17 @@ register_test test_bpf_mt_matches_ftrace_per_pid
 # Marks carry their writer's pid, come in order with the rest, and the
 # begin/end mark filters of migrate-stats cut there.
 test_bpf_mt_marks_in_order() {
-	local d=$WORK/bmt-marks i pids=() marks lo hi rows
+	local d=$WORK/bmt-marks i pids=() movers=() marks lo hi rows
 	require_bpf_mtrace || return 0
 	mkdir -p "$d"
 	expect_rc "enable" 0 bmt enable
 	for i in 1 2 3; do
-		bmt mark "$i" &
+		"$DT" "${BMT[@]}" mark "$i" &
 		pids+=("$!")
 		wait "$!" || fail "mark $i"
-		# a running task moved from CPU 0 to CPU 1: one sure migration
-		python3 -c 'import os; os.sched_setaffinity(0, {0}); os.sched_setaffinity(0, {1})'
+		# a task pinned to CPU 0, then to CPU 1: at least one migration
+		# (how the kernel carries it out, and so its cause, varies)
+		movers+=("$(python3 -c 'import os; os.sched_setaffinity(0, {0}); os.sched_setaffinity(0, {1}); print(os.getpid())')")
 	done
 	expect_rc "mark 0x6" 0 bmt mark 0x6
 	expect_rc "stop" 0 bmt stop
@@ -147,8 +148,10 @@ test_bpf_mt_marks_in_order() {
 	rows=$("$DT" migrate-stats --migrate --begin_mark 2 --end_mark 3 "$d/trace")
 	expect_eq "$(awk -v lo="$lo" -v hi="$hi" '$1 < lo || $1 > hi' <<<"$rows")" "" \
 		"--migrate rows between marks 2 and 3"
-	expect_eq "$(grep -c ' 0 1 [0-9]* python3 __migrate_task$' <<<"$rows")" "1" \
-		"the move made between marks 2 and 3, with its cause"
+	expect_eq "$(awk '$6 == "python3" {print $5}' <<<"$rows" | sort -u)" "${movers[1]}" \
+		"python3 moving between marks 2 and 3: the second one only"
+	expect_grep "its move onto CPU 1 with a known cause" \
+		"^0x[0-9a-f]{16} [0-9]+ 0 1 ${movers[1]} python3 (try_to_wake_up|pull_task|pull_one_task|__migrate_task)$" "$rows"
 	expect_rc "reset" 0 bmt reset
 }
 register_test test_bpf_mt_marks_in_order
@@ -166,8 +169,6 @@ test_bpf_mt_refusals() {
 	expect_rc "--buffer-kib 0 (EINVAL)" 2 bmt enable --buffer-kib 0
 	expect_one_line_error "--buffer-kib 0"
 	expect_rc "--buffer-kib 1048577 (EINVAL)" 2 bmt enable --buffer-kib 1048577
-	expect_rc "a buffer over the memory budget (ENOMEM)" 1 bmt enable --buffer-kib 1048576
-	expect_one_line_error "over the memory budget"
 	[[ ! -e /sys/fs/bpf/diagnose/migration-trace ]] ||
 		fail "a refused start left pins: $(ls /sys/fs/bpf/diagnose/migration-trace)"
 	expect_rc "enable" 0 bmt enable --buffer-kib 256
@@ -176,8 +177,12 @@ test_bpf_mt_refusals() {
 	expect_one_line_error "enable while tracing"
 	expect_rc "trace while tracing (EBUSY)" 7 bmt trace
 	expect_one_line_error "trace while tracing"
-	expect_rc "migrate-stats on the live trace while tracing" 1 \
-		bash -c "[[ -e /sys/kernel/debug/migration_trace/trace ]] && exit 1; exec \"\$0\" migrate-stats" "$DT"
+	if [[ -e /sys/kernel/debug/migration_trace/trace ]]; then
+		echo "  the module is loaded: migrate-stats without FILE reads its trace, not ours"
+	else
+		expect_rc "migrate-stats on the live BPF trace while tracing" 1 "$DT" migrate-stats
+		expect_one_line_error "migrate-stats while tracing"
+	fi
 	expect_rc "mark junk (EINVAL)" 2 bmt mark 12junk
 	expect_one_line_error "mark junk"
 	expect_rc "mark -1 (EINVAL)" 2 bmt mark -1
