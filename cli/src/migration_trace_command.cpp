@@ -9,10 +9,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <iterator>
 
 #include "bpf_backend/bpf_migration_trace.h"
 #include "errors.h"
@@ -78,8 +80,7 @@ class MigrationTraceCommand : public Command {
                     "enable [1|0]: start (refused while a trace is held: reset first), 0 stops; "
                     "stop; mark NUMBER; reset: stop, empty, free; trace: print it (only while "
                     "stopped); status")
-        ->required()
-        ->check(CLI::IsMember({"enable", "stop", "mark", "reset", "trace", "status"}));
+        ->required();
     sub->add_option("value", value_,
                     "enable: 1 (the default) or 0; mark: the number (decimal or 0x hexadecimal)");
     sub->add_option("--buffer-kib", buffer_kib_,
@@ -98,6 +99,9 @@ class MigrationTraceCommand : public Command {
   }
 
   int run() override {
+    static const char *const verbs[] = {"enable", "stop", "mark", "reset", "trace", "status"};
+    if (std::find(std::begin(verbs), std::end(verbs), verb_) == std::end(verbs))
+      throw UsageError("'" + verb_ + "' is not a verb: enable, stop, mark, reset, trace or status");
     const bool has_value = !value_.empty();
     if (verb_ != "enable" && verb_ != "mark" && has_value)
       throw UsageError(verb_ + " takes no value ('" + value_ + "')");
