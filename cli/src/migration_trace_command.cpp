@@ -50,19 +50,31 @@ std::string hex(uint64_t v) {
   return buf;
 }
 
-void write_file(const std::string &path, const std::string &text) {
+// Writes all of [p, p + n) to fd; `what` names it in errors.
+void write_all(int fd, const char *p, size_t n, const std::string &what) {
+  while (n) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      throw std::runtime_error("cannot write " + what + ": " + std::strerror(w < 0 ? errno : EIO));
+    p += w;
+    n -= static_cast<size_t>(w);
+  }
+}
+
+// The trace into FILE ("" for stdout) as it is made.
+void write_trace_to(const std::string &path) {
+  if (path.empty()) {
+    mtbpf::write_trace([](const char *p, size_t n) { write_all(1, p, n, "the trace to stdout"); });
+    return;
+  }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw UsageError("cannot write " + path + ": " + std::strerror(errno));
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      int err = n < 0 ? errno : EIO;
-      ::close(fd);
-      throw std::runtime_error("cannot write " + path + ": " + std::strerror(err));
-    }
-    off += static_cast<size_t>(n);
+  try {
+    mtbpf::write_trace([&](const char *p, size_t n) { write_all(fd, p, n, path); });
+  } catch (...) {
+    ::close(fd);
+    throw;
   }
   if (::close(fd) != 0)
     throw std::runtime_error("cannot write " + path + ": " + std::strerror(errno));
@@ -124,12 +136,7 @@ class MigrationTraceCommand : public Command {
       } else if (verb_ == "reset") {
         mtbpf::reset();
       } else if (verb_ == "trace") {
-        std::string text = mtbpf::trace_text();
-        if (output_.empty())
-          std::cout << text << std::flush;
-        else
-          write_file(output_, text);
-        if (!std::cout) throw std::runtime_error("cannot write the trace to stdout");
+        write_trace_to(output_);
       } else {
         print_status(mtbpf::status());
       }

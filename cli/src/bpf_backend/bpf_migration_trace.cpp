@@ -27,6 +27,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -382,6 +383,10 @@ bool present() { return is_bpffs("/sys/fs/bpf") && pinned(); }
 
 void enable(uint32_t buffer_kib) {
   check_available();
+  // a bad value is refused first, whatever the state
+  if (buffer_kib < 1 || buffer_kib > kMaxBufferKib)
+    throw KernelError(EINVAL, "--buffer-kib " + std::to_string(buffer_kib) +
+                                  " is out of range 1.." + std::to_string(kMaxBufferKib));
   PinLock lock;
   if (pinned()) {
     Control c;
@@ -447,14 +452,19 @@ void reset() {
   remove_pins(kDir);
 }
 
-std::string trace_text() {
+void write_trace(const std::function<void(const char *, size_t)> &sink) {
   check_available();
-  PinLock lock;
+  // held while the trace is settled and mapped, not while it goes out
+  // (to a pipe whose reader may itself wait for the lock): the mapping
+  // keeps the maps, so a reset meanwhile takes nothing from under us
+  std::optional<PinLock> lock;
+  lock.emplace();
   std::string out;
   const uint32_t possible = possible_cpus();
   if (!pinned()) {
     put_header_start(out, possible, "empty");
-    return out;
+    sink(out.data(), out.size());
+    return;
   }
   Control c;
   if (c.state() == DIAG_MTB_RUNNING)
@@ -502,9 +512,23 @@ std::string trace_text() {
            " KiB per CPU); events after full_ts are incomplete\n";
   }
   out += "# lost " + std::to_string(lost) + "\n";
-  out.reserve(out.size() + refs.size() * 40);
-  for (const Ref &r : refs) put_event(out, slot[r.index], r.cpu);
-  return out;
+  lock.reset();
+  constexpr size_t kChunk = 1 << 20;
+  out.reserve(kChunk + 256);
+  for (const Ref &r : refs) {
+    put_event(out, slot[r.index], r.cpu);
+    if (out.size() >= kChunk) {
+      sink(out.data(), out.size());
+      out.clear();
+    }
+  }
+  if (!out.empty()) sink(out.data(), out.size());
+}
+
+std::string trace_text() {
+  std::string text;
+  write_trace([&text](const char *p, size_t n) { text.append(p, n); });
+  return text;
 }
 
 Status status() {

@@ -14,7 +14,9 @@
 // machine cannot run the programs.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace diag::mtbpf {
@@ -38,6 +40,9 @@ void reset();
 // The trace as migration_trace/trace prints it; a header with state
 // "empty" when there is none.
 std::string trace_text();
+// The same, handed to `sink` in pieces of about 1 MiB as it is made, so a
+// trace of any size goes out without being held whole.
+void write_trace(const std::function<void(const char *, size_t)> &sink);
 
 struct Status {
   std::string state;  // empty, running, stopped, full

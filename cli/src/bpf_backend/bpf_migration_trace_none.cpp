@@ -18,6 +18,7 @@ void stop() { unavailable(); }
 void mark(uint64_t) { unavailable(); }
 void reset() { unavailable(); }
 std::string trace_text() { unavailable(); }
+void write_trace(const std::function<void(const char *, size_t)> &) { unavailable(); }
 Status status() { unavailable(); }
 
 }  // namespace diag::mtbpf

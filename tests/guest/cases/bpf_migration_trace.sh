@@ -203,6 +203,11 @@ test_bpf_mt_refusals() {
 	expect_rc "non-root user" 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$DT" "${BMT[@]}" status
 	expect_one_line_error "non-root user"
+	# the trace goes out without the lock: a reader that waits for the
+	# lock itself does not block it
+	expect_eq "$(bmt trace | bmt status | head -1)" "state stopped" "trace piped into status"
+	expect_rc "enable --buffer-kib 0 over a held trace: the value first (EINVAL)" 2 \
+		bmt enable --buffer-kib 0
 	expect_rc "reset" 0 bmt reset
 	expect_rc "reset again" 0 bmt reset
 	expect_eq "$(bmt_state)" empty "status after reset"
