@@ -18,54 +18,7 @@
  */
 #include "diag.bpf.h"
 #include "migrate_cause.bpf.h"
-
-/*
- * The kernel's own count of each watched task's migrations
- * (se.nr_migrations) as it will be after the last move this program saw.
- * set_task_cpu() counts a move only after the tracepoint, so a move's count
- * on entry that is beyond the expected one means moves this program was
- * not called for: the kernel does skip a BPF program now and then (seen
- * on 6.18, in hard interrupts, with no recursion miss counted), and those
- * moves are counted lost here rather than missing silently; so are the
- * unseen moves of a task that exits (sched_process_exit).  Tasks that stop
- * matching a comm= filter keep their entry up to date, so moves made under
- * another name are no gap.  A preallocated hash keyed by pid, checked
- * against the task's start time (pid reuse): its lookups take no lock and
- * allocate nothing, and when it is full a task simply goes unchecked.
- */
-struct expected_moves {
-	__u64 start_time;
-	__u64 next_nr;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __s32);
-	__type(value, struct expected_moves);
-} expected SEC(".maps");
-
-/* Counts as lost the moves of @p before this one that were not seen. */
-static __always_inline void account_gap(struct task_struct *p, bool watched)
-{
-	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
-	__u64 start = BPF_CORE_READ(p, start_time);
-	__s32 pid = BPF_CORE_READ(p, pid);
-	struct expected_moves *e, fresh;
-
-	e = bpf_map_lookup_elem(&expected, &pid);
-	if (e && e->start_time == start) {
-		if (watched && nr > e->next_nr)
-			count_lost_n(nr - e->next_nr);
-		e->next_nr = nr + 1;
-		return;
-	}
-	if (!watched)
-		return;
-	fresh.start_time = start;
-	fresh.next_nr = nr + 1;
-	bpf_map_update_elem(&expected, &pid, &fresh, BPF_ANY);
-}
+#include "move_gap.bpf.h"
 
 static __always_inline __u32 migrate_flags(struct task_struct *p)
 {
@@ -112,7 +65,7 @@ SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 {
 	__u32 orig_cpu;
-	__u64 caller;
+	__u64 caller, gap;
 	__u32 cause;
 
 	bool watched = filter_match(p);
@@ -120,14 +73,16 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 	/*
 	 * A task that pid= or tgid= rejects never matches; only comm= can
 	 * let a task go and take it back, so only then do unwatched tasks'
-	 * moves go through account_gap() (the common case stays at the filter).
+	 * moves go through unseen_moves() (the common case stays at the filter).
 	 */
 	if (!watched && !filter_has_comm)
 		return 0;
 	orig_cpu = task_cpu(p);
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
-	account_gap(p, watched);
+	gap = unseen_moves(p, watched);
+	if (gap)
+		count_lost_n(gap);
 	if (!watched)
 		return 0;
 	cause = classify(ctx, p, &caller);
@@ -139,17 +94,10 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *p)
 {
-	__s32 pid = BPF_CORE_READ(p, pid);
-	struct expected_moves *e;
-	__u64 nr;
+	__u64 gap = unseen_moves_at_exit(p);
 
-	e = bpf_map_lookup_elem(&expected, &pid);
-	if (!e)
-		return 0;
-	nr = BPF_CORE_READ(p, se.nr_migrations);
-	if (e->start_time == BPF_CORE_READ(p, start_time) && nr > e->next_nr)
-		count_lost_n(nr - e->next_nr);
-	bpf_map_delete_elem(&expected, &pid);
+	if (gap)
+		count_lost_n(gap);
 	return 0;
 }
 

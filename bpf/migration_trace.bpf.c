@@ -28,13 +28,15 @@
  * control program from process context).  The buffers never wrap: the
  * first claim past a CPU's end stops the trace on every CPU (state FULL,
  * with the CPU and time), and that event and every later one that got
- * past the state check are counted lost.  Nothing is
- * consumed: the CLI reads the array as often as it likes until a reset
- * removes the pins.  `done` counts the slots written, so the CLI can tell
- * that no program is still writing one before it reads.
+ * past the state check are counted lost, as are the moves the kernel made
+ * without calling the program (move_gap.bpf.h, from se.nr_migrations).
+ * Nothing is consumed: the CLI reads the array as often as it likes until
+ * a reset removes the pins.  `done` counts the slots written, so the CLI
+ * can tell that no program is still writing one before it reads.
  */
 #include "diag.bpf.h"
 #include "migrate_cause.bpf.h"
+#include "move_gap.bpf.h"
 #include "bpf/migration_trace_abi.h"
 
 /* set by the CLI before load */
@@ -135,6 +137,16 @@ static __always_inline void commit(struct diag_mt_cpu *mc)
 	__sync_fetch_and_add(&mc->done, 1);
 }
 
+/* Moves the kernel made without calling us (move_gap.bpf.h): lost. */
+static __always_inline void count_unseen(__u64 n)
+{
+	__u32 zero = 0;
+	struct diag_mt_cpu *mc = bpf_map_lookup_elem(&mt_cpus, &zero);
+
+	if (mc)
+		__sync_fetch_and_add(&mc->lost, n);
+}
+
 static __always_inline void record_move(struct diag_mt_control *c, __s32 pid,
 					__u32 kind, __u32 orig_cpu,
 					__u32 dest_cpu)
@@ -171,14 +183,32 @@ int BPF_PROG(mt_migrate_task, struct task_struct *p, int dest_cpu)
 {
 	struct diag_mt_control *c = control();
 	__u32 orig_cpu;
-	__u64 caller;
+	__u64 caller, gap;
 
 	if (!c || !in_state(c, DIAG_MTB_RUNNING))
 		return 0;
 	orig_cpu = task_cpu(p);
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
+	gap = unseen_moves(p, true);
+	if (gap)
+		count_unseen(gap);
 	record_move(c, p->pid, classify(ctx, p, &caller), orig_cpu, dest_cpu);
+	return 0;
+}
+
+/* A task's last moves that no program saw are lost too. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(mt_process_exit, struct task_struct *p)
+{
+	struct diag_mt_control *c = control();
+	__u64 gap;
+
+	if (!c || !in_state(c, DIAG_MTB_RUNNING))
+		return 0;
+	gap = unseen_moves_at_exit(p);
+	if (gap)
+		count_unseen(gap);
 	return 0;
 }
 
