@@ -14,146 +14,11 @@
  * The cause: a TASK_WAKING task is being placed by try_to_wake_up() (no
  * other path can move it); otherwise the first return address of the
  * kernel stack inside a deciding function of DIAG_MIGRATE_CAUSE_SITES,
- * whose ranges the CLI resolved from /proc/kallsyms (cause_ranges).
+ * whose ranges the CLI resolved from /proc/kallsyms (migrate_cause.bpf.h).
  */
 #include "diag.bpf.h"
-
-/*
- * Writable data, not read-only: the verifier then sees the ranges as
- * unknown values and checks the search once, instead of following every
- * branch the constants would decide (which exceeds its instruction limit).
- * The CLI sets them before load; nothing writes them afterwards.
- */
-struct diag_cause_range cause_ranges[DIAG_BPF_MAX_CAUSE_RANGES] SEC(".data.causes");
-__u32 nr_cause_ranges SEC(".data.causes");
-
-/* the stack of one migration; per CPU, as it is too big for the BPF stack */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u64[DIAG_CAUSE_WALK_DEPTH]);
-} stack_buf SEC(".maps");
-
-/*
- * The kernel's own count of each watched task's migrations
- * (se.nr_migrations) as it will be after the last move this program saw.
- * set_task_cpu() counts a move only after the tracepoint, so a move's count
- * on entry that is beyond the expected one means moves this program was
- * not called for: the kernel does skip a BPF program now and then (seen
- * on 6.18, in hard interrupts, with no recursion miss counted), and those
- * moves are counted lost here rather than missing silently; so are the
- * unseen moves of a task that exits (sched_process_exit).  Tasks that stop
- * matching a comm= filter keep their entry up to date, so moves made under
- * another name are no gap.  A preallocated hash keyed by pid, checked
- * against the task's start time (pid reuse): its lookups take no lock and
- * allocate nothing, and when it is full a task simply goes unchecked.
- */
-struct expected_moves {
-	__u64 start_time;
-	__u64 next_nr;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __s32);
-	__type(value, struct expected_moves);
-} expected SEC(".maps");
-
-/* Counts as lost the moves of @p before this one that were not seen. */
-static __always_inline void account_gap(struct task_struct *p, bool watched)
-{
-	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
-	__u64 start = BPF_CORE_READ(p, start_time);
-	__s32 pid = BPF_CORE_READ(p, pid);
-	struct expected_moves *e, fresh;
-
-	e = bpf_map_lookup_elem(&expected, &pid);
-	if (e && e->start_time == start) {
-		if (watched && nr > e->next_nr)
-			count_lost_n(nr - e->next_nr);
-		e->next_nr = nr + 1;
-		return;
-	}
-	if (!watched)
-		return;
-	fresh.start_time = start;
-	fresh.next_nr = nr + 1;
-	bpf_map_update_elem(&expected, &pid, &fresh, BPF_ANY);
-}
-
-/* The range holding @addr: binary search over the sorted ranges. */
-static __always_inline int find_range(__u64 addr)
-{
-	__u32 lo = 0, hi = nr_cause_ranges, i;
-
-	if (hi > DIAG_BPF_MAX_CAUSE_RANGES)
-		hi = DIAG_BPF_MAX_CAUSE_RANGES;
-	/* 2^6 > DIAG_BPF_MAX_CAUSE_RANGES: six halvings always finish */
-	for (i = 0; i < 6 && lo < hi; i++) {
-		__u32 mid = ((lo + hi) / 2) & (DIAG_BPF_MAX_CAUSE_RANGES - 1);
-
-		if (addr <= cause_ranges[mid].start)
-			hi = mid;
-		else if (addr > cause_ranges[mid].end)
-			lo = mid + 1;
-		else
-			return mid;
-	}
-	return -1;
-}
-
-static __always_inline __u32 refine_stopper_cause(struct task_struct *p)
-{
-	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
-		return DIAG_CAUSE_SCHED_EXEC;
-	if (!task_allows_cpu(p, task_cpu(p)))
-		return DIAG_CAUSE_MIGRATE_TASK;
-	return DIAG_CAUSE_MIGRATE_TASK_TO;
-}
-
-static __always_inline __u32 classify(void *ctx, struct task_struct *p,
-				      __u64 *caller)
-{
-	bool past_set_task_cpu = false;
-	__u32 zero = 0;
-	__u64 *ips;
-	long len;
-	int i;
-
-	*caller = 0;
-	if (BPF_CORE_READ(p, __state) == DIAG_TASK_WAKING)
-		return DIAG_CAUSE_TRY_TO_WAKE_UP;
-	ips = bpf_map_lookup_elem(&stack_buf, &zero);
-	if (!ips)
-		return DIAG_CAUSE_UNKNOWN;
-	len = bpf_get_stack(ctx, ips, DIAG_CAUSE_WALK_DEPTH * sizeof(__u64), 0);
-	if (len <= 0)
-		return DIAG_CAUSE_UNKNOWN;
-	for (i = 0; i < DIAG_CAUSE_WALK_DEPTH; i++) {
-		__u32 cause;
-		int r;
-
-		if (i * sizeof(__u64) >= len)
-			break;
-		if (past_set_task_cpu && !*caller)
-			*caller = ips[i];
-		r = find_range(ips[i]);
-		if (r < 0)
-			continue;
-		cause = cause_ranges[r & (DIAG_BPF_MAX_CAUSE_RANGES - 1)].cause;
-		if (cause == DIAG_CAUSE_SITE_SET_TASK_CPU) {
-			past_set_task_cpu = true;
-			continue;
-		}
-		*caller = ips[i];
-		if (cause == DIAG_CAUSE_SITE_STOPPER)
-			return refine_stopper_cause(p);
-		return cause;
-	}
-	return DIAG_CAUSE_UNKNOWN;
-}
+#include "migrate_cause.bpf.h"
+#include "move_gap.bpf.h"
 
 static __always_inline __u32 migrate_flags(struct task_struct *p)
 {
@@ -200,7 +65,7 @@ SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 {
 	__u32 orig_cpu;
-	__u64 caller;
+	__u64 caller, gap;
 	__u32 cause;
 
 	bool watched = filter_match(p);
@@ -208,14 +73,16 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 	/*
 	 * A task that pid= or tgid= rejects never matches; only comm= can
 	 * let a task go and take it back, so only then do unwatched tasks'
-	 * moves go through account_gap() (the common case stays at the filter).
+	 * moves go through unseen_moves() (the common case stays at the filter).
 	 */
 	if (!watched && !filter_has_comm)
 		return 0;
 	orig_cpu = task_cpu(p);
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
-	account_gap(p, watched);
+	gap = unseen_moves(p, watched);
+	if (gap)
+		count_lost_n(gap);
 	if (!watched)
 		return 0;
 	cause = classify(ctx, p, &caller);
@@ -227,17 +94,10 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_process_exit, struct task_struct *p)
 {
-	__s32 pid = BPF_CORE_READ(p, pid);
-	struct expected_moves *e;
-	__u64 nr;
+	__u64 gap = unseen_moves_at_exit(p);
 
-	e = bpf_map_lookup_elem(&expected, &pid);
-	if (!e)
-		return 0;
-	nr = BPF_CORE_READ(p, se.nr_migrations);
-	if (e->start_time == BPF_CORE_READ(p, start_time) && nr > e->next_nr)
-		count_lost_n(nr - e->next_nr);
-	bpf_map_delete_elem(&expected, &pid);
+	if (gap)
+		count_lost_n(gap);
 	return 0;
 }
 

@@ -92,6 +92,19 @@ const std::map<std::string, Prose> &prose() {
         {{"diagnose-tools migrate-extract --max_field stat.txt", "the largest field number"},
          {"diagnose-tools migrate-extract --extract 1 --plot chart.svg stat.txt",
           "field 1 over time as a chart"}}}},
+      {"migration-trace",
+       {"The trace of diagnose-migration-trace(7) on the BPF backend: what the module's "
+        "migration_trace/ files do, as verbs.  trace prints the text of "
+        "migration_trace/trace (a header, then start_sched_clock, task names, marks, "
+        "migrations with their cause and fork placements, merged in timestamp order), which "
+        "migrate-stats reads.",
+        {{"diagnose-tools migration-trace enable --buffer-kib 4096",
+          "start tracing with 4 MiB per CPU"},
+         {"diagnose-tools migration-trace mark 1", "a mark, for migrate-stats --begin_mark 1"},
+         {"diagnose-tools migration-trace stop; diagnose-tools migration-trace trace -o t.txt",
+          "stop and save the trace"},
+         {"diagnose-tools migrate-stats t.txt", "migrations per cause, CPU pair and task"},
+         {"diagnose-tools migration-trace reset", "free it for the next trace"}}}},
       {"flame",
        {"Writes an interactive SVG (zoom, search, differential with --baseline, icicle, "
         "flame chart), folded stacks or speedscope JSON, chosen by --format or the output's "

@@ -6,6 +6,7 @@
 #include "keytime_image.h"
 #include "migrate_image.h"
 #include "migration_trace.h"
+#include "migration_trace_command.h"
 #include "resource_image.h"
 
 namespace diag {
@@ -16,6 +17,7 @@ std::vector<std::unique_ptr<Command>> make_commands() {
   commands.push_back(make_kprobe_command());
   commands.push_back(make_migrate_stats_command());
   commands.push_back(make_migrate_extract_command());
+  commands.push_back(make_migration_trace_command());
   commands.push_back(make_keytime_image_command());
   commands.push_back(make_resource_image_command());
   commands.push_back(make_flame_command());

@@ -32,6 +32,8 @@ std::string errno_name(int err) {
     NAME(EOPNOTSUPP)
     NAME(EALREADY)
     NAME(ENOSYS)
+    NAME(EPIPE)
+    NAME(ENXIO)
 #undef NAME
     default:
       return "errno " + std::to_string(err);

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools migrate-stats: analysis of a migration trace
 // (debugfs migration_trace/trace), replacing the seed's perl script.
+#include <unistd.h>
+
 #include <cmath>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "bpf_backend/bpf_migration_trace.h"
 #include "cpu_list.h"
 #include "errors.h"
 #include "migration_trace.h"
@@ -78,7 +81,8 @@ class MigrateStatsCommand : public Command {
         "CPU to CPU, per task, per period, as rows, tables, stat files or an SVG chart");
     sub->add_option("file", file_,
                     "saved trace, '-' for stdin (default: the live " + std::string(kTracePath) +
-                        ", readable once tracing is stopped)");
+                        ", readable once tracing is stopped, or without it the BPF backend's "
+                        "migration-trace)");
     auto *rel = sub->add_flag("--ts_rel", ts_rel_, "timestamps in seconds since the trace start");
     sub->add_flag("--ts_abs", ts_abs_, "timestamps as wall-clock seconds since the epoch")
         ->excludes(rel);
@@ -150,7 +154,14 @@ class MigrateStatsCommand : public Command {
     if (period_ && !any_group) groups_.all = true;
     const bool json = format_ == "json";
 
-    Trace trace = parse_trace(read_input(file_, kTracePath), input_label(file_, kTracePath));
+    Trace trace;
+    if (file_.empty() && ::access(kTracePath, F_OK) != 0 && mtbpf::present()) {
+      // no module trace here, but the BPF backend's (migration-trace):
+      // read that, with the same refusal while tracing
+      trace = parse_trace(mtbpf::trace_text(), "the BPF migration trace");
+    } else {
+      trace = parse_trace(read_input(file_, kTracePath), input_label(file_, kTracePath));
+    }
     Filters f = filters(trace);
     Analysis a = analyze(trace, f);
     if (a.dropped_after_full)

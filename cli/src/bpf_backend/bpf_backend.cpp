@@ -16,6 +16,7 @@
 #include <fstream>
 
 #include "bpf_backend/bpf_functions.h"
+#include "bpf_backend/bpf_loader.h"
 #include "errors.h"
 
 namespace diag {
@@ -25,63 +26,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr const char *kBpffs = "/sys/fs/bpf";
-constexpr const char *kPinRoot = "/sys/fs/bpf/diagnose";
 constexpr const char *kKernelBtf = "/sys/kernel/btf/vmlinux";
-constexpr long kBpffsMagic = 0xcafe4a11;  // BPF_FS_MAGIC
 
 std::string pin_dir(const BpfFunction &fn) { return std::string(kPinRoot) + "/" + fn.name; }
-
-bool is_bpffs(const char *path) {
-  struct statfs st{};
-  return ::statfs(path, &st) == 0 && static_cast<long>(st.f_type) == kBpffsMagic;
-}
-
-// bpffs at /sys/fs/bpf, mounted when it is not (systemd mounts it; a
-// container or a minimal init may not).
-void ensure_bpffs() {
-  if (is_bpffs(kBpffs)) return;
-  if (::mount("bpf", kBpffs, "bpf", 0, "mode=0700") != 0)
-    throw EnvironmentError(std::string("cannot mount the BPF filesystem on ") + kBpffs + ": " +
-                           std::strerror(errno) + " (mount -t bpf bpf " + kBpffs + ")");
-}
-
-// Every verb of every function holds this lock: the ring has one consumer
-// at a time, and an activation is pinned whole or not at all.
-class PinLock {
- public:
-  PinLock() {
-    ensure_bpffs();
-    if (::mkdir(kPinRoot, 0700) != 0 && errno != EEXIST)
-      throw EnvironmentError(std::string("cannot create ") + kPinRoot + ": " +
-                             std::strerror(errno));
-    fd_ = ::open(kPinRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
-      int err = errno;
-      if (fd_ >= 0) ::close(fd_);
-      throw EnvironmentError(std::string("cannot lock ") + kPinRoot + ": " + std::strerror(err));
-    }
-  }
-  ~PinLock() { ::close(fd_); }
-  PinLock(const PinLock &) = delete;
-  PinLock &operator=(const PinLock &) = delete;
-
- private:
-  int fd_ = -1;
-};
-
-// Removes a pin directory.  It is renamed out of the way first, so that
-// from then on the function is inactive whatever happens to the rest.
-void remove_pins(const std::string &dir) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) return;
-  const std::string dying = dir + "-dying";
-  fs::remove_all(dying, ec);
-  const std::string &gone = ::rename(dir.c_str(), dying.c_str()) == 0 ? dying : dir;
-  fs::remove_all(gone, ec);
-  if (ec)
-    throw KernelError(ec.value(), "cannot remove the pins in " + gone + ": " + ec.message() +
-                                      " (the programs stay attached until they are removed)");
-}
 
 int open_pinned(const std::string &dir, const char *name) {
   const std::string path = dir + "/" + name;
@@ -112,30 +59,6 @@ std::vector<uint64_t> read_percpu(int fd, uint32_t nr_cpus) {
     throw KernelError(errno, std::string("reading a per-CPU counter failed: ") +
                                  std::strerror(errno));
   return v;
-}
-
-// The calls of the function's programs that the kernel skipped because
-// the program was already running on that CPU (bpf_prog_info's
-// recursion_misses), summed over the programs its links hold.
-uint64_t recursion_misses(const std::string &dir) {
-  uint64_t sum = 0;
-  std::error_code ec;
-  for (const auto &entry : fs::directory_iterator(dir, ec)) {
-    if (ec) break;
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("link_", 0) != 0) continue;
-    Fd link(bpf_obj_get(entry.path().c_str()));
-    if (link.get() < 0) continue;
-    bpf_link_info li{};
-    uint32_t len = sizeof(li);
-    if (bpf_obj_get_info_by_fd(link.get(), &li, &len) != 0) continue;
-    Fd prog(bpf_prog_get_fd_by_id(li.prog_id));
-    if (prog.get() < 0) continue;
-    bpf_prog_info pi{};
-    len = sizeof(pi);
-    if (bpf_obj_get_info_by_fd(prog.get(), &pi, &len) == 0) sum += pi.recursion_misses;
-  }
-  return sum;
 }
 
 uint64_t clock_ns(clockid_t id) {

@@ -1,9 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include "bpf_backend/bpf_loader.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysinfo.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -11,10 +15,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "errors.h"
 #include "bpf_backend/bpf_functions.h"
+#include "kallsyms.h"
 
 namespace diag {
 
@@ -164,12 +170,131 @@ void pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
     if ((err = bpf_map__pin(map, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
   }
   for (int i = 0; i < skel->prog_cnt; ++i) {
-    if (!bpf_program__autoload(*skel->progs[i].prog)) continue;  // not wanted by the settings
+    bpf_program *prog = *skel->progs[i].prog;
+    if (!bpf_program__autoload(prog)) continue;  // not wanted by the settings
+    if (!bpf_program__autoattach(prog)) {
+      // attached to nothing, run by the CLI (BPF_PROG_TEST_RUN): the program itself
+      const std::string path = dir + "/prog_" + skel->progs[i].name;
+      if ((err = bpf_program__pin(prog, path.c_str())) != 0)
+        load_failed(("pinning " + path).c_str(), err);
+      continue;
+    }
     bpf_link *link = *skel->progs[i].link;
     const std::string path = dir + "/link_" + skel->progs[i].name;
     if (!link) throw KernelError(ENOENT, std::string("program ") + skel->progs[i].name + " is not attached");
     if ((err = bpf_link__pin(link, path.c_str())) != 0) load_failed(("pinning " + path).c_str(), err);
   }
+}
+
+std::vector<diag_cause_range> resolve_cause_ranges() {
+  struct Site {
+    const char *sym;
+    uint32_t cause;
+  };
+  static const Site sites[] = {
+#define CAUSE_SITE(sym, cause) {sym, cause},
+      DIAG_MIGRATE_CAUSE_SITES(CAUSE_SITE)
+#undef CAUSE_SITE
+  };
+  KernelSymbols ksyms = KernelSymbols::load();
+  if (ksyms.empty())
+    throw EnvironmentError(
+        "/proc/kallsyms shows no addresses (kernel.kptr_restrict?): the BPF backend needs them "
+        "to tell why tasks migrate");
+  std::vector<diag_cause_range> ranges;
+  for (const Site &s : sites) {
+    auto r = ksyms.range_of(s.sym);
+    if (!r) continue;
+    diag_cause_range c{};
+    c.start = r->first;
+    c.end = r->second;
+    c.cause = s.cause;
+    ranges.push_back(c);
+  }
+  std::stable_sort(ranges.begin(), ranges.end(), [](const diag_cause_range &a,
+                                                    const diag_cause_range &b) {
+    return a.start < b.start;
+  });
+  // aliases of one function: keep the first
+  ranges.erase(std::unique(ranges.begin(), ranges.end(),
+                           [](const diag_cause_range &a, const diag_cause_range &b) {
+                             return a.start == b.start;
+                           }),
+               ranges.end());
+  if (ranges.size() > DIAG_BPF_MAX_CAUSE_RANGES) ranges.resize(DIAG_BPF_MAX_CAUSE_RANGES);
+  return ranges;
+}
+
+namespace {
+
+constexpr const char *kBpffs = "/sys/fs/bpf";
+constexpr long kBpffsMagic = 0xcafe4a11;  // BPF_FS_MAGIC
+
+// bpffs at /sys/fs/bpf, mounted when it is not (systemd mounts it; a
+// container or a minimal init may not).
+void ensure_bpffs() {
+  if (is_bpffs(kBpffs)) return;
+  if (::mount("bpf", kBpffs, "bpf", 0, "mode=0700") != 0)
+    throw EnvironmentError(std::string("cannot mount the BPF filesystem on ") + kBpffs + ": " +
+                           std::strerror(errno) + " (mount -t bpf bpf " + kBpffs + ")");
+}
+
+}  // namespace
+
+bool is_bpffs(const char *path) {
+  struct statfs st{};
+  return ::statfs(path, &st) == 0 && static_cast<long>(st.f_type) == kBpffsMagic;
+}
+
+PinLock::PinLock() {
+  ensure_bpffs();
+  if (::mkdir(kPinRoot, 0700) != 0 && errno != EEXIST)
+    throw EnvironmentError(std::string("cannot create ") + kPinRoot + ": " +
+                           std::strerror(errno));
+  fd_ = ::open(kPinRoot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd_ < 0 || ::flock(fd_, LOCK_EX) != 0) {
+    int err = errno;
+    if (fd_ >= 0) ::close(fd_);
+    throw EnvironmentError(std::string("cannot lock ") + kPinRoot + ": " + std::strerror(err));
+  }
+}
+
+PinLock::~PinLock() { ::close(fd_); }
+
+void remove_pins(const std::string &dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) return;
+  const std::string dying = dir + "-dying";
+  fs::remove_all(dying, ec);
+  const std::string &gone = ::rename(dir.c_str(), dying.c_str()) == 0 ? dying : dir;
+  fs::remove_all(gone, ec);
+  if (ec)
+    throw KernelError(ec.value(), "cannot remove the pins in " + gone + ": " + ec.message() +
+                                      " (the programs stay attached until they are removed)");
+}
+
+uint64_t recursion_misses(const std::string &dir) {
+  namespace fs = std::filesystem;
+  uint64_t sum = 0;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    if (ec) break;
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("link_", 0) != 0) continue;
+    int link = bpf_obj_get(entry.path().c_str());
+    if (link < 0) continue;
+    bpf_link_info li{};
+    uint32_t len = sizeof(li);
+    int prog = bpf_obj_get_info_by_fd(link, &li, &len) == 0 ? bpf_prog_get_fd_by_id(li.prog_id) : -1;
+    ::close(link);
+    if (prog < 0) continue;
+    bpf_prog_info pi{};
+    len = sizeof(pi);
+    if (bpf_obj_get_info_by_fd(prog, &pi, &len) == 0) sum += pi.recursion_misses;
+    ::close(prog);
+  }
+  return sum;
 }
 
 void install_libbpf_log() { libbpf_set_print(capture_libbpf); }

@@ -9,10 +9,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <vector>
 
+#include "bpf/diag_bpf_abi.h"
 #include "uapi/diagnose.h"
 
 namespace diag {
@@ -48,9 +51,55 @@ void ensure_tracefs();
 void load_attach(bpf_object_skeleton *skel);
 
 // Pins the links and maps of a loaded and attached `skel` in `dir`, the
-// settings in the `settings` map.
+// settings in the `settings` map; a program set not to auto-attach is
+// pinned itself, as prog_NAME (one the CLI runs with BPF_PROG_TEST_RUN).
 void pin(bpf_object_skeleton *skel, bpf_map *settings_map, const void *settings,
          uint32_t settings_size, const std::string &dir);
+
+// The deciding functions of DIAG_MIGRATE_CAUSE_SITES in this kernel,
+// sorted by start, aliases dropped, at most DIAG_BPF_MAX_CAUSE_RANGES,
+// from /proc/kallsyms; throws EnvironmentError when it shows no addresses.
+std::vector<diag_cause_range> resolve_cause_ranges();
+
+// Stores them in the ".data.causes" section of a skeleton whose program
+// includes bpf/migrate_cause.bpf.h (skel->data_causes).
+template <class DataCauses>
+void set_cause_ranges(DataCauses *d) {
+  std::vector<diag_cause_range> ranges = resolve_cause_ranges();
+  std::copy(ranges.begin(), ranges.end(), d->cause_ranges);
+  d->nr_cause_ranges = static_cast<uint32_t>(ranges.size());
+}
+
+// Where activations are pinned: kPinRoot/<function>/.
+inline constexpr const char *kPinRoot = "/sys/fs/bpf/diagnose";
+
+// Whether `path` is on a bpffs.
+bool is_bpffs(const char *path);
+
+// Every verb of every BPF function holds this lock (an flock on kPinRoot,
+// mounting bpffs and creating kPinRoot first when needed): a ring has one
+// consumer at a time, and an activation is pinned whole or not at all.
+// Throws EnvironmentError.
+class PinLock {
+ public:
+  PinLock();
+  ~PinLock();
+  PinLock(const PinLock &) = delete;
+  PinLock &operator=(const PinLock &) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+// Removes a pin directory.  It is renamed out of the way first, so that
+// from then on the function is inactive whatever happens to the rest.
+// Throws KernelError when something stays.
+void remove_pins(const std::string &dir);
+
+// The calls of the programs whose links are pinned in `dir` (link_*) that
+// the kernel skipped because the program was already running on that CPU
+// (bpf_prog_info's recursion_misses), summed.
+uint64_t recursion_misses(const std::string &dir);
 
 // A skeleton owned by a unique_ptr: SkelPtr<migrate_image_bpf>.
 template <class Skel>
