@@ -39,17 +39,6 @@ int open_pinned(const std::string &dir, const char *name) {
   return fd;
 }
 
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // The per-CPU values of a one-entry per-CPU array.
 std::vector<uint64_t> read_percpu(int fd, uint32_t nr_cpus) {

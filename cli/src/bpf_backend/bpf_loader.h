@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/types.h>
+#include <unistd.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -100,6 +101,19 @@ void remove_pins(const std::string &dir);
 // the kernel skipped because the program was already running on that CPU
 // (bpf_prog_info's recursion_misses), summed.
 uint64_t recursion_misses(const std::string &dir);
+
+// A file descriptor closed with its owner (-1: none).
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  Fd(const Fd &) = delete;
+  Fd &operator=(const Fd &) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
 
 // A skeleton owned by a unique_ptr: SkelPtr<migrate_image_bpf>.
 template <class Skel>

@@ -66,17 +66,6 @@ uint32_t possible_cpus() {
   return static_cast<uint32_t>(n);
 }
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
-  Fd(const Fd &) = delete;
-  Fd &operator=(const Fd &) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 int open_pin(const std::string &name) {
   const std::string path = kDir + "/" + name;
