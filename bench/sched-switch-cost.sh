@@ -40,12 +40,12 @@
 #   resource-image, BPF backend
 #                     --backend bpf --activate='pid=IDLE' (tp_btf
 #                     sched_switch, sched_stat_runtime, task_rename,
-#                     sched_process_exec)
+#                     sched_process_exec, sched_process_fork)
 #   bpftrace, resource's BPF probes
 #                     bpftrace on the same tracepoints with the same filter
 #                     (sched_switch /args->prev_pid == IDLE ||
 #                     args->next_pid == IDLE/, the others /args->pid ==
-#                     IDLE/), counting
+#                     IDLE/, fork /args->child_pid == IDLE/), counting
 # IDLE is a `sleep` that never wakes: the functions must reject every
 # switch of the benchmark with their filter.  The overhead of a
 # configuration is its median minus that of `none`.
@@ -140,6 +140,7 @@ bt_resource() {
 	tracepoint:sched:sched_stat_runtime /args->pid == $1/ { @runtime = count(); }
 	tracepoint:task:task_rename /args->pid == $1/ { @rename = count(); }
 	tracepoint:sched:sched_process_exec /args->pid == $1/ { @exec = count(); }
+	tracepoint:sched:sched_process_fork /args->child_pid == $1/ { @fork = count(); }
 	EOF
 }
 
