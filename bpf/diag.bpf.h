@@ -209,7 +209,12 @@ static __always_inline __u64 task_rss_bytes(struct task_struct *p)
 /* the possible CPUs, set by the CLI of a function that sums per-CPU counters */
 const volatile __u32 nr_cpus;
 
-#define DIAG_SUM_MAX_CPUS	1024
+/*
+ * The verifier follows every turn of a sum's loop (nr_cpus is a constant
+ * to it) at every place a sample is written: beyond this many CPUs the
+ * programs would near its instruction limit, and the shared counts serve.
+ */
+#define DIAG_SUM_MAX_CPUS	64
 
 /*
  * Per-CPU variables of the kernel (typed ksyms) need their addresses in

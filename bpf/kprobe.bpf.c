@@ -22,7 +22,8 @@
  * CPU where it already runs (its own per-CPU recursion guard, also when
  * the first run was preempted).  The kernel counts the calls it skipped
  * for these reasons in the program's recursion misses, which the CLI
- * reports as lost: every hit is a record or counted.
+ * reports as lost: every hit is a record or counted (a kprobe program's
+ * skips only from 6.7, which counts them; docs/kprobe.md).
  */
 #include "diag.bpf.h"
 

@@ -38,10 +38,11 @@
  * task's probes leave such a slot alone.  RI_LEFT: set by the task itself
  * when it renames itself out of the filter (its last sample is taken
  * there).  RI_HELD: the task's rename or exec program is working on the
- * slot; they run with interrupts on (and on PREEMPT_RT preemptible), so
- * the task's tick, or its own switch, could otherwise come in half-way
- * (the module turns interrupts off there): those leave a held slot alone
- * and sample at the next tick or switch.
+ * slot; they run with interrupts on (and preemptible where a kernel runs
+ * tracepoints so on PREEMPT_RT), so the task's tick, or its own switch,
+ * could otherwise come in half-way (the module turns interrupts off
+ * there): those leave a held slot alone and sample at the next tick or
+ * switch.
  *
  * Only the task's own context deletes its slot (its last switch, an exec
  * that takes it out of the filter, or its finding the slot retired when
@@ -77,6 +78,7 @@ struct ri_counters {
 };
 
 struct ri_slot {
+	__u64 task;		/* the task_struct it was made for (its key) */
 	__u64 task_start;	/* the task's start_time when the slot was made */
 	__u64 start_ns;		/* start of the current interval */
 	struct ri_counters at_start;
@@ -147,11 +149,15 @@ static __always_inline bool owned(const struct ri_slot *s,
 	return s->task_start >= BPF_CORE_READ(p, start_time);
 }
 
-static __always_inline void delete_slot(struct task_struct *p)
+/*
+ * Deletes the slot at @p's address; false if the hash refused (it does
+ * when a program on this CPU interrupted another one holding the bucket).
+ */
+static __always_inline bool delete_slot(struct task_struct *p)
 {
 	__u64 key = (__u64)p;
 
-	bpf_map_delete_elem(&slots, &key);
+	return !bpf_map_delete_elem(&slots, &key);
 }
 
 static __always_inline void start_interval(struct ri_slot *s,
@@ -278,13 +284,16 @@ static __always_inline struct ri_slot *find(struct task_struct *p,
 }
 
 /*
- * Deletes @p's slot, which it holds (not retired), from @p's own context.
- * Exclusive with the report's retiring it: each takes ->off first.
+ * Deletes @p's slot @s, which it holds (not retired), from @p's own
+ * context.  Exclusive with the report's retiring it: each takes ->off
+ * first.  A slot the hash would not delete is retired instead (it stops
+ * counting either way), and goes at the task's next exec or exit.
  */
-static __always_inline void drop(struct task_struct *p)
+static __always_inline void drop(struct task_struct *p, struct ri_slot *s)
 {
+	if (!delete_slot(p))
+		__sync_lock_test_and_set(&s->off, RI_RETIRED);
 	__sync_fetch_and_add(&active_slots, -1);
-	delete_slot(p);
 }
 
 /*
@@ -304,9 +313,10 @@ static __always_inline void drop_dead_or_retired(struct task_struct *p)
 			delete_slot(p);
 		return;
 	}
-	if (s->off != RI_RETIRED)
+	if (s->off != RI_RETIRED && delete_slot(p))
 		__sync_fetch_and_add(&active_slots, -1);
-	delete_slot(p);
+	else if (s->off == RI_RETIRED)
+		delete_slot(p);
 }
 
 /*
@@ -335,6 +345,7 @@ static __always_inline struct ri_slot *slot_of(struct task_struct *p)
 		return NULL;
 	}
 	begin(p, &fresh);
+	fresh.task = (__u64)p;
 	fresh.task_start = BPF_CORE_READ(p, start_time);
 	err = bpf_map_update_elem(&slots, &key, &fresh, BPF_NOEXIST);
 	if (err) {
@@ -387,7 +398,7 @@ static __always_inline void end(struct task_struct *p, struct ri_slot *s,
 {
 	if (found == RI_OWN)
 		sample(p, s, flags);
-	drop(p);
+	drop(p, s);
 }
 
 /* @p is current, leaving its CPU. */
@@ -612,6 +623,14 @@ int on_report(struct bpf_iter__task *ctx)
 	off = __sync_fetch_and_add(&s->off, 0);	/* ->at_off is complete */
 	if (!off || off == RI_RETIRED || off == RI_HELD)
 		return 0;	/* on a CPU, or retired by an earlier report */
+	/*
+	 * Still @p's after that full barrier: @p may have deleted its slot
+	 * since the lookup (this runs preemptible) and the hash given the
+	 * element to another task, whose ->off the claim below could then
+	 * match only by an identical time.
+	 */
+	if (s->task != (__u64)p)
+		return 0;
 	leave = !filter_match(p);
 	if (off == RI_LEFT && !leave)
 		return 0;	/* its new name is on its way */
