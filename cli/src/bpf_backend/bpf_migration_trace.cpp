@@ -104,7 +104,9 @@ class Control {
   diag_mt_control *operator->() const { return static_cast<diag_mt_control *>(map_.get()); }
   uint64_t state() const { return __atomic_load_n(&(*this)->state, __ATOMIC_SEQ_CST); }
   bool cas_state(uint64_t from, uint64_t to) const {
-    return __atomic_compare_exchange_n(&(*this)->state, &from, to, false, __ATOMIC_SEQ_CST,
+    // the map's type: __u64 is unsigned long long, uint64_t unsigned long
+    __u64 expected = from;
+    return __atomic_compare_exchange_n(&(*this)->state, &expected, to, false, __ATOMIC_SEQ_CST,
                                        __ATOMIC_SEQ_CST);
   }
 
