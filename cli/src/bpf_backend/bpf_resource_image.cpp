@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <memory>
 #include <string>
 
 #include "bpf_backend/bpf_functions.h"
 #include "bpf_backend/bpf_loader.h"
 #include "errors.h"
+#include "kallsyms.h"
 #include "resource_image.skel.h"
 #include "resource_image_nopcpu.skel.h"
 
@@ -34,17 +34,6 @@ void validate(const diag_resource_image_settings &s) {
                                   " is over the limit of " + std::to_string(DIAG_RI_TASKS_MAX));
   if (!s.common.pid && !s.common.tgid && !s.common.comm[0])
     throw KernelError(EINVAL, "resource-image needs a task to watch: pid, tgid or comm");
-}
-
-// Whether /proc/kallsyms shows the kernel's data symbols (runqueues, a
-// per-CPU variable), which the verifier needs to resolve the per-CPU
-// variables the program reads (CONFIG_KALLSYMS_ALL).
-bool kallsyms_has_data() {
-  std::ifstream in("/proc/kallsyms");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.size() > 10 && line.compare(line.size() - 10, 10, " runqueues") == 0) return true;
-  return false;
 }
 
 template <class Skel>
@@ -79,7 +68,9 @@ void load_resource_image(Skel *(*open)(), void (*destroy)(Skel *),
 void activate_resource_image(const void *settings, uint32_t nr_cpus, const std::string &dir) {
   const auto &s = *static_cast<const diag_resource_image_settings *>(settings);
   validate(s);
-  if (kallsyms_has_data())
+  // the verifier resolves per-CPU variables by /proc/kallsyms, which lists
+  // data symbols such as runqueues only with CONFIG_KALLSYMS_ALL
+  if (KernelSymbols::lists("runqueues"))
     load_resource_image(resource_image_bpf__open, resource_image_bpf__destroy, s, nr_cpus, dir);
   else
     load_resource_image(resource_image_nopcpu_bpf__open, resource_image_nopcpu_bpf__destroy, s,
