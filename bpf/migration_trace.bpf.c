@@ -212,6 +212,14 @@ int BPF_PROG(mt_process_exit, struct task_struct *p)
 	return 0;
 }
 
+/* A thread that exec'd took its leader's pid: its old pid's entry goes. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(mt_process_exec, struct task_struct *p, pid_t old_pid)
+{
+	forget_old_pid(p, old_pid);
+	return 0;
+}
+
 /* Runs in the parent, on the CPU the child was created on. */
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(mt_wakeup_new, struct task_struct *p)

@@ -15,7 +15,9 @@
  * keyed by pid, checked against the task's start time (pid reuse): its
  * lookups take no lock and allocate nothing, and when it is full a task
  * simply goes unchecked.  A task's moves before a program first saw it
- * are not checked.
+ * are not checked.  A thread that execs takes its leader's pid
+ * (de_thread()); forget_old_pid(), from sched_process_exec, removes the
+ * entry of its old pid, which no exit would remove.
  */
 #ifndef DIAG_MOVE_GAP_BPF_H
 #define DIAG_MOVE_GAP_BPF_H
@@ -78,6 +80,14 @@ static __always_inline __u64 unseen_moves_at_exit(struct task_struct *p)
 		gap = nr - e->next_nr;
 	bpf_map_delete_elem(&expected, &pid);
 	return gap;
+}
+
+/* At sched_process_exec: @p ran as @old_pid before a thread exec. */
+static __always_inline void forget_old_pid(struct task_struct *p,
+					   __s32 old_pid)
+{
+	if (old_pid != BPF_CORE_READ(p, pid))
+		bpf_map_delete_elem(&expected, &old_pid);
 }
 
 #endif /* DIAG_MOVE_GAP_BPF_H */

@@ -433,12 +433,17 @@ Summary summarize(const Analysis &a) {
   return s;
 }
 
+std::string hex_ts(uint64_t ts) {
+  char buf[24];
+  snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)ts);
+  return buf;
+}
+
 std::string format_ts(const Analysis &a, uint64_t ts, TsMode mode) {
   char buf[48];
   switch (mode) {
     case TsMode::kRaw:
-      snprintf(buf, sizeof(buf), "0x%016llx", (unsigned long long)ts);
-      break;
+      return hex_ts(ts);
     case TsMode::kRelative: {
       // |ts - start| without overflow, whichever is larger
       bool neg = ts < a.start;

@@ -145,6 +145,9 @@ struct Summary {
 };
 Summary summarize(const Analysis &a);
 
+// A timestamp as the trace and the stat print it: 0x and 16 hex digits.
+std::string hex_ts(uint64_t ts);
+
 // How migrate-stats prints a timestamp.
 enum class TsMode { kRaw, kRelative, kAbsolute };
 std::string format_ts(const Analysis &a, uint64_t ts, TsMode mode);

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 // diagnose-tools migration-trace: the light-weight migration trace on the
 // BPF backend, driven as the module's debugfs files are
-// (docs/migration-trace.md): enable, stop, mark, reset, trace, status.
-// The trace text is the module's migration_trace/trace, so migrate-stats
-// and migrate-extract read it unchanged.
+// (docs/migration-trace.md): enable, stop, mark, reset, trace, status; and
+// the migration stat as the module's migration_stat/ files are: stat
+// [enable|stop|reset|status].  The trace text is the module's
+// migration_trace/trace and the stat text its migration_stat/stat, so
+// migrate-stats and migrate-extract read them unchanged.
 #include "migration_trace_command.h"
 
 #include <fcntl.h>
@@ -13,11 +15,14 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <iostream>
 #include <iterator>
 
+#include "bpf_backend/bpf_migration_stat.h"
 #include "bpf_backend/bpf_migration_trace.h"
 #include "errors.h"
+#include "migration_trace.h"
 
 namespace diag {
 
@@ -44,12 +49,6 @@ uint64_t parse_number(const std::string &what, const std::string &v) {
   return x;
 }
 
-std::string hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // Writes all of [p, p + n) to fd; `what` names it in errors.
 void write_all(int fd, const char *p, size_t n, const std::string &what) {
   while (n) {
@@ -62,16 +61,19 @@ void write_all(int fd, const char *p, size_t n, const std::string &what) {
   }
 }
 
-// The trace into FILE ("" for stdout) as it is made.
-void write_trace_to(const std::string &path) {
+using Writer = void (*)(const std::function<void(const char *, size_t)> &);
+
+// What `write` makes (the trace or the stat) into FILE ("" for stdout) as
+// it is made.
+void write_to(Writer write, const std::string &path) {
   if (path.empty()) {
-    mtbpf::write_trace([](const char *p, size_t n) { write_all(1, p, n, "the trace to stdout"); });
+    write([](const char *p, size_t n) { write_all(1, p, n, "stdout"); });
     return;
   }
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw UsageError("cannot write " + path + ": " + std::strerror(errno));
   try {
-    mtbpf::write_trace([&](const char *p, size_t n) { write_all(fd, p, n, path); });
+    write([&](const char *p, size_t n) { write_all(fd, p, n, path); });
   } catch (...) {
     ::close(fd);
     throw;
@@ -91,35 +93,55 @@ class MigrationTraceCommand : public Command {
     sub->add_option("verb", verb_,
                     "enable [1|0]: start (refused while a trace is held: reset first), 0 stops; "
                     "stop; mark NUMBER; reset: stop, empty, free; trace: print it (only while "
-                    "stopped); status")
+                    "stopped); status; stat [enable|stop|reset|status]: the migration stat "
+                    "(print it, or drive it)")
         ->required();
     sub->add_option("value", value_,
-                    "enable: 1 (the default) or 0; mark: the number (decimal or 0x hexadecimal)");
+                    "enable: 1 (the default) or 0; mark: the number (decimal or 0x hexadecimal); "
+                    "stat: enable, stop, reset or status (none: print the stat)");
     sub->add_option("--buffer-kib", buffer_kib_,
                     "enable: the buffer per CPU in KiB, 1..1048576 (32 bytes an event)")
         ->capture_default_str();
-    sub->add_option("-o,--output", output_, "trace: write the trace to this file, not stdout");
+    sub->add_option("--period-msec", period_msec_,
+                    "stat enable: the length of a period in ms, 1..86400000 (the module's "
+                    "migration_stat/period_msec)")
+        ->capture_default_str();
+    sub->add_option("--hours", hours_,
+                    "stat enable: the capacity, in hours of 1 s periods (hours x 3600 periods "
+                    "of any length), 1..8760 (the module's migration_stat_hours)")
+        ->capture_default_str();
+    sub->add_option("-o,--output", output_,
+                    "trace, stat: write the trace or the stat to this file, not stdout");
     sub->footer(
         "Tracing stops by itself when a CPU's buffer fills (the header says which CPU and "
         "when); the trace can be read again and again until reset.  migrate-stats reads "
         "this trace when debugfs has none (or save it: migration-trace trace -o t.txt).\n"
+        "The stat counts migrations per cause and fork placements per period, cheap enough "
+        "to leave running for days; it can be read while it counts (complete periods only) "
+        "and stops by itself after its last period; migrate-extract reads it.\n"
         "Exit status: 0 ok, 1 the operation failed, 2 bad usage or value (EINVAL), 3 no BPF "
-        "here or not root, 5 a trace is held: reset first (EEXIST), 6 already tracing "
-        "(EALREADY), 7 tracing: stop first (EBUSY), 8 not tracing: the mark would be lost "
-        "(EPIPE).");
+        "here or not root, 5 a trace or stat is held: reset first (EEXIST), 6 already tracing "
+        "or counting (EALREADY), 7 tracing: stop first (EBUSY), 8 not tracing: the mark would "
+        "be lost (EPIPE).");
     return sub;
   }
 
   int run() override {
-    static const char *const verbs[] = {"enable", "stop", "mark", "reset", "trace", "status"};
+    static const char *const verbs[] = {"enable", "stop", "mark", "reset", "trace", "status",
+                                        "stat"};
     if (std::find(std::begin(verbs), std::end(verbs), verb_) == std::end(verbs))
-      throw UsageError("'" + verb_ + "' is not a verb: enable, stop, mark, reset, trace or status");
+      throw UsageError("'" + verb_ +
+                       "' is not a verb: enable, stop, mark, reset, trace, status or stat");
     const bool has_value = !value_.empty();
-    if (verb_ != "enable" && verb_ != "mark" && has_value)
+    if (verb_ != "enable" && verb_ != "mark" && verb_ != "stat" && has_value)
       throw UsageError(verb_ + " takes no value ('" + value_ + "')");
     if (verb_ != "enable" && buffer_kib_ != mtbpf::kDefaultBufferKib)
       throw UsageError("--buffer-kib is for enable");
-    if (verb_ != "trace" && !output_.empty()) throw UsageError("-o is for trace");
+    const bool stat_enable = verb_ == "stat" && value_ == "enable";
+    if (!stat_enable && (period_msec_ != msbpf::kDefaultPeriodMsec || hours_ != msbpf::kDefaultHours))
+      throw UsageError("--period-msec and --hours are for stat enable");
+    if (verb_ != "trace" && !(verb_ == "stat" && !has_value) && !output_.empty())
+      throw UsageError("-o is for trace and stat");
     try {
       if (verb_ == "enable") {
         uint64_t v = has_value ? parse_number("enable", value_) : 1;
@@ -136,9 +158,11 @@ class MigrationTraceCommand : public Command {
       } else if (verb_ == "reset") {
         mtbpf::reset();
       } else if (verb_ == "trace") {
-        write_trace_to(output_);
-      } else {
+        write_to(mtbpf::write_trace, output_);
+      } else if (verb_ == "status") {
         print_status(mtbpf::status());
+      } else {
+        run_stat();
       }
     } catch (const KernelError &e) {
       int code = kExitFailed;
@@ -158,6 +182,34 @@ class MigrationTraceCommand : public Command {
   }
 
  private:
+  void run_stat() {
+    if (value_.empty())
+      write_to(msbpf::write_stat, output_);
+    else if (value_ == "enable")
+      msbpf::enable(period_msec_, hours_);
+    else if (value_ == "stop")
+      msbpf::stop();
+    else if (value_ == "reset")
+      msbpf::reset();
+    else if (value_ == "status")
+      print_stat_status(msbpf::status());
+    else
+      throw UsageError("stat: '" + value_ + "' is not enable, stop, reset or status");
+  }
+
+  static void print_stat_status(const msbpf::Status &s) {
+    std::cout << "state " << s.state << "\n";
+    if (s.state == "empty") return;
+    std::cout << "period_msec " << s.period_msec << "\n"
+              << "hours " << s.hours << "\n"
+              << "nr_cpus " << s.nr_cpus << "\n"
+              << "periods " << s.complete << " of " << s.capacity << "\n"
+              << "lost " << s.lost << "\n"
+              << "start_ts " << mtrace::hex_ts(s.start_ts) << "\n";
+    if (s.stop_ts) std::cout << "stop_ts " << mtrace::hex_ts(s.stop_ts) << "\n";
+    std::cout << "programs " << (s.programs ? "attached" : "none") << "\n";
+  }
+
   static void print_status(const mtbpf::Status &s) {
     std::cout << "state " << s.state << "\n";
     if (s.state == "empty") return;
@@ -165,14 +217,16 @@ class MigrationTraceCommand : public Command {
               << "nr_cpus " << s.nr_cpus << "\n"
               << "events " << s.events << " of " << s.capacity << "\n"
               << "lost " << s.lost << "\n"
-              << "start_ts " << hex(s.start_ts) << "\n";
-    if (s.stop_ts) std::cout << "stop_ts " << hex(s.stop_ts) << "\n";
+              << "start_ts " << mtrace::hex_ts(s.start_ts) << "\n";
+    if (s.stop_ts) std::cout << "stop_ts " << mtrace::hex_ts(s.stop_ts) << "\n";
     if (s.full_cpu >= 0) std::cout << "full_cpu " << s.full_cpu << "\n";
     std::cout << "programs " << (s.programs ? "attached" : "none") << "\n";
   }
 
   std::string verb_, value_, output_;
   uint32_t buffer_kib_ = mtbpf::kDefaultBufferKib;
+  uint32_t period_msec_ = msbpf::kDefaultPeriodMsec;
+  uint32_t hours_ = msbpf::kDefaultHours;
 };
 
 }  // namespace

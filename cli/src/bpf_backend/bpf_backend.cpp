@@ -50,12 +50,6 @@ std::vector<uint64_t> read_percpu(int fd, uint32_t nr_cpus) {
   return v;
 }
 
-uint64_t clock_ns(clockid_t id) {
-  timespec ts{};
-  ::clock_gettime(id, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
 // The function's BPF side; a function without one is refused in one line.
 const BpfFunction &implemented(uint32_t function) {
   if (const BpfFunction *fn = find_bpf_function(function)) return *fn;

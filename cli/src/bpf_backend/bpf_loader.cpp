@@ -2,8 +2,11 @@
 #include "bpf_backend/bpf_loader.h"
 
 #include <fcntl.h>
+#include <linux/membarrier.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/sysinfo.h>
@@ -11,14 +14,17 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "errors.h"
+#include "bpf_backend/bpf_backend.h"
 #include "bpf_backend/bpf_functions.h"
 #include "kallsyms.h"
 
@@ -274,6 +280,59 @@ void remove_pins(const std::string &dir) {
                                       " (the programs stay attached until they are removed)");
 }
 
+void drop_programs(const std::string &dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  for (const auto &entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("link_", 0) != 0 && name.rfind("prog_", 0) != 0) continue;
+    if (::unlink(entry.path().c_str()) != 0 && errno != ENOENT)
+      throw KernelError(errno, "cannot remove " + entry.path().string() + ": " +
+                                   std::strerror(errno));
+  }
+  // a tracepoint calls its programs under rcu_read_lock() (with
+  // preemption off, or on PREEMPT_RT migration off): once they are
+  // detached, one grace period ends every call that saw them
+  if (::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
+uint32_t possible_cpus() {
+  int n = libbpf_num_possible_cpus();
+  if (n <= 0) throw KernelError(n ? -n : EINVAL, "cannot tell the number of possible CPUs");
+  return static_cast<uint32_t>(n);
+}
+
+uint64_t clock_ns(clockid_t id) {
+  timespec ts{};
+  ::clock_gettime(id, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+PinnedMapping::PinnedMapping(const std::string &dir, const char *name, size_t bytes, int prot,
+                             const char *what) {
+  const std::string path = dir + "/" + name;
+  Fd fd(bpf_obj_get(path.c_str()));
+  if (fd.get() < 0)
+    throw KernelError(errno, std::string("the pinned ") + path + " cannot be opened: " +
+                                 std::strerror(errno) + " (reset " + what + ")");
+  map(fd.get(), bytes, prot, what);
+}
+
+PinnedMapping::PinnedMapping(int map_fd, size_t bytes, int prot, const char *what) {
+  map(map_fd, bytes, prot, what);
+}
+
+void PinnedMapping::map(int fd, size_t bytes, int prot, const char *what) {
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_ = (bytes + page - 1) / page * page;
+  addr_ = ::mmap(nullptr, size_, prot, MAP_SHARED, fd, 0);
+  if (addr_ == MAP_FAILED)
+    throw KernelError(errno, std::string("cannot map ") + what + ": " + std::strerror(errno));
+}
+
+PinnedMapping::~PinnedMapping() { ::munmap(addr_, size_); }
+
 uint64_t recursion_misses(const std::string &dir) {
   namespace fs = std::filesystem;
   uint64_t sum = 0;
@@ -298,6 +357,12 @@ uint64_t recursion_misses(const std::string &dir) {
 }
 
 void install_libbpf_log() { libbpf_set_print(capture_libbpf); }
+
+void require_bpf_backend() {
+  std::string why = BpfBackend::unavailable_reason();
+  if (!why.empty()) throw EnvironmentError(why);
+  install_libbpf_log();
+}
 
 void validate_bpf_settings(const BpfFunction &fn, diag_common_settings &c, uint32_t nr_cpus) {
   auto refuse = [](const std::string &why) { throw KernelError(EINVAL, why); };

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -20,6 +21,10 @@
 #include "uapi/diagnose.h"
 
 namespace diag {
+
+// Throws EnvironmentError saying why when this machine cannot run the
+// BPF backend; else routes libbpf's messages to the one-line errors.
+void require_bpf_backend();
 
 // Forgets libbpf's earlier messages: a failure after this names its own.
 void reset_libbpf_log();
@@ -101,6 +106,38 @@ void remove_pins(const std::string &dir);
 // the kernel skipped because the program was already running on that CPU
 // (bpf_prog_info's recursion_misses), summed.
 uint64_t recursion_misses(const std::string &dir);
+
+// Unlinks the program pins in `dir` (link_*: detaches; prog_*), then waits
+// until no call of them can still be running: a grace period of RCU,
+// under which the kernel runs tracepoint programs (membarrier's global
+// command waits for one).  Where the kernel refuses that wait (nohz_full)
+// it sleeps 100 ms instead.  Throws KernelError when a pin stays.
+void drop_programs(const std::string &dir);
+
+// The possible CPUs (libbpf's count); throws KernelError.
+uint32_t possible_cpus();
+
+// clock_gettime(id) in nanoseconds.
+uint64_t clock_ns(clockid_t id);
+
+// A shared mapping of a pinned mmapable array map: `dir`/`name`, `bytes`
+// of it.  Throws KernelError naming `what` (and saying to reset).
+class PinnedMapping {
+ public:
+  PinnedMapping(const std::string &dir, const char *name, size_t bytes, int prot,
+                const char *what);
+  // the same, of a map this process holds
+  PinnedMapping(int map_fd, size_t bytes, int prot, const char *what);
+  ~PinnedMapping();
+  PinnedMapping(const PinnedMapping &) = delete;
+  PinnedMapping &operator=(const PinnedMapping &) = delete;
+  void *get() const { return addr_; }
+
+ private:
+  void map(int fd, size_t bytes, int prot, const char *what);
+  void *addr_ = nullptr;
+  size_t size_ = 0;
+};
 
 // A file descriptor closed with its owner (-1: none).
 class Fd {

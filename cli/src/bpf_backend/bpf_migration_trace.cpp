@@ -36,6 +36,7 @@
 #include "bpf_backend/bpf_loader.h"
 #include "bpf/migration_trace_abi.h"
 #include "errors.h"
+#include "migration_trace.h"
 #include "migration_trace.skel.h"
 
 namespace diag::mtbpf {
@@ -54,18 +55,7 @@ struct Settings {
   uint32_t reserved;
 };
 
-uint64_t mono_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
-}
-
-uint32_t possible_cpus() {
-  int n = libbpf_num_possible_cpus();
-  if (n <= 0) throw KernelError(n ? -n : EINVAL, "cannot tell the number of possible CPUs");
-  return static_cast<uint32_t>(n);
-}
-
+uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 int open_pin(const std::string &name) {
   const std::string path = kDir + "/" + name;
@@ -76,31 +66,11 @@ int open_pin(const std::string &name) {
   return fd;
 }
 
-// A shared mapping of an mmapable array map.
-class Mapping {
- public:
-  Mapping(int fd, size_t bytes, int prot) {
-    const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    size_ = (bytes + page - 1) / page * page;
-    addr_ = ::mmap(nullptr, size_, prot, MAP_SHARED, fd, 0);
-    if (addr_ == MAP_FAILED)
-      throw KernelError(errno, std::string("cannot map the trace: ") + std::strerror(errno));
-  }
-  ~Mapping() { ::munmap(addr_, size_); }
-  Mapping(const Mapping &) = delete;
-  Mapping &operator=(const Mapping &) = delete;
-  void *get() const { return addr_; }
-
- private:
-  void *addr_;
-  size_t size_;
-};
-
 // The control word, mapped.
 class Control {
  public:
-  Control() : fd_(open_pin("mt_control")), map_(fd_.get(), sizeof(diag_mt_control), PROT_READ | PROT_WRITE) {}
-  explicit Control(int fd) : map_(fd, sizeof(diag_mt_control), PROT_READ | PROT_WRITE) {}
+  Control() : map_(kDir, "mt_control", sizeof(diag_mt_control), PROT_READ | PROT_WRITE, "the trace") {}
+  explicit Control(int fd) : map_(fd, sizeof(diag_mt_control), PROT_READ | PROT_WRITE, "the trace") {}
   diag_mt_control *operator->() const { return static_cast<diag_mt_control *>(map_.get()); }
   uint64_t state() const { return __atomic_load_n(&(*this)->state, __ATOMIC_SEQ_CST); }
   bool cas_state(uint64_t from, uint64_t to) const {
@@ -111,8 +81,7 @@ class Control {
   }
 
  private:
-  Fd fd_;
-  Mapping map_;
+  PinnedMapping map_;
 };
 
 const char *state_name(uint64_t state) {
@@ -156,17 +125,11 @@ void settle(const Control &c) {
   if (state == DIAG_MTB_FULL && !c->stop_ts) c->stop_ts = c->full_ts;
   if (has_programs()) {
     c->misses = std::max<uint64_t>(c->misses, recursion_misses(kDir));
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(kDir, ec)) {
-      const std::string name = entry.path().filename().string();
-      if (name.rfind("link_", 0) != 0 && name.rfind("prog_", 0) != 0) continue;
-      if (::unlink(entry.path().c_str()) != 0)
-        throw KernelError(errno, "cannot remove " + entry.path().string() + ": " +
-                                     std::strerror(errno));
-    }
+    drop_programs(kDir);
   }
-  // a program that saw the trace running may still be filling its slot:
-  // microseconds, but wait for it (bounded) before anything reads the slots
+  // no program runs any more, and each one that claimed a slot has
+  // counted it done (a grace period where drop_programs() could not wait
+  // for one: then wait for the count, bounded)
   const uint32_t nr_cpus = static_cast<uint32_t>(c->nr_cpus);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
   for (;;) {
@@ -312,12 +275,6 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   }
 }
 
-std::string hex16(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof(buf), "0x%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 // Appends the module's line for event `e` recorded on `cpu`.
 void put_event(std::string &out, const diag_mt_event &e, uint32_t cpu) {
   char line[128];
@@ -360,12 +317,6 @@ void put_header_start(std::string &out, uint32_t nr_cpus, const char *state) {
   out += std::string("# state ") + state + "\n";
 }
 
-void check_available() {
-  std::string why = BpfBackend::unavailable_reason();
-  if (!why.empty()) throw EnvironmentError(why);
-  install_libbpf_log();
-}
-
 bool pinned() { return ::access((kDir + "/mt_control").c_str(), F_OK) == 0; }
 
 }  // namespace
@@ -373,7 +324,7 @@ bool pinned() { return ::access((kDir + "/mt_control").c_str(), F_OK) == 0; }
 bool present() { return is_bpffs("/sys/fs/bpf") && pinned(); }
 
 void enable(uint32_t buffer_kib) {
-  check_available();
+  require_bpf_backend();
   // a bad value is refused first, whatever the state
   if (buffer_kib < 1 || buffer_kib > kMaxBufferKib)
     throw KernelError(EINVAL, "--buffer-kib " + std::to_string(buffer_kib) +
@@ -395,7 +346,7 @@ void enable(uint32_t buffer_kib) {
 }
 
 void stop() {
-  check_available();
+  require_bpf_backend();
   PinLock lock;
   if (!pinned()) return;
   Control c;
@@ -410,7 +361,7 @@ void stop() {
 }
 
 void mark(uint64_t value) {
-  check_available();
+  require_bpf_backend();
   PinLock lock;
   if (!pinned()) throw KernelError(EPIPE, "not tracing: the mark would be lost");
   Control c;
@@ -430,7 +381,7 @@ void mark(uint64_t value) {
 }
 
 void reset() {
-  check_available();
+  require_bpf_backend();
   PinLock lock;
   if (!pinned()) {
     remove_pins(kDir);  // what a command that died left
@@ -444,7 +395,7 @@ void reset() {
 }
 
 void write_trace(const std::function<void(const char *, size_t)> &sink) {
-  check_available();
+  require_bpf_backend();
   // held while the trace is settled and mapped, not while it goes out
   // (to a pipe whose reader may itself wait for the lock): the mapping
   // keeps the maps, so a reset meanwhile takes nothing from under us
@@ -464,8 +415,8 @@ void write_trace(const std::function<void(const char *, size_t)> &sink) {
   const uint32_t nr_cpus = static_cast<uint32_t>(c->nr_cpus);
   const uint64_t slots = c->slots_per_cpu;
   std::vector<diag_mt_cpu> cpus = read_cpus(nr_cpus);
-  Fd events_fd(open_pin("mt_events"));
-  Mapping events(events_fd.get(), slots * nr_cpus * sizeof(diag_mt_event), PROT_READ);
+  PinnedMapping events(kDir, "mt_events", slots * nr_cpus * sizeof(diag_mt_event), PROT_READ,
+                       "the trace");
   const auto *slot = static_cast<const diag_mt_event *>(events.get());
 
   // every event, merged across CPUs in timestamp order (ties: CPU, then
@@ -493,11 +444,11 @@ void write_trace(const std::function<void(const char *, size_t)> &sink) {
   put_header_start(out, nr_cpus, state_name(state));
   out += "# buffer_kib " + std::to_string(c->buffer_kib) + "\n";
   out += "# starts 1\n";
-  out += "# start_ts " + hex16(c->start_ts) + "\n";
-  if (c->stop_ts) out += "# stop_ts " + hex16(c->stop_ts) + "\n";
+  out += "# start_ts " + mtrace::hex_ts(c->start_ts) + "\n";
+  if (c->stop_ts) out += "# stop_ts " + mtrace::hex_ts(c->stop_ts) + "\n";
   if (c->full_cpu >= 0) {
     out += "# full_cpu " + std::to_string(c->full_cpu) + "\n";
-    out += "# full_ts " + hex16(c->full_ts) + "\n";
+    out += "# full_ts " + mtrace::hex_ts(c->full_ts) + "\n";
     out += "# tracing stopped itself: the buffer of CPU " + std::to_string(c->full_cpu) +
            " filled (" + std::to_string(c->buffer_kib) +
            " KiB per CPU); events after full_ts are incomplete\n";
@@ -523,7 +474,7 @@ std::string trace_text() {
 }
 
 Status status() {
-  check_available();
+  require_bpf_backend();
   PinLock lock;
   Status s;
   if (!pinned()) {

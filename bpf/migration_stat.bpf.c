@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The migration stat on BPF: what module/migration_stat.c counts, for
+ * `diagnose-tools migration-trace stat` (docs/migration-trace.md), on
+ * kernels that cannot load the module.  Migrations per cause and fork
+ * placements, per period since the start; cheap enough to leave running
+ * for days: no ring, no record, one counter incremented per event.
+ *
+ *  - a migration: sched_migrate_task with a source CPU other than the
+ *    destination, its cause from the classifier migrate-image and the
+ *    trace use (migrate_cause.bpf.h);
+ *  - a fork placement: sched_wakeup_new in the parent, the child on
+ *    another CPU (as migration_trace.bpf.c);
+ *  - moves the kernel made without calling the program (move_gap.bpf.h)
+ *    are counted in ms_control.lost: the stat cannot tell their cause or
+ *    their period, but they are not missing silently.
+ *
+ * Storage, the module's: each CPU counts into its own part of one
+ * mmapable array, periods * DIAG_MS_NR_FIELDS counters, written only by
+ * programs running on that CPU (atomically all the same: PREEMPT_RT can
+ * interleave programs on one CPU).  Counting stops, on every CPU, when a
+ * program's time runs past the last period (state FULL); the CLI notices
+ * the same when it looks and no program did.
+ */
+#include "diag.bpf.h"
+#include "migrate_cause.bpf.h"
+#include "move_gap.bpf.h"
+#include "bpf/migration_stat_abi.h"
+
+/* set by the CLI before load */
+const volatile __u64 period_ns = 1000000000;
+const volatile __u64 periods = 1;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct diag_ms_control);
+} ms_control SEC(".maps");
+
+/* nr_cpus * periods; the CLI sizes it before load */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct diag_ms_period);
+} ms_counts SEC(".maps");
+
+/* The control word, if the stat is counting. */
+static __always_inline struct diag_ms_control *counting(void)
+{
+	struct diag_ms_control *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&ms_control, &zero);
+	if (!c || *(volatile __u64 *)&c->state != DIAG_MSB_RUNNING)
+		return NULL;
+	return c;
+}
+
+static __always_inline void count(struct diag_ms_control *c, __u32 field)
+{
+	__u64 now = bpf_ktime_get_ns(), start = c->start_ts, period;
+	struct diag_ms_period *row;
+	__u32 key;
+
+	if (now < start)
+		return;
+	period = (now - start) / period_ns;
+	if (period >= periods) {
+		/* the CLI's stop may have come first: then it stays stopped */
+		if (__sync_val_compare_and_swap(&c->state, DIAG_MSB_RUNNING,
+						DIAG_MSB_FULL) == DIAG_MSB_RUNNING)
+			c->stop_ts = start + periods * period_ns;
+		return;
+	}
+	key = bpf_get_smp_processor_id() * periods + period;
+	row = bpf_map_lookup_elem(&ms_counts, &key);
+	if (!row) {
+		/* a CPU beyond nr_cpus: cannot happen, but not silently */
+		__sync_fetch_and_add(&c->lost, 1);
+		return;
+	}
+	/* checked here, where the verifier needs it (clang would hoist it) */
+	barrier_var(field);
+	if (field < DIAG_MS_NR_FIELDS)
+		__sync_fetch_and_add(&row->count[field], 1);
+}
+
+SEC("tp_btf/sched_migrate_task")
+int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
+{
+	struct diag_ms_control *c = counting();
+	__u64 caller, gap;
+
+	if (!c || task_cpu(p) == (__u32)dest_cpu)
+		return 0;
+	gap = unseen_moves(p, true);
+	if (gap)
+		__sync_fetch_and_add(&c->lost, gap);
+	count(c, classify(ctx, p, &caller));
+	return 0;
+}
+
+/* A task's last moves that no program saw are lost too. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(ms_process_exit, struct task_struct *p)
+{
+	struct diag_ms_control *c = counting();
+	__u64 gap;
+
+	if (!c)
+		return 0;
+	gap = unseen_moves_at_exit(p);
+	if (gap)
+		__sync_fetch_and_add(&c->lost, gap);
+	return 0;
+}
+
+/* A thread that exec'd took its leader's pid: its old pid's entry goes. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(ms_process_exec, struct task_struct *p, pid_t old_pid)
+{
+	forget_old_pid(p, old_pid);
+	return 0;
+}
+
+/* Runs in the parent, on the CPU the child was created on. */
+SEC("tp_btf/sched_wakeup_new")
+int BPF_PROG(ms_wakeup_new, struct task_struct *p)
+{
+	struct diag_ms_control *c = counting();
+
+	if (c && task_cpu(p) != bpf_get_smp_processor_id())
+		count(c, DIAG_MS_FORK_FIELD);
+	return 0;
+}
