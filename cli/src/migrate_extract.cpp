@@ -2,11 +2,14 @@
 // diagnose-tools migrate-extract: header tags and per-second series of a
 // stat file (debugfs migration_stat/stat, or migrate-stats --period),
 // replacing the seed's perl script and its placeholder graphing program.
+#include <unistd.h>
+
 #include <charconv>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
+#include "bpf_backend/bpf_migration_stat.h"
 #include "errors.h"
 #include "migration_trace.h"
 #include "output.h"
@@ -26,7 +29,8 @@ class MigrateExtractCommand : public Command {
         "Read a migration stat file (debugfs migration_stat/stat or migrate-stats --period): "
         "its fields, and any field as per-second values over time, as text or an SVG chart");
     sub->add_option("file", file_,
-                    "stat file, '-' for stdin (default: the live " + std::string(kStatPath) + ")");
+                    "stat file, '-' for stdin (default: the live " + std::string(kStatPath) +
+                        ", else the BPF backend's: migration-trace stat)");
     auto *max = sub->add_flag("--max_field", max_field_, "print the largest data field number");
     auto *min = sub->add_flag("--min_field", min_field_, "print the smallest data field number");
     auto *name = sub->add_option("--field_name", field_name_, "print the name of field N");
@@ -59,7 +63,13 @@ class MigrateExtractCommand : public Command {
       throw UsageError(
           "say what to extract: --max_field, --min_field, --field_name N, --field_num NAME, "
           "--extract N or --plot FILE");
-    StatFile s = parse_stat(read_input(file_, kStatPath), input_label(file_, kStatPath));
+    StatFile s;
+    if (file_.empty() && ::access(kStatPath, F_OK) != 0 && msbpf::present()) {
+      // no module stat here, but the BPF backend's (migration-trace stat)
+      s = parse_stat(msbpf::stat_text(), "the BPF migration stat");
+    } else {
+      s = parse_stat(read_input(file_, kStatPath), input_label(file_, kStatPath));
+    }
     for (const std::string &arg : extract_args_) extract_.push_back(resolve_field(s, arg));
     const bool json = format_ == "json";
 

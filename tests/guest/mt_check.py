@@ -15,10 +15,18 @@ for the migration_trace guest cases.  Nothing here uses diagnose-tools.
   mt_check.py count OURS [A B]        migrations (ours) in [A, B]
   mt_check.py pids OURS A B           "PID COUNT" lines
   mt_check.py stat STAT OURS          the stat's rows against the trace
+  mt_check.py stat_near STAT OURS FTRACE
+      a stat counted apart from the trace (its own timestamps, the BPF
+      backend): for every period boundary B, the stat's count before B
+      against the events before B, each count of the trace and of ftrace
+      allowed only the events within 2 ms of B or of the start, and the
+      moves the stat counted lost (its "# lost" line); every column
+      against the trace, migrate against ftrace
   mt_check.py marks OURS              "PID MARK" lines in trace order
 """
 import re
 import sys
+from bisect import bisect_left
 from collections import Counter, defaultdict
 
 
@@ -174,6 +182,69 @@ def stat(stat_path, ours):
     return 1 if bad else 0
 
 
+def read_stat(stat_path):
+    period = start = None
+    lost = 0
+    fields, rows = {}, []
+    for line in open(stat_path):
+        if line.startswith("#"):
+            t = line[1:].split()
+            if t[0] == "period_msec":
+                period = int(t[1]) * 1000000
+            elif t[0] == "start_ts":
+                start = int(t[1], 16)
+            elif t[0] == "field":
+                fields[t[2]] = int(t[1]) - 1
+            elif t[0] == "lost":
+                lost = int(t[1])
+            continue
+        rows.append([int(float(x)) if i else float(x) for i, x in enumerate(line.split())])
+    return period, start, fields, rows, lost
+
+
+def stat_near(stat_path, ours, ftrace):
+    eps = 2000000
+    period, start, fields, rows, lost = read_stat(stat_path)
+    header, ev = parse_ours(ours)
+    k = len(rows)
+    if k < 2:
+        sys.exit(f"only {k} complete periods in the stat")
+    # (timestamp, column) of every event the stat counts
+    events = []
+    for e in ev:
+        if e["type"] == "migrate":
+            events.append((e["ts"], header["causes"][e["kind"]]))
+            events.append((e["ts"], "migrate"))
+        elif e["type"] == "fork":
+            events.append((e["ts"], "fork_placement"))
+    ft = [(e["ts"], "migrate") for e in parse_ftrace(ftrace) if e["from"] != e["to"]]
+    bad = ambiguous = 0
+    for source, evs in (("trace", events), ("ftrace", ft)):
+        for name, col in fields.items():
+            if col == 0 or (source == "ftrace" and name != "migrate"):
+                continue
+            ts = sorted(t for t, c in evs if c == name)
+            counted = 0
+            for b in range(1, k + 1):
+                counted += rows[b - 1][col]
+                edge = start + b * period
+                lo = max(0, bisect_left(ts, edge - eps) - bisect_left(ts, start + eps))
+                hi = bisect_left(ts, edge + eps) - bisect_left(ts, start - eps)
+                if hi > lo and name == "migrate":
+                    ambiguous += 1
+                if not lo - lost <= counted <= hi:
+                    print(f"  FAILED: {name} before {rows[b - 1][0] + period / 1e9:.3f} s: "
+                          f"stat {counted}, {source} between {lo} and {hi}")
+                    bad += 1
+    total = sum(r[fields["migrate"]] for r in rows)
+    print(f"  {k} periods: stat migrate sum {total}, {lost} lost; {ambiguous} boundary "
+          f"checks with an event within 2 ms")
+    if total < 20:
+        print("  FAILED: too few migrations to compare")
+        bad += 1
+    return 1 if bad else 0
+
+
 def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "window":
@@ -191,6 +262,8 @@ def main():
             print(pid, n)
     elif cmd == "stat":
         sys.exit(stat(args[0], args[1]))
+    elif cmd == "stat_near":
+        sys.exit(stat_near(args[0], args[1], args[2]))
     elif cmd == "marks":
         _, ev = parse_ours(args[0])
         for e in ev:

@@ -181,6 +181,8 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
 
 }  // namespace
 
+bool present() { return is_bpffs("/sys/fs/bpf") && pinned(); }
+
 void enable(uint32_t period_msec, uint32_t hours) {
   require_bpf_backend();
   check_values(period_msec, hours);  // a bad value first, whatever the state
@@ -295,6 +297,12 @@ void write_stat(const std::function<void(const char *, size_t)> &sink) {
     }
   }
   if (!out.empty()) sink(out.data(), out.size());
+}
+
+std::string stat_text() {
+  std::string text;
+  write_stat([&text](const char *p, size_t n) { text.append(p, n); });
+  return text;
 }
 
 Status status() {

@@ -26,6 +26,9 @@ inline constexpr uint32_t kMaxPeriodMsec = 86400000;     // and limits: one day
 inline constexpr uint32_t kDefaultHours = 1;
 inline constexpr uint32_t kMaxHours = 8760;
 
+// Whether a stat (counting or not) is pinned.
+bool present();
+
 // Starts counting in periods of `period_msec`, for `hours` * 3600 periods.
 void enable(uint32_t period_msec, uint32_t hours);
 // Stops counting (no-op when not counting); the programs go, the counts stay.
@@ -35,6 +38,8 @@ void reset();
 // The stat as migration_stat/stat prints it (a header, then one line per
 // complete period), handed to `sink` in pieces as it is made.
 void write_stat(const std::function<void(const char *, size_t)> &sink);
+// The same, whole.
+std::string stat_text();
 
 struct Status {
   std::string state;  // empty, running, stopped, full

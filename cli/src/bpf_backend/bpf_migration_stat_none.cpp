@@ -12,6 +12,8 @@ namespace {
 [[noreturn]] void unavailable() { throw EnvironmentError(BpfBackend::unavailable_reason()); }
 }  // namespace
 
+bool present() { return false; }
+std::string stat_text() { unavailable(); }
 void enable(uint32_t, uint32_t) { unavailable(); }
 void stop() { unavailable(); }
 void reset() { unavailable(); }
