@@ -60,9 +60,11 @@ static __always_inline struct diag_ms_control *counting(void)
 	return c;
 }
 
-static __always_inline void count(struct diag_ms_control *c, __u32 field)
+/* @now: taken first thing, as near the tracepoint as can be */
+static __always_inline void count(struct diag_ms_control *c, __u32 field,
+				  __u64 now)
 {
-	__u64 now = bpf_ktime_get_ns(), start = c->start_ts, period;
+	__u64 start = c->start_ts, period;
 	struct diag_ms_period *row;
 	__u32 key;
 
@@ -93,14 +95,14 @@ SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
 {
 	struct diag_ms_control *c = counting();
-	__u64 caller, gap;
+	__u64 now = bpf_ktime_get_ns(), caller, gap;
 
 	if (!c || task_cpu(p) == (__u32)dest_cpu)
 		return 0;
 	gap = unseen_moves(p, true);
 	if (gap)
 		__sync_fetch_and_add(&c->lost, gap);
-	count(c, classify(ctx, p, &caller));
+	count(c, classify(ctx, p, &caller), now);
 	return 0;
 }
 
@@ -134,6 +136,6 @@ int BPF_PROG(ms_wakeup_new, struct task_struct *p)
 	struct diag_ms_control *c = counting();
 
 	if (c && task_cpu(p) != bpf_get_smp_processor_id())
-		count(c, DIAG_MS_FORK_FIELD);
+		count(c, DIAG_MS_FORK_FIELD, bpf_ktime_get_ns());
 	return 0;
 }

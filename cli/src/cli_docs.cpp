@@ -97,14 +97,19 @@ const std::map<std::string, Prose> &prose() {
         "migration_trace/ files do, as verbs.  trace prints the text of "
         "migration_trace/trace (a header, then start_sched_clock, task names, marks, "
         "migrations with their cause and fork placements, merged in timestamp order), which "
-        "migrate-stats reads.",
+        "migrate-stats reads; stat drives and prints the migration stat as the module's "
+        "migration_stat/ files do.",
         {{"diagnose-tools migration-trace enable --buffer-kib 4096",
           "start tracing with 4 MiB per CPU"},
          {"diagnose-tools migration-trace mark 1", "a mark, for migrate-stats --begin_mark 1"},
          {"diagnose-tools migration-trace stop; diagnose-tools migration-trace trace -o t.txt",
           "stop and save the trace"},
          {"diagnose-tools migrate-stats t.txt", "migrations per cause, CPU pair and task"},
-         {"diagnose-tools migration-trace reset", "free it for the next trace"}}}},
+         {"diagnose-tools migration-trace reset", "free it for the next trace"},
+         {"diagnose-tools migration-trace stat enable --period-msec 100",
+          "count migrations per cause in 100 ms periods (migration_stat/)"},
+         {"diagnose-tools migration-trace stat -o stat.txt",
+          "the stat so far; migrate-extract reads it"}}}},
       {"flame",
        {"Writes an interactive SVG (zoom, search, differential with --baseline, icicle, "
         "flame chart), folded stacks or speedscope JSON, chosen by --format or the output's "
