@@ -139,11 +139,17 @@ def compare(ours, ftrace, a, b):
     return 1 if bad else 0
 
 
-def stat(stat_path, ours):
-    period = None
-    start = None
-    fields = {}
-    rows = []
+# How long a count may stay on the wrong side of boundaries before the
+# totals agree again: the stat takes its own timestamp, and a vCPU of a
+# TCG guest that the loaded host deschedules between two programs of one
+# event (tracefs's, the trace's, the stat's) puts them that far apart.
+LATE_MAX = 500000000
+
+
+def read_stat(stat_path):
+    period = start = None
+    lost = 0
+    fields, rows = {}, []
     for line in open(stat_path):
         if line.startswith("#"):
             t = line[1:].split()
@@ -153,8 +159,15 @@ def stat(stat_path, ours):
                 start = int(t[1], 16)
             elif t[0] == "field":
                 fields[t[2]] = int(t[1]) - 1
+            elif t[0] == "lost":
+                lost = int(t[1])
             continue
-        rows.append([float(x) for x in line.split()])
+        rows.append([int(float(x)) if i else float(x) for i, x in enumerate(line.split())])
+    return period, start, fields, rows, lost
+
+
+def stat(stat_path, ours):
+    period, start, fields, rows, _ = read_stat(stat_path)
     header, ev = parse_ours(ours)
     k = len(rows)
     if k < 2:
@@ -182,33 +195,6 @@ def stat(stat_path, ours):
         print("  FAILED: too few migrations to compare")
         bad += 1
     return 1 if bad else 0
-
-
-# How long a count may stay on the wrong side of boundaries before the
-# totals agree again: the stat takes its own timestamp, and a vCPU of a
-# TCG guest that the loaded host deschedules between two programs of one
-# event (tracefs's, the trace's, the stat's) puts them that far apart.
-LATE_MAX = 500000000
-
-
-def read_stat(stat_path):
-    period = start = None
-    lost = 0
-    fields, rows = {}, []
-    for line in open(stat_path):
-        if line.startswith("#"):
-            t = line[1:].split()
-            if t[0] == "period_msec":
-                period = int(t[1]) * 1000000
-            elif t[0] == "start_ts":
-                start = int(t[1], 16)
-            elif t[0] == "field":
-                fields[t[2]] = int(t[1]) - 1
-            elif t[0] == "lost":
-                lost = int(t[1])
-            continue
-        rows.append([int(float(x)) if i else float(x) for i, x in enumerate(line.split())])
-    return period, start, fields, rows, lost
 
 
 def stat_near(stat_path, ours, ftrace):

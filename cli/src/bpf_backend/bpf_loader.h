@@ -5,6 +5,7 @@
 #pragma once
 
 #include <linux/types.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -138,6 +140,47 @@ class PinnedMapping {
   void *addr_ = nullptr;
   size_t size_ = 0;
 };
+
+// The control word of a pinned function run from the command line (the
+// migration trace and stat): a struct T whose first member is the __u64
+// `state`, the one element of an mmapable array, mapped so that the CLI
+// changes the state with the same atomics as the programs.
+template <class T>
+class MappedControl {
+ public:
+  MappedControl(const std::string &dir, const char *name, const char *what)
+      : map_(dir, name, sizeof(T), PROT_READ | PROT_WRITE, what) {}
+  MappedControl(int map_fd, const char *what)
+      : map_(map_fd, sizeof(T), PROT_READ | PROT_WRITE, what) {}
+  T *operator->() const { return static_cast<T *>(map_.get()); }
+  uint64_t state() const { return __atomic_load_n(&(*this)->state, __ATOMIC_SEQ_CST); }
+  bool cas_state(uint64_t from, uint64_t to) const {
+    // the map's type: __u64 is unsigned long long, uint64_t unsigned long
+    __u64 expected = from;
+    return __atomic_compare_exchange_n(&(*this)->state, &expected, to, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
+  }
+
+ private:
+  PinnedMapping map_;
+};
+
+// Text handed out in pieces as it is made: `out` goes to `sink` once it
+// holds a MiB (or, with `last`, whatever it holds), then is emptied.
+using TextSink = std::function<void(const char *, size_t)>;
+inline void pass_on(std::string &out, const TextSink &sink, bool last = false) {
+  if (out.size() >= (1u << 20) || (last && !out.empty())) {
+    sink(out.data(), out.size());
+    out.clear();
+  }
+}
+
+// What a writer of pieces makes, whole.
+inline std::string whole_text(void (*write)(const TextSink &)) {
+  std::string text;
+  write([&text](const char *p, size_t n) { text.append(p, n); });
+  return text;
+}
 
 // A file descriptor closed with its owner (-1: none).
 class Fd {

@@ -48,24 +48,13 @@ struct Settings {
 
 uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
-// The control word, mapped.
-class Control {
+class Control : public MappedControl<diag_ms_control> {
  public:
-  Control() : map_(kDir, "ms_control", sizeof(diag_ms_control), PROT_READ | PROT_WRITE, kWhat) {}
-  explicit Control(int fd) : map_(fd, sizeof(diag_ms_control), PROT_READ | PROT_WRITE, kWhat) {}
-  diag_ms_control *operator->() const { return static_cast<diag_ms_control *>(map_.get()); }
-  uint64_t state() const { return __atomic_load_n(&(*this)->state, __ATOMIC_SEQ_CST); }
-  bool cas_state(uint64_t from, uint64_t to) const {
-    __u64 expected = from;
-    return __atomic_compare_exchange_n(&(*this)->state, &expected, to, false, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_SEQ_CST);
-  }
+  Control() : MappedControl(kDir, "ms_control", kWhat) {}
+  explicit Control(int fd) : MappedControl(fd, kWhat) {}
   uint64_t period_ns() const { return (*this)->period_msec * kNsPerMs; }
   // where the last period ends: counting cannot go on past it
   uint64_t capacity_end() const { return (*this)->start_ts + (*this)->periods * period_ns(); }
-
- private:
-  PinnedMapping map_;
 };
 
 bool pinned() { return ::access((kDir + "/ms_control").c_str(), F_OK) == 0; }
@@ -272,8 +261,6 @@ void write_stat(const std::function<void(const char *, size_t)> &sink) {
   lock.reset();
 
   const auto *slot = counts ? static_cast<const diag_ms_period *>(counts->get()) : nullptr;
-  constexpr size_t kChunk = 1 << 20;
-  out.reserve(kChunk + 512);
   char num[32];
   for (uint64_t p = 0; p < complete; ++p) {
     const uint64_t ms = p * period_ns / kNsPerMs;
@@ -291,19 +278,12 @@ void write_stat(const std::function<void(const char *, size_t)> &sink) {
     }
     out.append(num, static_cast<size_t>(std::snprintf(num, sizeof(num), " %llu\n",
                                                       static_cast<unsigned long long>(migrate))));
-    if (out.size() >= kChunk) {
-      sink(out.data(), out.size());
-      out.clear();
-    }
+    pass_on(out, sink);
   }
-  if (!out.empty()) sink(out.data(), out.size());
+  pass_on(out, sink, true);
 }
 
-std::string stat_text() {
-  std::string text;
-  write_stat([&text](const char *p, size_t n) { text.append(p, n); });
-  return text;
-}
+std::string stat_text() { return whole_text(write_stat); }
 
 Status status() {
   require_bpf_backend();

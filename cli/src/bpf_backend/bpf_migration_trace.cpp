@@ -66,22 +66,10 @@ int open_pin(const std::string &name) {
   return fd;
 }
 
-// The control word, mapped.
-class Control {
+class Control : public MappedControl<diag_mt_control> {
  public:
-  Control() : map_(kDir, "mt_control", sizeof(diag_mt_control), PROT_READ | PROT_WRITE, "the trace") {}
-  explicit Control(int fd) : map_(fd, sizeof(diag_mt_control), PROT_READ | PROT_WRITE, "the trace") {}
-  diag_mt_control *operator->() const { return static_cast<diag_mt_control *>(map_.get()); }
-  uint64_t state() const { return __atomic_load_n(&(*this)->state, __ATOMIC_SEQ_CST); }
-  bool cas_state(uint64_t from, uint64_t to) const {
-    // the map's type: __u64 is unsigned long long, uint64_t unsigned long
-    __u64 expected = from;
-    return __atomic_compare_exchange_n(&(*this)->state, &expected, to, false, __ATOMIC_SEQ_CST,
-                                       __ATOMIC_SEQ_CST);
-  }
-
- private:
-  PinnedMapping map_;
+  Control() : MappedControl(kDir, "mt_control", "the trace") {}
+  explicit Control(int fd) : MappedControl(fd, "the trace") {}
 };
 
 const char *state_name(uint64_t state) {
@@ -455,23 +443,14 @@ void write_trace(const std::function<void(const char *, size_t)> &sink) {
   }
   out += "# lost " + std::to_string(lost) + "\n";
   lock.reset();
-  constexpr size_t kChunk = 1 << 20;
-  out.reserve(kChunk + 256);
   for (const Ref &r : refs) {
     put_event(out, slot[r.index], r.cpu);
-    if (out.size() >= kChunk) {
-      sink(out.data(), out.size());
-      out.clear();
-    }
+    pass_on(out, sink);
   }
-  if (!out.empty()) sink(out.data(), out.size());
+  pass_on(out, sink, true);
 }
 
-std::string trace_text() {
-  std::string text;
-  write_trace([&text](const char *p, size_t n) { text.append(p, n); });
-  return text;
-}
+std::string trace_text() { return whole_text(write_trace); }
 
 Status status() {
   require_bpf_backend();
