@@ -19,10 +19,13 @@
 #include <iostream>
 #include <iterator>
 
+#include <nlohmann/json.hpp>
+
 #include "bpf_backend/bpf_migration_stat.h"
 #include "bpf_backend/bpf_migration_trace.h"
 #include "errors.h"
 #include "migration_trace.h"
+#include "output.h"
 
 namespace diag {
 
@@ -110,6 +113,9 @@ class MigrationTraceCommand : public Command {
                     "stat enable: the capacity, in hours of 1 s periods (hours x 3600 periods "
                     "of any length), 1..8760 (the module's migration_stat_hours)")
         ->capture_default_str();
+    sub->add_option("--format", format_, "status, stat status: text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        ->capture_default_str();
     sub->add_option("-o,--output", output_,
                     "trace, stat: write the trace or the stat to this file, not stdout");
     sub->footer(
@@ -142,6 +148,9 @@ class MigrationTraceCommand : public Command {
       throw UsageError("--period-msec and --hours are for stat enable");
     if (verb_ != "trace" && !(verb_ == "stat" && !has_value) && !output_.empty())
       throw UsageError("-o is for trace and stat");
+    if (format_ != "text" && verb_ != "status" && !(verb_ == "stat" && value_ == "status"))
+      throw UsageError("--format is for status and stat status (migrate-stats and "
+                       "migrate-extract read the trace and the stat with --format json)");
     try {
       if (verb_ == "enable") {
         uint64_t v = has_value ? parse_number("enable", value_) : 1;
@@ -197,7 +206,17 @@ class MigrationTraceCommand : public Command {
       throw UsageError("stat: '" + value_ + "' is not enable, stop, reset or status");
   }
 
-  static void print_stat_status(const msbpf::Status &s) {
+  void print_stat_status(const msbpf::Status &s) const {
+    if (format_ == "json") {
+      nlohmann::json j{{"backend", "bpf"}, {"state", s.state}};
+      if (s.state != "empty")
+        j.update({{"period_msec", s.period_msec}, {"hours", s.hours}, {"nr_cpus", s.nr_cpus},
+                  {"periods", s.complete}, {"capacity_periods", s.capacity}, {"lost", s.lost},
+                  {"start_ts", s.start_ts}, {"stop_ts", s.stop_ts},
+                  {"programs_attached", s.programs}});
+      std::cout << dump_json(j, 2) << "\n";
+      return;
+    }
     std::cout << "state " << s.state << "\n";
     if (s.state == "empty") return;
     std::cout << "period_msec " << s.period_msec << "\n"
@@ -210,7 +229,18 @@ class MigrationTraceCommand : public Command {
     std::cout << "programs " << (s.programs ? "attached" : "none") << "\n";
   }
 
-  static void print_status(const mtbpf::Status &s) {
+  void print_status(const mtbpf::Status &s) const {
+    if (format_ == "json") {
+      nlohmann::json j{{"backend", "bpf"}, {"state", s.state}};
+      if (s.state != "empty") {
+        j.update({{"buffer_kib", s.buffer_kib}, {"nr_cpus", s.nr_cpus}, {"events", s.events},
+                  {"capacity", s.capacity}, {"lost", s.lost}, {"start_ts", s.start_ts},
+                  {"stop_ts", s.stop_ts}, {"programs_attached", s.programs}});
+        if (s.full_cpu >= 0) j["full_cpu"] = s.full_cpu;
+      }
+      std::cout << dump_json(j, 2) << "\n";
+      return;
+    }
     std::cout << "state " << s.state << "\n";
     if (s.state == "empty") return;
     std::cout << "buffer_kib " << s.buffer_kib << "\n"
@@ -223,7 +253,7 @@ class MigrationTraceCommand : public Command {
     std::cout << "programs " << (s.programs ? "attached" : "none") << "\n";
   }
 
-  std::string verb_, value_, output_;
+  std::string verb_, value_, output_, format_ = "text";
   uint32_t buffer_kib_ = mtbpf::kDefaultBufferKib;
   uint32_t period_msec_ = msbpf::kDefaultPeriodMsec;
   uint32_t hours_ = msbpf::kDefaultHours;

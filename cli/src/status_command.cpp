@@ -19,6 +19,8 @@
 #include <nlohmann/json.hpp>
 
 #include "bpf_backend/bpf_backend.h"
+#include "bpf_backend/bpf_migration_stat.h"
+#include "bpf_backend/bpf_migration_trace.h"
 #include "errors.h"
 #include "function_command.h"
 #include "uapi/diagnose.h"
@@ -256,6 +258,15 @@ class StatusCommand : public Command {
       fns.push_back(fj);
     }
     b["functions"] = fns;
+    if (backend) {
+      // the migration trace and stat (diagnose-tools migration-trace)
+      try {
+        b["migration_trace"] = mtbpf::status().state;
+        b["migration_stat"] = msbpf::status().state;
+      } catch (const std::exception &e) {
+        b["migration_error"] = e.what();
+      }
+    }
     return b;
   }
 
@@ -319,6 +330,11 @@ class StatusCommand : public Command {
     } else {
       std::cout << "bpf: available\n";
       for (const auto &f : b["functions"]) print_function(f);
+      if (b.contains("migration_trace"))
+        std::cout << "  migration trace: " << b["migration_trace"].get<std::string>()
+                  << "\n  migration stat: " << b["migration_stat"].get<std::string>() << '\n';
+      if (b.contains("migration_error"))
+        std::cout << "  migration trace: " << b["migration_error"].get<std::string>() << '\n';
     }
     if (j.contains("migration_trace")) {
       std::cout << "migration_trace (debugfs): " << j["migration_trace"].get<std::string>()

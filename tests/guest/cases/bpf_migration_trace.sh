@@ -408,12 +408,21 @@ test_bpf_ms_refusals_and_full() {
 	expect_rc "stat frobnicate" 2 bms frobnicate
 	expect_one_line_error "stat frobnicate"
 	[[ ! -e $pins ]] || fail "a refused start left pins: $(ls "$pins")"
-	expect_rc "stat enable, 1 ms periods" 0 bms enable --period-msec 1
+	expect_rc "stat enable" 0 bms enable
 	expect_rc "enable while counting (EALREADY)" 6 bms enable
 	expect_one_line_error "enable while counting"
+	expect_eq "$(bms status --format json | python3 -c 'import json, sys; j = json.load(sys.stdin); print(j["backend"], j["state"], j["period_msec"], j["capacity_periods"])')" \
+		"bpf running 1000 3600" "stat status --format json"
+	expect_eq "$("$DT" status --format json | python3 -c 'import json, sys; print(json.load(sys.stdin)["bpf"]["migration_stat"])')" \
+		running "diagnose-tools status shows the stat"
+	expect_rc "--format json for the stat itself" 2 bms --format json
+	expect_one_line_error "--format json for the stat itself"
 	expect_rc "non-root user" 3 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$DT" "${BMT[@]}" stat status
 	expect_one_line_error "non-root user"
+	expect_rc "stat reset" 0 bms reset
+	# 3600 periods of 1 ms: over in 3.6 s, with no migration needed
+	expect_rc "stat enable, 1 ms periods" 0 bms enable --period-msec 1
 	sleep 4
 	expect_eq "$(bms_state)" full "state after 3600 periods of 1 ms"
 	s=$(bms) || fail "stat"
