@@ -27,12 +27,16 @@ run_rounds() {
 }
 
 # bpftrace_start LOG PROGRAM: bpftrace running PROGRAM in the background,
-# returning once its probes are attached; sets BT_PID.
+# returning once all its probes are attached (bpftrace says "Attaching N
+# probes..." before it attaches them: the kernel's lists of perf-event
+# attachments and links of its pid are counted until they hold N); sets
+# BT_PID.
 bpftrace_start() {
-	local log=$1 deadline=$((SECONDS + 120))
+	local log=$1 deadline=$((SECONDS + 120)) n
 	bpftrace -e "$2" >"$log" 2>&1 &
 	BT_PID=$!
-	until grep -q '^Attaching' "$log" 2>/dev/null; do
+	until n=$(sed -n 's/^Attaching \([0-9]*\) probe.*/\1/p' "$log" 2>/dev/null) && [[ -n $n ]] &&
+		(($(bpftrace_attached "$BT_PID") >= n)); do
 		if ((SECONDS >= deadline)) || ! kill -0 "$BT_PID" 2>/dev/null; then
 			echo "bpftrace did not attach: $(cat "$log")"
 			exit 1
@@ -41,9 +45,21 @@ bpftrace_start() {
 	done
 }
 
+# the probes of bpftrace PID attached: tracepoints, kprobes and uprobes
+# (perf events), kfuncs (links)
+bpftrace_attached() {
+	echo $(($(bpftool perf show 2>/dev/null | grep -c "^pid $1 ") +
+		$(bpftool link show 2>/dev/null | grep -c "bpftrace($1)")))
+}
+
+# Stops it: SIGINT, and SIGKILL after 10 s (a bpftrace that missed the
+# SIGINT would otherwise hold the benchmark forever).
 bpftrace_stop() {
+	local deadline=$((SECONDS + 10))
 	[[ -n ${BT_PID:-} ]] || return 0
 	kill -INT "$BT_PID"
+	while kill -0 "$BT_PID" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.1; done
+	kill -0 "$BT_PID" 2>/dev/null && { echo "bpftrace ignored SIGINT for 10 s: killed" >&2; kill -KILL "$BT_PID"; }
 	wait "$BT_PID" 2>/dev/null || true
 	BT_PID=""
 }
