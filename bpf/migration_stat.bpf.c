@@ -68,7 +68,12 @@ static __always_inline void count(struct diag_ms_control *c, __u32 field,
 	struct diag_ms_period *row;
 	__u32 key;
 
-	if (now < start)
+	/*
+	 * The CLI writes start_ts before it sets RUNNING, but the load of the
+	 * state in counting() is no acquire: a CPU that reorders loads can
+	 * see RUNNING with the map's initial 0 here.
+	 */
+	if (!start || now < start)
 		return;
 	period = (now - start) / period_ns;
 	if (period >= periods) {
@@ -94,8 +99,8 @@ static __always_inline void count(struct diag_ms_control *c, __u32 field,
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
 {
-	struct diag_ms_control *c = counting();
 	__u64 now = bpf_ktime_get_ns(), caller, gap;
+	struct diag_ms_control *c = counting();
 
 	if (!c || task_cpu(p) == (__u32)dest_cpu)
 		return 0;
@@ -133,9 +138,10 @@ int BPF_PROG(ms_process_exec, struct task_struct *p, pid_t old_pid)
 SEC("tp_btf/sched_wakeup_new")
 int BPF_PROG(ms_wakeup_new, struct task_struct *p)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct diag_ms_control *c = counting();
 
 	if (c && task_cpu(p) != bpf_get_smp_processor_id())
-		count(c, DIAG_MS_FORK_FIELD, bpf_ktime_get_ns());
+		count(c, DIAG_MS_FORK_FIELD, now);
 	return 0;
 }

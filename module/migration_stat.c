@@ -35,6 +35,7 @@
 #include <linux/vmalloc.h>
 #include "mem.h"
 #include <linux/math64.h>
+#include <linux/overflow.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include "migrate_cause.h"
@@ -150,9 +151,18 @@ static int mstat_alloc(void)
 	return 0;
 }
 
+/*
+ * Where the last period ends.  Saturated: hours x period_msec can reach
+ * past 2^64 ns, and such a stat never fills, rather than filling at once.
+ */
 static u64 mstat_capacity_end(void)
 {
-	return mstat_start_ts + mstat_periods * mstat_period_ns;
+	u64 span, end;
+
+	if (check_mul_overflow(mstat_periods, mstat_period_ns, &span) ||
+	    check_add_overflow(mstat_start_ts, span, &end))
+		return U64_MAX;
+	return end;
 }
 
 /* See mtrace_quiesce(): after this no probe touches the counters. */

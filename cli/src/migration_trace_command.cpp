@@ -212,6 +212,7 @@ class MigrationTraceCommand : public Command {
       if (s.state != "empty")
         j.update({{"period_msec", s.period_msec}, {"hours", s.hours}, {"nr_cpus", s.nr_cpus},
                   {"periods", s.complete}, {"capacity_periods", s.capacity}, {"lost", s.lost},
+                  {"skipped_calls", s.skipped_calls},
                   {"start_ts", s.start_ts}, {"stop_ts", s.stop_ts},
                   {"programs_attached", s.programs}});
       std::cout << dump_json(j, 2) << "\n";
@@ -224,6 +225,7 @@ class MigrationTraceCommand : public Command {
               << "nr_cpus " << s.nr_cpus << "\n"
               << "periods " << s.complete << " of " << s.capacity << "\n"
               << "lost " << s.lost << "\n"
+              << "skipped_calls " << s.skipped_calls << "\n"
               << "start_ts " << mtrace::hex_ts(s.start_ts) << "\n";
     if (s.stop_ts) std::cout << "stop_ts " << mtrace::hex_ts(s.stop_ts) << "\n";
     std::cout << "programs " << (s.programs ? "attached" : "none") << "\n";
@@ -234,7 +236,8 @@ class MigrationTraceCommand : public Command {
       nlohmann::json j{{"backend", "bpf"}, {"state", s.state}};
       if (s.state != "empty") {
         j.update({{"buffer_kib", s.buffer_kib}, {"nr_cpus", s.nr_cpus}, {"events", s.events},
-                  {"capacity", s.capacity}, {"lost", s.lost}, {"start_ts", s.start_ts},
+                  {"capacity", s.capacity}, {"lost", s.lost},
+                  {"skipped_calls", s.skipped_calls}, {"start_ts", s.start_ts},
                   {"stop_ts", s.stop_ts}, {"programs_attached", s.programs}});
         if (s.full_cpu >= 0) j["full_cpu"] = s.full_cpu;
       }
@@ -247,6 +250,7 @@ class MigrationTraceCommand : public Command {
               << "nr_cpus " << s.nr_cpus << "\n"
               << "events " << s.events << " of " << s.capacity << "\n"
               << "lost " << s.lost << "\n"
+              << "skipped_calls " << s.skipped_calls << "\n"
               << "start_ts " << mtrace::hex_ts(s.start_ts) << "\n";
     if (s.stop_ts) std::cout << "stop_ts " << mtrace::hex_ts(s.stop_ts) << "\n";
     if (s.full_cpu >= 0) std::cout << "full_cpu " << s.full_cpu << "\n";

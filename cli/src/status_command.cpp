@@ -259,13 +259,17 @@ class StatusCommand : public Command {
     }
     b["functions"] = fns;
     if (backend) {
-      // the migration trace and stat (diagnose-tools migration-trace)
-      try {
-        b["migration_trace"] = mtbpf::status().state;
-        b["migration_stat"] = msbpf::status().state;
-      } catch (const std::exception &e) {
-        b["migration_error"] = e.what();
-      }
+      // the migration trace and stat (diagnose-tools migration-trace):
+      // each its state, or why it could not be read
+      auto state_of = [&b](const char *key, auto status) {
+        try {
+          b[key] = status().state;
+        } catch (const std::exception &e) {
+          b[std::string(key) + "_error"] = e.what();
+        }
+      };
+      state_of("migration_trace", mtbpf::status);
+      state_of("migration_stat", msbpf::status);
     }
     return b;
   }
@@ -330,11 +334,14 @@ class StatusCommand : public Command {
     } else {
       std::cout << "bpf: available\n";
       for (const auto &f : b["functions"]) print_function(f);
-      if (b.contains("migration_trace"))
-        std::cout << "  migration trace: " << b["migration_trace"].get<std::string>()
-                  << "\n  migration stat: " << b["migration_stat"].get<std::string>() << '\n';
-      if (b.contains("migration_error"))
-        std::cout << "  migration trace: " << b["migration_error"].get<std::string>() << '\n';
+      for (const char *key : {"migration_trace", "migration_stat"}) {
+        const std::string label = key == std::string("migration_trace") ? "trace" : "stat";
+        if (b.contains(key))
+          std::cout << "  migration " << label << ": " << b[key].get<std::string>() << '\n';
+        else if (b.contains(std::string(key) + "_error"))
+          std::cout << "  migration " << label << ": "
+                    << b[std::string(key) + "_error"].get<std::string>() << '\n';
+      }
     }
     if (j.contains("migration_trace")) {
       std::cout << "migration_trace (debugfs): " << j["migration_trace"].get<std::string>()

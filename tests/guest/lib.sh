@@ -86,6 +86,10 @@ expect_eq() {
 	fi
 }
 
+# bpf_programs_gone REGEX: no loaded BPF program's line in bpftool prog
+# show matches the extended REGEX
+bpf_programs_gone() { ! bpftool prog show 2>/dev/null | grep -qE "$1"; }
+
 # expect_cmd WHAT EXPECTED_RC CMD... : runs CMD, keeps its output in $OUT/$ERR
 expect_rc() {
 	local what=$1 want=$2
@@ -281,7 +285,11 @@ run_tests() {
 		t0=$(date +%s%N)
 		"$t"
 		rc=$?
-		echo "  wall time: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+		# the guest's memory after each case: a case that leaves files in
+		# the tmpfs $WORK or memory pinned shrinks what the next ones have
+		echo "  wall time: $(( ($(date +%s%N) - t0) / 1000000 )) ms," \
+			"MemAvailable $(awk '$1 == "MemAvailable:" {print $2}' /proc/meminfo) kB," \
+			"$WORK $(du -sk "$WORK" 2>/dev/null | cut -f1) kB"
 		bad=$(dmesg | tail -n +"$((before + 1))" | grep -E "$KERNEL_BAD")
 		if [[ -n $bad ]]; then
 			fail "kernel log: $bad"

@@ -20,10 +20,12 @@ for the migration_trace guest cases.  Nothing here uses diagnose-tools.
       backend): for every period boundary B, the stat's count before B
       against the events before B, each count of the trace and of ftrace
       allowed only the events within 2 ms of B or of the start, and the
-      moves the stat counted lost (its "# lost" line); a count may fall
+      moves the stat counted lost or the calls it skipped (its "# lost"
+      and "# skipped_calls" lines); a count may fall
       after its boundary by up to LATE_MAX (a few times per run) when the
       totals agree after it; every column against the trace, migrate
-      against ftrace
+      and (where the ftrace has sched_wakeup_new) fork_placement against
+      ftrace
   mt_check.py marks OURS              "PID MARK" lines in trace order
 """
 import re
@@ -86,6 +88,24 @@ def parse_ftrace(path):
     if written and written[0] != written[1]:
         sys.exit(f"ftrace lost events: {written[0]} in buffer, {written[1]} written")
     return events
+
+
+FT_FORK = re.compile(r"^\s*(.+?)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): sched_wakeup_new: "
+                     r"comm=.* pid=(\d+) prio=-?\d+ target_cpu=(\d+)")
+
+
+def ftrace_forks(path):
+    """The timestamps of the fork placements in a trace with sched_wakeup_new
+    enabled: the child's CPU not the one the parent woke it on; None when
+    the trace has no sched_wakeup_new event at all (not enabled)."""
+    forks, seen = [], False
+    for line in open(path, errors="replace"):
+        m = FT_FORK.match(line)
+        if m:
+            seen = True
+            if int(m.group(3)) != int(m.group(7)):
+                forks.append(int(m.group(4)) * 1000000000 + int(m.group(5).ljust(9, "0")[:9]))
+    return forks if seen else None
 
 
 def mark_ts(events, value):
@@ -159,8 +179,9 @@ def read_stat(stat_path):
                 start = int(t[1], 16)
             elif t[0] == "field":
                 fields[t[2]] = int(t[1]) - 1
-            elif t[0] == "lost":
-                lost = int(t[1])
+            elif t[0] in ("lost", "skipped_calls"):
+                # a skipped call may be a move no column holds
+                lost += int(t[1])
             continue
         rows.append([int(float(x)) if i else float(x) for i, x in enumerate(line.split())])
     return period, start, fields, rows, lost
@@ -213,11 +234,14 @@ def stat_near(stat_path, ours, ftrace):
         elif e["type"] == "fork":
             events.append((e["ts"], "fork_placement"))
     ft = [(e["ts"], "migrate") for e in parse_ftrace(ftrace) if e["from"] != e["to"]]
+    forks = ftrace_forks(ftrace)
+    ft_columns = {"migrate"} if forks is None else {"migrate", "fork_placement"}
+    ft += [(t, "fork_placement") for t in forks or []]
     bad = ambiguous = 0
     late = []
     for source, evs in (("trace", events), ("ftrace", ft)):
         for name, col in fields.items():
-            if col == 0 or (source == "ftrace" and name != "migrate"):
+            if col == 0 or (source == "ftrace" and name not in ft_columns):
                 continue
             ts = sorted(t for t, c in evs if c == name)
             counted = 0
@@ -249,8 +273,10 @@ def stat_near(stat_path, ours, ftrace):
         print(f"  FAILED: {len(late)} runs of boundaries off")
         bad += 1
     total = sum(r[fields["migrate"]] for r in rows)
-    print(f"  {k} periods: stat migrate sum {total}, {lost} lost; {ambiguous} boundary "
-          f"checks with an event within 2 ms")
+    print(f"  {k} periods: stat migrate sum {total}, {lost} lost or skipped; {ambiguous} "
+          f"boundary checks with an event within 2 ms; fork placements: stat "
+          f"{sum(r[fields['fork_placement']] for r in rows)}, ftrace "
+          f"{'not traced' if forks is None else sum(start <= t < start + k * period for t in forks)}")
     if total < 20:
         print("  FAILED: too few migrations to compare")
         bad += 1

@@ -291,8 +291,8 @@ void drop_programs(const std::string &dir) {
                                    std::strerror(errno));
   }
   // a tracepoint calls its programs under rcu_read_lock() (with
-  // preemption off, or on PREEMPT_RT migration off): once they are
-  // detached, one grace period ends every call that saw them
+  // preemption off, or on PREEMPT_RT migration off): one grace period
+  // after the caller's state change ends every call that saw the old state
   if (::syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
@@ -332,6 +332,15 @@ void PinnedMapping::map(int fd, size_t bytes, int prot, const char *what) {
 }
 
 PinnedMapping::~PinnedMapping() { ::munmap(addr_, size_); }
+
+bool has_program_pins(const std::string &dir) {
+  std::error_code ec;
+  for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind("link_", 0) == 0 || name.rfind("prog_", 0) == 0) return true;
+  }
+  return false;
+}
 
 uint64_t recursion_misses(const std::string &dir) {
   namespace fs = std::filesystem;

@@ -104,16 +104,32 @@ class PinLock {
 // Throws KernelError when something stays.
 void remove_pins(const std::string &dir);
 
+// Whether `dir` holds program pins (link_*, prog_*): programs attached.
+bool has_program_pins(const std::string &dir);
+
 // The calls of the programs whose links are pinned in `dir` (link_*) that
 // the kernel skipped because the program was already running on that CPU
 // (bpf_prog_info's recursion_misses), summed.
 uint64_t recursion_misses(const std::string &dir);
 
-// Unlinks the program pins in `dir` (link_*: detaches; prog_*), then waits
-// until no call of them can still be running: a grace period of RCU,
-// under which the kernel runs tracepoint programs (membarrier's global
-// command waits for one).  Where the kernel refuses that wait (nohz_full)
-// it sleeps 100 ms instead.  Throws KernelError when a pin stays.
+// The calls the kernel skipped: `kept` (what a stop saved of the programs'
+// recursion_misses before it dropped them), or the attached programs' own
+// count where that is more.  Reported apart from lost events: a skipped
+// call is a move (which the move_gap check counts lost once the task
+// moves again or exits), or an exit or exec (not a move).
+inline uint64_t skipped_calls(const std::string &dir, uint64_t kept) {
+  return std::max(kept, recursion_misses(dir));
+}
+
+// Unlinks the program pins in `dir` (link_*, prog_*), then waits one RCU
+// grace period (membarrier's global command; where the kernel refuses it,
+// nohz_full, 100 ms of sleep instead).  The caller has already set the
+// state word its programs check to a stopped state: the wait ends every
+// call that saw the old one, since the kernel runs tracepoint programs
+// under rcu_read_lock().  The detach itself completes later (bpffs drops
+// a pin's link after a grace period, the link's release may go through a
+// workqueue): for a moment bpftool can still list the programs, but they
+// count or write nothing.  Throws KernelError when a pin stays.
 void drop_programs(const std::string &dir);
 
 // The possible CPUs (libbpf's count); throws KernelError.
@@ -121,6 +137,7 @@ uint32_t possible_cpus();
 
 // clock_gettime(id) in nanoseconds.
 uint64_t clock_ns(clockid_t id);
+inline uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 // A shared mapping of a pinned mmapable array map: `dir`/`name`, `bytes`
 // of it.  Throws KernelError naming `what` (and saying to reset).

@@ -46,25 +46,25 @@ struct Settings {
   uint32_t hours;
 };
 
-uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
-
 class Control : public MappedControl<diag_ms_control> {
  public:
   Control() : MappedControl(kDir, "ms_control", kWhat) {}
   explicit Control(int fd) : MappedControl(fd, kWhat) {}
   uint64_t period_ns() const { return (*this)->period_msec * kNsPerMs; }
-  // where the last period ends: counting cannot go on past it
-  uint64_t capacity_end() const { return (*this)->start_ts + (*this)->periods * period_ns(); }
+  // where the last period ends: counting cannot go on past it.  Saturated
+  // (hours x period can reach past 2^64 ns): such a stat never fills.
+  uint64_t capacity_end() const {
+    uint64_t span, end;
+    if (__builtin_mul_overflow((*this)->periods, period_ns(), &span) ||
+        __builtin_add_overflow((*this)->start_ts, span, &end))
+      return UINT64_MAX;
+    return end;
+  }
 };
 
 bool pinned() { return ::access((kDir + "/ms_control").c_str(), F_OK) == 0; }
 
-bool has_programs() {
-  std::error_code ec;
-  for (const auto &entry : fs::directory_iterator(kDir, ec))
-    if (entry.path().filename().string().rfind("link_", 0) == 0) return true;
-  return false;
-}
+bool has_programs() { return has_program_pins(kDir); }
 
 const char *state_name(uint64_t state) {
   switch (state) {
@@ -87,14 +87,14 @@ void check_full(const Control &c) {
 }
 
 // A stat that stopped (by a stop, or by itself at its last period): its
-// recursion misses are kept as lost, its programs are dropped, and no
+// skipped calls are kept, its programs are dropped, and no
 // program is counting any more when this returns.  Lock held.
 void settle(const Control &c) {
   const uint64_t state = c.state();
   if (state == DIAG_MSB_RUNNING) return;
   if (state == DIAG_MSB_FULL) c->stop_ts = c.capacity_end();
   if (has_programs()) {
-    c->misses = std::max<uint64_t>(c->misses, recursion_misses(kDir));
+    c->misses = skipped_calls(kDir, c->misses);
     drop_programs(kDir);
   }
 }
@@ -138,6 +138,14 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
   bpf_map__set_max_entries(skel->maps.records, static_cast<uint32_t>(::sysconf(_SC_PAGESIZE)));
   load_attach(skel->skeleton);
 
+  // the stat's shape before it is pinned: a command that dies after the
+  // rename leaves a stat that reads (empty) and resets
+  Control c(bpf_map__fd(skel->maps.ms_control));
+  c->nr_cpus = nr_cpus;
+  c->period_msec = period_msec;
+  c->hours = hours;
+  c->periods = periods;
+
   const std::string staging = kDir + "-staging";
   remove_pins(staging);
   Settings settings{period_msec, hours};
@@ -150,11 +158,6 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
     throw;
   }
   try {
-    Control c(bpf_map__fd(skel->maps.ms_control));
-    c->nr_cpus = nr_cpus;
-    c->period_msec = period_msec;
-    c->hours = hours;
-    c->periods = periods;
     timeval tv{};
     ::gettimeofday(&tv, nullptr);
     c->start_sec = tv.tv_sec;
@@ -253,7 +256,9 @@ void write_stat(const std::function<void(const char *, size_t)> &sink) {
   out += "# start_ts " + mtrace::hex_ts(c ? (*c)->start_ts : 0) + "\n";
   out += "# state " + state + "\n";
   if (c) {
-    out += "# lost " + std::to_string((*c)->lost + (*c)->misses) + "\n";
+    out += "# lost " + std::to_string((*c)->lost) + "\n";
+    out += "# skipped_calls " +
+           std::to_string(skipped_calls(kDir, (*c)->misses)) + "\n";
     if (state == "full")
       out += "# counting stopped itself: its " + std::to_string(periods) +
              " periods are over (--hours)\n";
@@ -306,7 +311,8 @@ Status status() {
   s.stop_ts = c->stop_ts;
   const uint64_t end = state == DIAG_MSB_RUNNING ? mono_ns() : c->stop_ts;
   s.complete = end > s.start_ts ? std::min((end - s.start_ts) / c.period_ns(), s.capacity) : 0;
-  s.lost = c->lost + c->misses;
+  s.lost = c->lost;
+  s.skipped_calls = skipped_calls(kDir, c->misses);
   s.programs = has_programs();
   return s;
 }

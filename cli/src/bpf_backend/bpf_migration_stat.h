@@ -45,6 +45,7 @@ struct Status {
   std::string state;  // empty, running, stopped, full
   uint32_t period_msec = 0, hours = 0, nr_cpus = 0;
   uint64_t capacity = 0, complete = 0, lost = 0;
+  uint64_t skipped_calls = 0;  // program calls the kernel skipped (recursion)
   uint64_t start_ts = 0, stop_ts = 0;
   bool programs = false;  // links still pinned
 };

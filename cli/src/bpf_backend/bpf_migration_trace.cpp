@@ -55,7 +55,6 @@ struct Settings {
   uint32_t reserved;
 };
 
-uint64_t mono_ns() { return clock_ns(CLOCK_MONOTONIC); }
 
 int open_pin(const std::string &name) {
   const std::string path = kDir + "/" + name;
@@ -94,17 +93,10 @@ std::vector<diag_mt_cpu> read_cpus(uint32_t nr_cpus) {
   return v;
 }
 
-bool has_programs() {
-  std::error_code ec;
-  for (const auto &entry : fs::directory_iterator(kDir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind("link_", 0) == 0 || name.rfind("prog_", 0) == 0) return true;
-  }
-  return false;
-}
+bool has_programs() { return has_program_pins(kDir); }
 
 // A trace that stopped (by a stop, or by itself when a buffer filled):
-// its recursion misses are kept as lost, its programs are dropped (the
+// its skipped calls are kept, its programs are dropped (the
 // module drops its probes likewise), and no program is writing a slot any
 // more when this returns.  Lock held.
 void settle(const Control &c) {
@@ -218,6 +210,14 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   bpf_program__set_autoattach(skel->progs.mt_control_op, false);
   load_attach(skel->skeleton);
 
+  // the trace's shape before it is pinned: a command that dies after the
+  // rename leaves a trace that reads (empty) and resets
+  Control c(bpf_map__fd(skel->maps.mt_control));
+  c->full_cpu = -1;
+  c->buffer_kib = buffer_kib;
+  c->nr_cpus = nr_cpus;
+  c->slots_per_cpu = entries / nr_cpus;
+
   const std::string staging = kDir + "-staging";
   remove_pins(staging);
   Settings settings{buffer_kib, 0};
@@ -231,11 +231,6 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   }
   // from here on the trace is pinned: a failure takes it away whole
   try {
-    Control c(bpf_map__fd(skel->maps.mt_control));
-    c->full_cpu = -1;
-    c->buffer_kib = buffer_kib;
-    c->nr_cpus = nr_cpus;
-    c->slots_per_cpu = entries / nr_cpus;
     c->start_ts = mono_ns();
     c.cas_state(DIAG_MTB_LOADED, DIAG_MTB_STARTING);
     // as the module's on_each_cpu(): each online CPU's clock against the
@@ -415,7 +410,7 @@ void write_trace(const std::function<void(const char *, size_t)> &sink) {
     uint64_t index;
   };
   std::vector<Ref> refs;
-  uint64_t lost = c->misses;
+  uint64_t lost = 0;
   for (uint32_t cpu = 0; cpu < nr_cpus; ++cpu) {
     lost += cpus[cpu].lost;
     const uint64_t n = std::min<uint64_t>(cpus[cpu].next, slots);
@@ -442,6 +437,7 @@ void write_trace(const std::function<void(const char *, size_t)> &sink) {
            " KiB per CPU); events after full_ts are incomplete\n";
   }
   out += "# lost " + std::to_string(lost) + "\n";
+  out += "# skipped_calls " + std::to_string(skipped_calls(kDir, c->misses)) + "\n";
   lock.reset();
   for (const Ref &r : refs) {
     put_event(out, slot[r.index], r.cpu);
@@ -469,7 +465,7 @@ Status status() {
   s.start_ts = c->start_ts;
   s.stop_ts = c->stop_ts;
   s.full_cpu = c->full_cpu;
-  s.lost = c->misses;
+  s.skipped_calls = skipped_calls(kDir, c->misses);
   for (const diag_mt_cpu &m : read_cpus(s.nr_cpus)) {
     s.events += std::min<uint64_t>(m.next, c->slots_per_cpu);
     s.lost += m.lost;

@@ -48,6 +48,7 @@ struct Status {
   std::string state;  // empty, running, stopped, full
   uint32_t buffer_kib = 0, nr_cpus = 0;
   uint64_t events = 0, lost = 0, capacity = 0;
+  uint64_t skipped_calls = 0;  // program calls the kernel skipped (recursion)
   uint64_t start_ts = 0, stop_ts = 0;
   int64_t full_cpu = -1;
   bool programs = false;  // links still pinned

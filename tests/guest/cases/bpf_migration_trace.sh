@@ -26,13 +26,13 @@ require_bpf_mtrace() {
 }
 
 # no program of the trace is loaded (bpftool prog show)
-bmt_programs_gone() { ! bpftool prog show 2>/dev/null | grep -qE 'mt_(migrate_task|control_op|task_list)'; }
+bmt_programs_gone() { bpf_programs_gone 'mt_(migrate_task|process_exit|process_exec|wakeup_new|process_fork|task_rename|control_op|task_list)'; }
 
 bmt_state() { bmt status 2>/dev/null | awk '$1 == "state" {print $2}'; }
 bmt_is_full() { [[ $(bmt_state) == full ]]; }
 
 # A tracefs instance of our own recording every task's sched_migrate_task
-# on the trace's clock; prints its directory.
+# and sched_wakeup_new on the trace's clock; prints its directory.
 bmt_ftrace_on() {
 	local t inst
 	t=$(tracefs_dir) || return 1
@@ -42,12 +42,14 @@ bmt_ftrace_on() {
 	echo mono >"$inst/trace_clock"
 	echo 16384 >"$inst/buffer_size_kb"
 	echo 1 >"$inst/events/sched/sched_migrate_task/enable"
+	echo 1 >"$inst/events/sched/sched_wakeup_new/enable"	# fork placements
 	echo "$inst"
 }
 
 # bmt_ftrace_off INSTANCE FILE: its trace into FILE, the instance removed
 bmt_ftrace_off() {
 	echo 0 >"$1/events/sched/sched_migrate_task/enable"
+	echo 0 >"$1/events/sched/sched_wakeup_new/enable"
 	cp "$1/trace" "$2"
 	rmdir "$1"
 }
@@ -332,12 +334,13 @@ register_test test_bpf_mt_migrate_stats
 
 bms() { "$DT" "${BMT[@]}" stat "$@"; }
 bms_state() { bms status 2>/dev/null | awk '$1 == "state" {print $2}'; }
-bms_programs_gone() { ! bpftool prog show 2>/dev/null | grep -qE 'ms_(migrate_task|wakeup_new|process_exit)'; }
+bms_programs_gone() { bpf_programs_gone 'ms_(migrate_task|wakeup_new|process_exit|process_exec)'; }
 
 # The stat over a storm, counted apart from a BPF trace and a tracefs
 # instance running over the same time: every column of every period
 # against the trace's events of that period, migrate against tracefs's
-# sched_migrate_task (orig_cpu != dest_cpu); the stat takes its own
+# sched_migrate_task (orig_cpu != dest_cpu), fork_placement against its
+# sched_wakeup_new (target_cpu != the CPU it ran on); the stat takes its own
 # timestamps, so only events within 2 ms of a boundary may fall on
 # either side of it, and the moves the stat counted lost (moves the
 # kernel made without calling its program: seen on 6.18, where the trace
@@ -365,6 +368,7 @@ test_bpf_ms_matches_ftrace_and_trace() {
 	expect_rc "stat -o" 0 bms -o "$d/stat"
 	expect_rc "trace -o" 0 bmt trace -o "$d/trace"
 	expect_grep "stat stopped" "^# state stopped$" "$(cat "$d/stat")"
+	expect_grep "the calls the kernel skipped" "^# skipped_calls [0-9]+$" "$(cat "$d/stat")"
 	lost=$(awk '$2 == "lost" {print $3}' "$d/stat")
 	((lost <= 5)) || fail "the stat lost $lost moves"
 	python3 "$REPO/tests/guest/mt_check.py" stat_near "$d/stat" "$d/trace" "$d/ftrace.txt" ||
@@ -443,42 +447,65 @@ test_bpf_ms_refusals_and_full() {
 }
 register_test test_bpf_ms_refusals_and_full
 
+# bpf_move_gap_has DIR PID TAG: "yes" when the pinned move_gap map
+# (bpf/move_gap.bpf.h) of /sys/fs/bpf/diagnose/DIR holds an entry for PID
+bpf_move_gap_has() {
+	local f=$WORK/bmt-texec/$1-$3.json
+	bpftool -j map dump pinned "/sys/fs/bpf/diagnose/$1/expected" >"$f" ||
+		{ fail "bpftool map dump of $1/expected"; return; }
+	python3 - "$f" "$2" <<'PY'
+import json, struct, sys
+keys = []
+for e in json.load(open(sys.argv[1])):
+    k = e["formatted"]["key"] if "formatted" in e else e["key"]
+    if isinstance(k, list):
+        k = struct.unpack("<i", bytes(int(b, 16) for b in k))[0]
+    keys.append(int(k))
+print("yes" if int(sys.argv[2]) in keys else "no")
+PY
+}
+
 # A thread that execs takes its leader's pid (de_thread): the entry the
-# trace kept for its old pid, to count moves no program saw, goes with
-# it, or on a long run the table fills and checks stop.
+# trace and the stat kept for its old pid, to count moves no program saw,
+# goes with it, or on a long run the table fills and checks stop.  The
+# entry is checked present before the exec, so that the case can fail.
 test_bpf_mt_thread_exec_forgets_old_pid() {
-	local d=$WORK/bmt-texec tid
+	local d=$WORK/bmt-texec tid pid dir
 	require_bpf_mtrace || return 0
-	mkdir -p "$d"
+	rm -rf "$d" && mkdir -p "$d"
 	expect_rc "enable" 0 bmt enable
-	# a second thread moves from CPU 0 to CPU 1 (the trace keeps an entry
-	# for its pid), then execs
-	python3 - "$d/tid" <<'PY' || fail "the exec'ing thread"
-import os, sys, threading
+	expect_rc "stat enable" 0 bms enable
+	# a second thread moves from CPU 0 to CPU 1 (the programs keep an
+	# entry for its pid: checked while it waits), then execs
+	python3 - "$d" <<'PY' &
+import os, sys, threading, time
 def run():
-    with open(sys.argv[1], "w") as f:
-        f.write(str(threading.get_native_id()))
     os.sched_setaffinity(0, {0})
     os.sched_setaffinity(0, {1})
+    with open(sys.argv[1] + "/tid.tmp", "w") as f:
+        f.write(str(threading.get_native_id()))
+    os.rename(sys.argv[1] + "/tid.tmp", sys.argv[1] + "/tid")
+    while not os.path.exists(sys.argv[1] + "/go"):
+        time.sleep(0.01)
     os.execv("/bin/true", ["true"])
 threading.Thread(target=run).start()
 threading.Event().wait(30)
 PY
+	pid=$!
+	poll_until 20 test -e "$d/tid" || fail "the thread did not move"
 	tid=$(cat "$d/tid")
-	bpftool -j map dump pinned /sys/fs/bpf/diagnose/migration-trace/expected >"$d/expected.json" ||
-		fail "bpftool map dump"
-	python3 - "$d/expected.json" "$tid" <<'PY' || fail "the old pid's entry stays after the thread exec"
-import json, struct, sys
-tid = int(sys.argv[2])
-keys = []
-for e in json.load(open(sys.argv[1])):
-    k = e.get("formatted", e).get("key") if "formatted" in e else e["key"]
-    if isinstance(k, list):
-        k = struct.unpack("<i", bytes(int(b, 16) for b in k))[0]
-    keys.append(int(k))
-print(f"  {len(keys)} entries, the old pid {tid} {'among them' if tid in keys else 'gone'}")
-sys.exit(1 if tid in keys else 0)
-PY
+	for dir in migration-trace migration-stat; do
+		expect_eq "$(bpf_move_gap_has "$dir" "$tid" before)" yes \
+			"$dir: an entry for the moved thread $tid"
+	done
+	touch "$d/go"
+	wait "$pid" || fail "the exec'ing thread"
+	for dir in migration-trace migration-stat; do
+		expect_eq "$(bpf_move_gap_has "$dir" "$tid" after)" no \
+			"$dir: the old pid $tid's entry after the thread exec"
+	done
+	expect_rc "stop" 0 bmt stop
 	expect_rc "reset" 0 bmt reset
+	expect_rc "stat reset" 0 bms reset
 }
 register_test test_bpf_mt_thread_exec_forgets_old_pid

@@ -25,10 +25,11 @@ folded_roots() {
 # frames' _[k], and with every unresolved frame named [unknown] (perf
 # script input folds as stackcollapse-perf.pl does: no "-", _[k] only with
 # --kernel, and then on [vdso] frames too, and an unresolved frame named
-# after its module, [libc.so.6]).
+# after its module, [libc.so.6], or [[vdso]] for a module perf names in
+# brackets).
 folded_stacks() {
 	sed -E 's/ [0-9]+$//; s/;-(;|$)/\1/; s/_\[k\]//g; s/\[unknown\]/\x01/g
-		:u; s/(^|;)\[[^];]*\](;|$)/\1\x01\2/; tu; s/\x01/[unknown]/g' "$1" | sort -u
+		:u; s/(^|;)\[\[?[^];]*\]\]?(;|$)/\1\x01\2/; tu; s/\x01/[unknown]/g' "$1" | sort -u
 }
 
 # The "all" frame's count in an SVG.
