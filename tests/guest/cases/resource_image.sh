@@ -19,6 +19,18 @@ proc_io() { awk '$1 == "rchar:" {r = $2} $1 == "wchar:" {w = $2} END {print r, w
 
 vmrss_bytes() { awk '$1 == "VmRSS:" {print $2 * 1024}' "/proc/$1/status"; }
 
+# ri_abort [PID]: a round that failed leaves nothing active for the next
+# case: the function deactivated, its workload (resburn by default)
+# killed, with where it was for the log.
+ri_abort() {
+	local p=${1:-$RB_PID}
+	echo "  workload $p: wchan $(cat "/proc/$p/wchan" 2>/dev/null)," \
+		"state $(awk '$1 == "State:" {print $2}' "/proc/$p/status" 2>/dev/null)"
+	"$DT" "${RI[@]}" --deactivate >/dev/null 2>&1
+	kill -KILL "$p"
+	wait "$p" 2>/dev/null
+}
+
 # ri_round DIR ACTIVATE INTERVAL PHASE...: runs resburn's phases with
 # resource-image active; DIR gets io0, io1, rss, report.json.
 ri_round() {
@@ -32,9 +44,7 @@ ri_round() {
 	# after the nap that closes its last interval, asleep for good; a
 	# round that fails leaves nothing active for the next case
 	if ! wait_for "$d/done" 120 || ! wait_sigwait "$RB_PID"; then
-		"$DT" "${RI[@]}" --deactivate >/dev/null 2>&1
-		kill -KILL "$RB_PID"
-		wait "$RB_PID" 2>/dev/null
+		ri_abort
 		return 1
 	fi
 	proc_io "$RB_PID" >"$d/io1"
@@ -174,7 +184,7 @@ PY
 	read -r r0 w0 <<<"$(proc_io "$pid")"
 	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	echo go >"$d/go"
-	wait_for "$d/done" 60 || return 1
+	wait_for "$d/done" 60 || { ri_abort "$pid"; return 1; }
 	sleep 1.5
 	read -r r1 w1 <<<"$(proc_io "$pid")"
 	t1=$(awk '{print $14 + $15}' "/proc/$pid/stat")
@@ -220,8 +230,11 @@ test_ri_text_and_follow() {
 	"$DT" "${RI[@]}" --report --follow --format json >"$d/follow.jsonl" 2>"$d/err" &
 	local f=$!
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || return 1
-	wait_sigwait "$pid" || return 1
+	if ! wait_for "$d/done" 60 || ! wait_sigwait "$pid"; then
+		kill -TERM "$f"
+		ri_abort
+		return 1
+	fi
 	sleep 0.3
 	kill -TERM "$f"
 	wait "$f"
@@ -245,8 +258,10 @@ print(len(s), sorted({l["pid"] for l in s}), sum(l["wchar"] for l in s) >= 10485
 	pid=$RB_PID
 	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="pid=$pid,interval=200"
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || return 1
-	wait_sigwait "$pid" || return 1
+	if ! wait_for "$d/done" 60 || ! wait_sigwait "$pid"; then
+		ri_abort
+		return 1
+	fi
 	expect_rc "text report" 0 "$DT" "${RI[@]}" --report
 	expect_grep "columns" "^TIME +TGID +PID +COMM +INTERVAL +CPU% +CPU +RSS_KB +MEM% +READ_B +WRITE_B +READ/s +WRITE/s +NOTE$" "$OUT"
 	expect_grep "a sample row" "^[0-9:.]+ +$pid +$pid +resburn +[0-9.]+ms +[0-9.]+ +[0-9,-]+ +[0-9]+ +[0-9.]+ +[0-9]+ +[0-9]+ +[0-9.]+[KMG]?i?B/s +[0-9.]+[KMG]?i?B/s" "$OUT"
@@ -402,7 +417,7 @@ test_ri_thread_exec_keeps_tasks_apart() {
 	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="tgid=$pid,interval=1000"
 	read -r r0 w0 <<<"$(proc_io "$pid")"
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || return 1
+	wait_for "$d/done" 60 || { ri_abort "$pid"; return 1; }
 	wait_sigwait "$pid" || return 1
 	sleep 1.2
 	read -r r1 w1 <<<"$(proc_io "$pid")"
@@ -443,7 +458,7 @@ test_ri_renamed_threads_freed_by_report() {
 	"$DT" "${RI[@]}" --report --format json >"$d/r1.json" 2>"$d/err" ||
 		fail "report: $(cat "$d/err")"
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || return 1
+	wait_for "$d/done" 60 || { ri_abort "$pid"; return 1; }
 	wait_sigwait "$pid" || return 1
 	sleep 0.3
 	read -r r1 w1 <<<"$(proc_io "$pid")"
