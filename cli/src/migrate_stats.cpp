@@ -281,6 +281,7 @@ class MigrateStatsCommand : public Command {
                           {"end_sec", a.rel_sec(a.end)},
                           {"duration_sec", (a.end - a.begin) / 1e9}}}};
     if (h.full_cpu) t["full_cpu"] = *h.full_cpu;
+    if (h.skipped_calls) t["skipped_calls"] = *h.skipped_calls;
     if (a.has_wall) t["start_wall"] = format_ts(a, a.start, TsMode::kAbsolute);
     return t;
   }
@@ -291,8 +292,9 @@ class MigrateStatsCommand : public Command {
     Summary s = summarize(a);
     std::cout << "trace: version " << (h.version.empty() ? "?" : printable(h.version)) << ", "
               << h.nr_cpus << " CPUs, state " << (h.state.empty() ? "?" : printable(h.state))
-              << ", lost " << h.lost
-              << " events\n";
+              << ", lost " << h.lost << " events";
+    if (h.skipped_calls) std::cout << ", " << *h.skipped_calls << " program calls skipped";
+    std::cout << '\n';
     if (h.full_cpu)
       std::cout << "note: tracing stopped itself when the buffer of CPU " << *h.full_cpu
                 << " filled\n";

@@ -189,6 +189,8 @@ void parse_trace_header(std::string_view line, const Where &w, TraceHeader &h) {
     h.full_cpu = num(t[1], kMaxCpus - 1);
   } else if (t[0] == "lost") {
     h.lost = num(t[1], UINT64_MAX);
+  } else if (t[0] == "skipped_calls") {
+    h.skipped_calls = num(t[1], UINT64_MAX);
   }
 }
 
@@ -689,6 +691,7 @@ trace  (/sys/kernel/debug/migration_trace/trace, the input of migrate-stats)
     # loc N NAME             number N of the other event kinds
     # state S                running, stopped, full (a CPU buffer filled), empty
     # buffer_kib, starts, start_ts, stop_ts, full_cpu, full_ts, lost
+    # skipped_calls N        (the BPF backend) program calls the kernel skipped
   Events, one per line, in timestamp order (sort keeps that order):
     0x<ts> CPU . . . start_sched_clock SEC USEC
                              per CPU at the start: wall-clock time (gettimeofday)

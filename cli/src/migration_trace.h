@@ -75,6 +75,7 @@ struct TraceHeader {
   std::optional<uint64_t> start_ts, stop_ts, full_ts;
   std::optional<uint32_t> full_cpu;
   uint64_t lost = 0;
+  std::optional<uint64_t> skipped_calls;  // the BPF backend's line, when present
 };
 
 struct Trace {

@@ -253,7 +253,7 @@ class Judge:
         # balancer pulls some children first, or is busy at the exec (a
         # 6.1 guest beside two others: 4 of 10); every move's cause was
         # judged above either way
-        self.expect(moved >= max(1, len(children) // 4),
+        self.expect(moved >= max(1, (len(children) + 3) // 4),
                     "%d of %d execs moved the child to the idle CPU (sched_exec)" % (moved, len(children)))
 
     def wakeup(self):

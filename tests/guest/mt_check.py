@@ -24,8 +24,8 @@ for the migration_trace guest cases.  Nothing here uses diagnose-tools.
       and "# skipped_calls" lines); a count may fall
       after its boundary by up to LATE_MAX (a few times per run) when the
       totals agree after it; every column against the trace, migrate
-      and (where the ftrace has sched_wakeup_new) fork_placement against
-      ftrace
+      and fork_placement (sched_wakeup_new, which FTRACE must hold)
+      against ftrace
   mt_check.py marks OURS              "PID MARK" lines in trace order
 """
 import re
@@ -97,7 +97,8 @@ FT_FORK = re.compile(r"^\s*(.+?)-(\d+)\s+\[(\d+)\].*?\s(\d+)\.(\d+): sched_wakeu
 def ftrace_forks(path):
     """The timestamps of the fork placements in a trace with sched_wakeup_new
     enabled: the child's CPU not the one the parent woke it on; None when
-    the trace has no sched_wakeup_new event at all (not enabled)."""
+    the trace has no sched_wakeup_new event at all (not enabled, or a
+    format this does not read: every fork makes one)."""
     forks, seen = [], False
     for line in open(path, errors="replace"):
         m = FT_FORK.match(line)
@@ -235,8 +236,10 @@ def stat_near(stat_path, ours, ftrace):
             events.append((e["ts"], "fork_placement"))
     ft = [(e["ts"], "migrate") for e in parse_ftrace(ftrace) if e["from"] != e["to"]]
     forks = ftrace_forks(ftrace)
-    ft_columns = {"migrate"} if forks is None else {"migrate", "fork_placement"}
-    ft += [(t, "fork_placement") for t in forks or []]
+    if forks is None:
+        sys.exit("no sched_wakeup_new event in the ftrace file: fork placements cannot be checked")
+    ft_columns = {"migrate", "fork_placement"}
+    ft += [(t, "fork_placement") for t in forks]
     bad = ambiguous = 0
     late = []
     for source, evs in (("trace", events), ("ftrace", ft)):
@@ -276,7 +279,7 @@ def stat_near(stat_path, ours, ftrace):
     print(f"  {k} periods: stat migrate sum {total}, {lost} lost or skipped; {ambiguous} "
           f"boundary checks with an event within 2 ms; fork placements: stat "
           f"{sum(r[fields['fork_placement']] for r in rows)}, ftrace "
-          f"{'not traced' if forks is None else sum(start <= t < start + k * period for t in forks)}")
+          f"{sum(start <= t < start + k * period for t in forks)}")
     if total < 20:
         print("  FAILED: too few migrations to compare")
         bad += 1

@@ -232,6 +232,7 @@ test_ri_text_and_follow() {
 	kill -USR1 "$pid"
 	if ! wait_for "$d/done" 60 || ! wait_sigwait "$pid"; then
 		kill -TERM "$f"
+		wait "$f"
 		ri_abort
 		return 1
 	fi
@@ -333,8 +334,7 @@ test_ri_pid_reuse_starts_clean() {
 	wait_for "$d/done" 600
 	rc=$?
 	echo "$old_max" >/proc/sys/kernel/pid_max
-	((rc == 0)) || return 1
-	wait_sigwait "$pid" || return 1
+	((rc == 0)) && wait_sigwait "$pid" || { ri_abort "$pid"; return 1; }
 	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
 		fail "report: $(cat "$d/err")"
 	"$DT" "${RI[@]}" --deactivate >/dev/null
@@ -417,8 +417,7 @@ test_ri_thread_exec_keeps_tasks_apart() {
 	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="tgid=$pid,interval=1000"
 	read -r r0 w0 <<<"$(proc_io "$pid")"
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || { ri_abort "$pid"; return 1; }
-	wait_sigwait "$pid" || return 1
+	wait_for "$d/done" 60 && wait_sigwait "$pid" || { ri_abort "$pid"; return 1; }
 	sleep 1.2
 	read -r r1 w1 <<<"$(proc_io "$pid")"
 	"$DT" "${RI[@]}" --report --format json >"$d/report.json" 2>"$d/err" ||
@@ -453,13 +452,11 @@ test_ri_renamed_threads_freed_by_report() {
 	expect_rc "activate" 0 "$DT" "${RI[@]}" --activate="comm=ri_tasks,max-tasks=7,interval=100"
 	read -r r0 w0 <<<"$(proc_io "$pid")"
 	kill -USR1 "$pid"
-	wait_for "$d/renamed" 60 || return 1
-	wait_sigwait "$pid" || return 1
+	wait_for "$d/renamed" 60 && wait_sigwait "$pid" || { ri_abort "$pid"; return 1; }
 	"$DT" "${RI[@]}" --report --format json >"$d/r1.json" 2>"$d/err" ||
 		fail "report: $(cat "$d/err")"
 	kill -USR1 "$pid"
-	wait_for "$d/done" 60 || { ri_abort "$pid"; return 1; }
-	wait_sigwait "$pid" || return 1
+	wait_for "$d/done" 60 && wait_sigwait "$pid" || { ri_abort "$pid"; return 1; }
 	sleep 0.3
 	read -r r1 w1 <<<"$(proc_io "$pid")"
 	"$DT" "${RI[@]}" --report --format json >"$d/r2.json" 2>"$d/err" ||
