@@ -28,29 +28,30 @@ run_rounds() {
 
 # bpftrace_start LOG PROGRAM: bpftrace running PROGRAM in the background,
 # returning once all its probes are attached (bpftrace says "Attaching N
-# probes..." before it attaches them: the kernel's lists of perf-event
-# attachments and links of its pid are counted until they hold N); sets
-# BT_PID.
+# probes..." before it attaches them): its pid's perf-event attachments
+# (tracepoints, kprobes) and the BPF links made since it started (kfuncs:
+# bookworm's bpftool names no pid for a link, and nothing else makes links
+# while a bpftrace configuration runs) are counted until they make N;
+# sets BT_PID.
 bpftrace_start() {
-	local log=$1 deadline=$((SECONDS + 120)) n
+	local log=$1 deadline=$((SECONDS + 120)) n links0
+	links0=$(bpf_links)
 	bpftrace -e "$2" >"$log" 2>&1 &
 	BT_PID=$!
 	until n=$(sed -n 's/^Attaching \([0-9]*\) probe.*/\1/p' "$log" 2>/dev/null) && [[ -n $n ]] &&
-		(($(bpftrace_attached "$BT_PID") >= n)); do
+		(($(bpftool perf show 2>/dev/null | grep -c "^pid $BT_PID ") + $(bpf_links) - links0 >= n)); do
 		if ((SECONDS >= deadline)) || ! kill -0 "$BT_PID" 2>/dev/null; then
 			echo "bpftrace did not attach: $(cat "$log")"
+			echo "attached: $(bpftool perf show 2>/dev/null | grep -c "^pid $BT_PID ") perf events," \
+				"$(($(bpf_links) - links0)) links"
 			exit 1
 		fi
 		sleep 0.1
 	done
 }
 
-# the probes of bpftrace PID attached: tracepoints, kprobes and uprobes
-# (perf events), kfuncs (links)
-bpftrace_attached() {
-	echo $(($(bpftool perf show 2>/dev/null | grep -c "^pid $1 ") +
-		$(bpftool link show 2>/dev/null | grep -c "bpftrace($1)")))
-}
+# the BPF links in the system
+bpf_links() { bpftool link show 2>/dev/null | grep -c '^[0-9]*: '; }
 
 # Stops it: SIGINT, and SIGKILL after 10 s (a bpftrace that missed the
 # SIGINT would otherwise hold the benchmark forever).
