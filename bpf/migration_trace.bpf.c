@@ -29,7 +29,9 @@
  * first claim past a CPU's end stops the trace on every CPU (state FULL,
  * with the CPU and time), and that event and every later one that got
  * past the state check are counted lost, as are the moves the kernel made
- * without calling the program (move_gap.bpf.h, from se.nr_migrations).
+ * without calling the program (move_gap.bpf.h, from se.nr_migrations:
+ * every task's count is expected from the start, by the task iterator
+ * mt_tasks and at each fork, and checked once more when the trace stops).
  * Nothing is consumed: the CLI reads the array as often as it likes until
  * a reset removes the pins.  `done` counts the slots written, so the CLI
  * can tell that no program is still writing one before it reads.
@@ -178,6 +180,16 @@ static __always_inline void record_comm(struct diag_mt_control *c, __s32 pid,
 	commit(mc);
 }
 
+/*
+ * Whether the moves the kernel made without calling us count as lost
+ * now: while recording, and once stopped (until the CLI drops the
+ * programs), for the moves made before the stop; not while starting.
+ */
+static __always_inline bool counting_unseen(struct diag_mt_control *c)
+{
+	return !in_state(c, DIAG_MTB_LOADED) && !in_state(c, DIAG_MTB_STARTING);
+}
+
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(mt_migrate_task, struct task_struct *p, int dest_cpu)
 {
@@ -185,15 +197,18 @@ int BPF_PROG(mt_migrate_task, struct task_struct *p, int dest_cpu)
 	__u32 orig_cpu;
 	__u64 caller, gap;
 
-	if (!c || !in_state(c, DIAG_MTB_RUNNING))
+	if (!c)
 		return 0;
 	orig_cpu = task_cpu(p);
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
-	gap = unseen_moves(p, true);
+	/* the expected counts stay current in every state (move_gap.bpf.h) */
+	gap = unseen_moves(p, counting_unseen(c));
 	if (gap)
 		count_unseen(gap);
-	record_move(c, p->pid, classify(ctx, p, &caller), orig_cpu, dest_cpu);
+	if (in_state(c, DIAG_MTB_RUNNING))
+		record_move(c, p->pid, classify(ctx, p, &caller), orig_cpu,
+			    dest_cpu);
 	return 0;
 }
 
@@ -204,10 +219,10 @@ int BPF_PROG(mt_process_exit, struct task_struct *p)
 	struct diag_mt_control *c = control();
 	__u64 gap;
 
-	if (!c || !in_state(c, DIAG_MTB_RUNNING))
+	if (!c)
 		return 0;
 	gap = unseen_moves_at_exit(p);
-	if (gap)
+	if (gap && counting_unseen(c))
 		count_unseen(gap);
 	return 0;
 }
@@ -241,9 +256,12 @@ int BPF_PROG(mt_process_fork, struct task_struct *parent,
 {
 	struct diag_mt_control *c = control();
 
-	if (!c || !in_state(c, DIAG_MTB_RUNNING))
+	if (!c)
 		return 0;
-	record_comm(c, child->pid, DIAG_MT_COPY_PROCESS, child->comm);
+	if (in_state(c, DIAG_MTB_STARTING) || in_state(c, DIAG_MTB_RUNNING))
+		expect_moves(child);	/* its first move is checked too */
+	if (in_state(c, DIAG_MTB_RUNNING))
+		record_comm(c, child->pid, DIAG_MT_COPY_PROCESS, child->comm);
 	return 0;
 }
 
@@ -256,6 +274,32 @@ int BPF_PROG(mt_task_rename, struct task_struct *task, const char *comm)
 	if (!c || !in_state(c, DIAG_MTB_RUNNING))
 		return 0;
 	record_comm(c, task->pid, DIAG_MT_SET_TASK_COMM, comm);
+	return 0;
+}
+
+/*
+ * Run by the CLI over every task (a task iterator): while starting, every
+ * task's moves from then on are expected (move_gap.bpf.h); once stopped,
+ * before the programs go, the moves no program saw and nothing counted
+ * since (a task whose last moves were skipped and that neither moved nor
+ * exited again) are counted lost.
+ */
+SEC("iter/task")
+int mt_tasks(struct bpf_iter__task *ctx)
+{
+	struct diag_mt_control *c = control();
+	struct task_struct *p = ctx->task;
+	__u64 gap;
+
+	if (!p || !c)
+		return 0;
+	if (in_state(c, DIAG_MTB_STARTING)) {
+		expect_moves(p);
+	} else if (counting_unseen(c) && !in_state(c, DIAG_MTB_RUNNING)) {
+		gap = unseen_moves_now(p);
+		if (gap)
+			count_unseen(gap);
+	}
 	return 0;
 }
 

@@ -35,7 +35,7 @@ struct diag_mt_control {
 	__u32 nr_cpus;		/* possible CPUs: buffers */
 	__u64 slots_per_cpu;
 	/* the programs' calls the kernel skipped (recursion), read by the
-	 * CLI before their links went: counted lost */
+	 * CLI before their links went: reported as skipped_calls */
 	__u64 misses;
 };
 

@@ -15,9 +15,17 @@
  * keyed by pid, checked against the task's start time (pid reuse): its
  * lookups take no lock and allocate nothing, and when it is full a task
  * simply goes unchecked.  A task's moves before a program first saw it
- * are not checked.  A thread that execs takes its leader's pid
- * (de_thread()); forget_old_pid(), from sched_process_exec, removes the
- * entry of its old pid, which no exit would remove.
+ * are not checked, unless its entry was made before (expect_moves(): the
+ * migration trace makes one for every task when it starts and at every
+ * fork, so a task whose only move is skipped is counted too).  A thread
+ * that execs takes its leader's pid (de_thread()); forget_old_pid(), from
+ * sched_process_exec, removes the entry of its old pid, which no exit
+ * would remove.
+ *
+ * A move the kernel skipped that its task never follows with another
+ * seen move or an exit is found by unseen_moves_now() when the recording
+ * stops; for that, the entries must be kept current (unseen_moves() with
+ * @watched false) by every move between the stop and that check.
  */
 #ifndef DIAG_MOVE_GAP_BPF_H
 #define DIAG_MOVE_GAP_BPF_H
@@ -63,6 +71,41 @@ static __always_inline __u64 unseen_moves(struct task_struct *p, bool watched)
 	fresh.next_nr = nr + 1;
 	bpf_map_update_elem(&expected, &pid, &fresh, BPF_ANY);
 	return 0;
+}
+
+/*
+ * From now on, every move of @p is expected to be seen: an entry at its
+ * current count, unless it has one.
+ */
+static __always_inline void expect_moves(struct task_struct *p)
+{
+	struct expected_moves fresh = {
+		.start_time = BPF_CORE_READ(p, start_time),
+		.next_nr = BPF_CORE_READ(p, se.nr_migrations),
+	};
+	__s32 pid = BPF_CORE_READ(p, pid);
+
+	bpf_map_update_elem(&expected, &pid, &fresh, BPF_NOEXIST);
+}
+
+/*
+ * The moves of @p that no program saw, now (not from sched_migrate_task):
+ * a move in flight has its entry ahead of the count, and no gap.
+ */
+static __always_inline __u64 unseen_moves_now(struct task_struct *p)
+{
+	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
+	__s32 pid = BPF_CORE_READ(p, pid);
+	struct expected_moves *e;
+	__u64 gap;
+
+	e = bpf_map_lookup_elem(&expected, &pid);
+	if (!e || e->start_time != BPF_CORE_READ(p, start_time) ||
+	    nr <= e->next_nr)
+		return 0;
+	gap = nr - e->next_nr;
+	e->next_nr = nr;
+	return gap;
 }
 
 /* At sched_process_exit: @p's last unseen moves; its entry goes. */

@@ -9,9 +9,12 @@ for the migration_trace guest cases.  Nothing here uses diagnose-tools.
       such; comparing both traces over [A, B] by their own timestamps is
       then exact (the two timestamps of one migration are microseconds
       apart).
-  mt_check.py compare OURS FTRACE A B
+  mt_check.py compare OURS FTRACE A B [LOST]
       per task, the sequence of (from, to) migrations of ours against
-      ftrace's sched_migrate_task events with orig_cpu != dest_cpu
+      ftrace's sched_migrate_task events with orig_cpu != dest_cpu; with
+      LOST (the trace's "# lost", moves the kernel made without calling
+      the program), a task's moves may lack some of ftrace's, in order,
+      and over the whole trace the moves lacking must be exactly LOST
   mt_check.py count OURS [A B]        migrations (ours) in [A, B]
   mt_check.py pids OURS A B           "PID COUNT" lines
   mt_check.py stat STAT OURS          the stat's rows against the trace
@@ -136,27 +139,54 @@ def ours_moves(ev, a, b):
     return [e for e in ev if e["type"] == "migrate" and a <= e["ts"] <= b]
 
 
-def compare(ours, ftrace, a, b):
-    _, ev = parse_ours(ours)
-    ft = [e for e in parse_ftrace(ftrace) if e["from"] != e["to"] and a <= e["ts"] <= b]
+def in_order_within(short, long):
+    """Whether SHORT is LONG with some elements left out, in order."""
+    it = iter(long)
+    return all(x in it for x in short)
+
+
+def moves_by_pid(events):
+    seq = defaultdict(list)
+    for e in events:
+        seq[e["pid"]].append((e["from"], e["to"]))
+    return seq
+
+
+def compare(ours, ftrace, a, b, unseen=0):
+    header, ev = parse_ours(ours)
+    all_ft = [e for e in parse_ftrace(ftrace) if e["from"] != e["to"]]
+    ft = [e for e in all_ft if a <= e["ts"] <= b]
     mine = ours_moves(ev, a, b)
-    seq_ours, seq_ft = defaultdict(list), defaultdict(list)
-    for e in mine:
-        seq_ours[e["pid"]].append((e["from"], e["to"]))
-    for e in ft:
-        seq_ft[e["pid"]].append((e["from"], e["to"]))
-    bad = 0
+    seq_ours, seq_ft = moves_by_pid(mine), moves_by_pid(ft)
+    bad = missing = 0
     for pid in sorted(set(seq_ours) | set(seq_ft)):
-        if seq_ours[pid] != seq_ft[pid]:
-            print(f"  FAILED: pid {pid}: ours {len(seq_ours[pid])} migrations, "
-                  f"ftrace {len(seq_ft[pid])}")
-            bad += 1
+        so, sf = seq_ours[pid], seq_ft[pid]
+        if so == sf:
+            continue
+        if unseen and len(so) < len(sf) and in_order_within(so, sf):
+            print(f"  pid {pid}: {len(sf) - len(so)} of ftrace's {len(sf)} moves not in the trace")
+            missing += len(sf) - len(so)
+            continue
+        print(f"  FAILED: pid {pid}: ours {len(so)} migrations, ftrace {len(sf)}")
+        bad += 1
     same = [e for e in ev if e["type"] == "migrate" and e["from"] == e["to"]]
     if same:
         print(f"  FAILED: {len(same)} migration events with the same source and destination")
         bad += 1
     print(f"  {len(mine)} migrations of {len(seq_ours)} tasks in the window, ftrace "
           f"{len(ft)} of {len(seq_ft)} tasks")
+    if unseen:
+        # over the whole trace, the moves ftrace saw and the trace lacks
+        # are the moves it counted lost: no more, no fewer
+        lo, hi = int(header["start_ts"], 16), int(header["stop_ts"], 16)
+        whole_ours = moves_by_pid(ours_moves(ev, lo, hi))
+        whole_ft = moves_by_pid(e for e in all_ft if lo <= e["ts"] <= hi)
+        lacking = sum(max(0, len(whole_ft[p]) - len(whole_ours[p])) for p in whole_ft)
+        print(f"  {unseen} moves counted lost; the trace lacks {lacking} of ftrace's "
+              f"({missing} in the window)")
+        if lacking != unseen:
+            print(f"  FAILED: the trace counts {unseen} moves lost, and lacks {lacking}")
+            bad += 1
     return 1 if bad else 0
 
 
@@ -291,7 +321,8 @@ def main():
     if cmd == "window":
         window(args[0], args[1], int(args[2], 0), int(args[3], 0))
     elif cmd == "compare":
-        sys.exit(compare(args[0], args[1], int(args[2]), int(args[3])))
+        sys.exit(compare(args[0], args[1], int(args[2]), int(args[3]),
+                         int(args[4]) if len(args) > 4 else 0))
     elif cmd == "count":
         _, ev = parse_ours(args[0])
         a, b = (int(args[1]), int(args[2])) if len(args) > 2 else (0, 1 << 64)

@@ -333,6 +333,25 @@ void PinnedMapping::map(int fd, size_t bytes, int prot, const char *what) {
 
 PinnedMapping::~PinnedMapping() { ::munmap(addr_, size_); }
 
+void run_task_iterator(const std::string &dir, const char *prog, const char *what) {
+  const std::string path = dir + "/link_" + prog;
+  int link = bpf_obj_get(path.c_str());
+  if (link < 0)
+    throw KernelError(errno, "the pinned iterator " + path + " cannot be opened: " +
+                                 std::strerror(errno));
+  int iter = bpf_iter_create(link);
+  int err = errno;
+  ::close(link);
+  if (iter < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
+  char buf[256];
+  ssize_t n;
+  while ((n = ::read(iter, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+  }
+  err = errno;
+  ::close(iter);
+  if (n < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
+}
+
 bool has_program_pins(const std::string &dir) {
   std::error_code ec;
   for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {

@@ -104,6 +104,11 @@ class PinLock {
 // Throws KernelError when something stays.
 void remove_pins(const std::string &dir);
 
+// Runs the task iterator pinned as `dir`/link_`prog` once, to its end (its
+// text output, if any, is dropped).  Throws KernelError saying `what`
+// failed.
+void run_task_iterator(const std::string &dir, const char *prog, const char *what);
+
 // Whether `dir` holds program pins (link_*, prog_*): programs attached.
 bool has_program_pins(const std::string &dir);
 

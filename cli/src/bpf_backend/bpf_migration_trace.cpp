@@ -26,6 +26,7 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -104,6 +105,16 @@ void settle(const Control &c) {
   if (state == DIAG_MTB_RUNNING) return;
   if (state == DIAG_MTB_FULL && !c->stop_ts) c->stop_ts = c->full_ts;
   if (has_programs()) {
+    // the moves the programs were not called for and nothing has counted
+    // yet (move_gap.bpf.h): before the programs go, which keep the
+    // expected counts current until then.  A trace that cannot be checked
+    // still reads, with a warning.
+    try {
+      run_task_iterator(kDir, "mt_tasks", "counting the moves no program saw");
+    } catch (const KernelError &e) {
+      std::cerr << "diagnose-tools: warning: " << e.what()
+                << "; '# lost' may miss moves the kernel made without calling the programs\n";
+    }
     c->misses = std::max<uint64_t>(c->misses, recursion_misses(kDir));
     drop_programs(kDir);
   }
@@ -233,6 +244,9 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   try {
     c->start_ts = mono_ns();
     c.cas_state(DIAG_MTB_LOADED, DIAG_MTB_STARTING);
+    // every task's moves expected from here on (move_gap.bpf.h), so that
+    // even a task's first move is counted lost when no program sees it
+    run_task_iterator(kDir, "mt_tasks", "listing the tasks whose moves are checked");
     // as the module's on_each_cpu(): each online CPU's clock against the
     // wall clock, before anything else is recorded
     const int prog = bpf_program__fd(skel->progs.mt_control_op);

@@ -80,24 +80,7 @@ void activate_resource_image(const void *settings, uint32_t nr_cpus, const std::
 // Runs the task iterator once: its records go to the ring, its text
 // output is none.
 void sync_resource_image(const std::string &dir) {
-  const std::string path = dir + "/link_on_report";
-  int link = bpf_obj_get(path.c_str());
-  if (link < 0)
-    throw KernelError(errno, "the pinned iterator " + path + " cannot be opened: " +
-                                 std::strerror(errno));
-  int iter = bpf_iter_create(link);
-  int err = errno;
-  ::close(link);
-  if (iter < 0)
-    throw KernelError(err, std::string("running the off-CPU sampler failed: ") + std::strerror(err));
-  char buf[256];
-  ssize_t n;
-  while ((n = ::read(iter, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
-  }
-  err = errno;
-  ::close(iter);
-  if (n < 0)
-    throw KernelError(err, std::string("running the off-CPU sampler failed: ") + std::strerror(err));
+  run_task_iterator(dir, "on_report", "running the off-CPU sampler");
 }
 
 }  // namespace diag

@@ -26,7 +26,7 @@ require_bpf_mtrace() {
 }
 
 # no program of the trace is loaded (bpftool prog show)
-bmt_programs_gone() { bpf_programs_gone 'mt_(migrate_task|process_exit|process_exec|wakeup_new|process_fork|task_rename|control_op|task_list)'; }
+bmt_programs_gone() { bpf_programs_gone 'mt_(migrate_task|process_exit|process_exec|wakeup_new|process_fork|task_rename|control_op|task_list|tasks)'; }
 
 bmt_state() { bmt status 2>/dev/null | awk '$1 == "state" {print $2}'; }
 bmt_is_full() { [[ $(bmt_state) == full ]]; }
@@ -69,7 +69,7 @@ bmt_moves_of() {
 # sched_migrate_task events with orig_cpu != dest_cpu over one window
 # between two marks; the migrator's threads against se.nr_migrations.
 test_bpf_mt_matches_ftrace_per_pid() {
-	local d=$WORK/bmt-ftrace window a b n lost tid want got
+	local d=$WORK/bmt-ftrace window a b n lost lacking tid want got
 	require_bpf_mtrace || return 0
 	start_migrator "$d" 24 2 3000 || return 1
 	migrations_of_process "$MIG_TGID" | sort >"$d/before"
@@ -89,8 +89,13 @@ test_bpf_mt_matches_ftrace_per_pid() {
 	expect_rc "trace -o" 0 bmt trace -o "$d/trace"
 	cp "$d/trace" "$WORK/bmt-sample-trace"
 
+	# the kernel may not call a program for a move (seen on the build
+	# machine's 6.18, in interrupts only, with no recursion miss): such a
+	# move must be counted lost, exactly (compare below)
 	lost=$(awk '$2 == "lost" {print $3}' "$d/trace")
-	expect_eq "$lost" 0 "events lost"
+	expect_grep "a count of lost moves" "^[0-9]+$" "$lost"
+	((lost <= 3)) || fail "$lost moves lost: the storm is not a full buffer"
+	expect_grep "the calls the kernel skipped" "^# skipped_calls [0-9]+$" "$(cat "$d/trace")"
 	expect_grep "stopped, not full" "^# state stopped$" "$(grep '^# state' "$d/trace")"
 	window=$(python3 "$REPO/tests/guest/mt_check.py" window "$d/trace" "$d/ftrace.txt" 0xb0 0xe0) || {
 		fail "window: $window"
@@ -99,17 +104,25 @@ test_bpf_mt_matches_ftrace_per_pid() {
 	}
 	read -r a b <<<"$window"
 	echo "  window [$a, $b] ns"
-	python3 "$REPO/tests/guest/mt_check.py" compare "$d/trace" "$d/ftrace.txt" "$a" "$b" ||
+	python3 "$REPO/tests/guest/mt_check.py" compare "$d/trace" "$d/ftrace.txt" "$a" "$b" "$lost" ||
 		fail "the BPF trace and tracefs disagree"
 	n=$(python3 "$REPO/tests/guest/mt_check.py" count "$d/trace" "$a" "$b")
 	((n >= 3000)) || fail "only $n migrations in the window; the storm alone makes 3000"
 	# the migrator's threads slept before the start and after the stop:
-	# the whole trace holds exactly the kernel's count of their moves
+	# the whole trace holds exactly the kernel's count of their moves,
+	# but for moves counted lost
 	join "$d/before" "$d/after" | awk '{print $1, $3 - $2}' >"$d/expected"
+	lacking=0
 	while read -r tid want; do
 		got=$(bmt_moves_of "$d/trace" "$tid")
-		expect_eq "$got" "$want" "migrations of thread $tid (trace vs se.nr_migrations)"
+		if ((got < want && want - got <= lost)); then
+			echo "  thread $tid: $got of se.nr_migrations' $want moves"
+			lacking=$((lacking + want - got))
+		else
+			expect_eq "$got" "$want" "migrations of thread $tid (trace vs se.nr_migrations)"
+		fi
 	done <"$d/expected"
+	((lacking <= lost)) || fail "the migrator's threads lack $lacking moves, $lost counted lost"
 	# migrate-stats counts what tracefs saw
 	"$DT" migrate-stats --stats --format json --begin_ts "$a" --end_ts "$b" "$d/trace" \
 		>"$d/stats.json" || fail "migrate-stats failed"

@@ -64,17 +64,35 @@ stop_resburn() {
 # (utime + stime, read by the program every 10 ms) says over the same
 # interval.  At least MIN such samples.
 expect_cpu_matches_stat() {
-	local d=$1 file=$2 pid=$3 min=$4 n=0 ours stat nv niv tick
+	local d=$1 file=$2 pid=$3 min=$4 i j ours stat secs rows=()
 	image_check ri-vs-stat "$d/report.json" "$pid" "$d/$file" >"$d/$file.vs"
-	while read -r ours stat nv niv tick; do
-		n=$((n + 1))
+	mapfile -t rows <"$d/$file.vs"
+	for i in "${!rows[@]}"; do
+		read -r ours stat _ _ _ secs <<<"${rows[i]}"
 		if awk -v a="$ours" -v b="$stat" 'BEGIN {d = a - b; exit !(d <= 5 && d >= -5)}'; then
 			echo "  ok: sample CPU $ours%, /proc/$pid/stat over its interval $stat%"
-		else
-			fail "sample CPU $ours% is not within 5 points of /proc/$pid/stat's $stat% over its interval"
+			continue
 		fi
-	done <"$d/$file.vs"
-	((n >= min)) || fail "only $n samples inside the $file phase, expected at least $min"
+		# /proc's figure is interpolated between the program's marks, and
+		# a guest stopped by its loaded host while a mark is taken puts
+		# a boundary tens of ms off: then a neighbour shows the opposite
+		# error, and the pair agrees (CPU time moved, none missing)
+		for j in $((i - 1)) $((i + 1)); do
+			((j >= 0 && j < ${#rows[@]})) || continue
+			if awk -v a="${rows[i]}" -v b="${rows[j]}" 'BEGIN {
+				split(a, x, " "); split(b, y, " ")
+				t = x[6] + y[6]
+				d = (x[1] * x[6] + y[1] * y[6] - x[2] * x[6] - y[2] * y[6]) / t
+				e = x[1] - x[2]
+				exit !(d <= 2.5 && d >= -2.5 && e <= 12 && e >= -12)
+			}'; then
+				echo "  ok: sample CPU $ours% against /proc/$pid/stat's $stat%, and with its neighbour (${rows[j]%% *}%) within 2.5 points of /proc's: a boundary of /proc's interpolation off"
+				continue 2
+			fi
+		done
+		fail "sample CPU $ours% is not within 5 points of /proc/$pid/stat's $stat% over its interval (${secs}s), nor made up by a neighbour: $(tr '\n' ';' <"$d/$file.vs")"
+	done
+	((${#rows[@]} >= min)) || fail "only ${#rows[@]} samples inside the $file phase, expected at least $min"
 }
 
 test_ri_matches_proc_accounting() {
