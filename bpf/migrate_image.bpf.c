@@ -118,10 +118,34 @@ int BPF_PROG(on_wakeup_new, struct task_struct *p)
 
 	if (!filter_match(p))
 		return 0;
+	expect_moves(p);	/* its first move is checked too */
 	cpu = task_cpu(p);
 	if (cpu == parent_cpu)
 		return 0;
 	record_move(p, parent_cpu, cpu, DIAG_CAUSE_SCHED_FORK, 0,
 		    migrate_flags(p) | DIAG_MIGRATE_FORK_PLACEMENT);
+	return 0;
+}
+
+/*
+ * Run by the CLI over every task (a task iterator) when it activates and
+ * before each report: a watched task's moves are expected from then on
+ * (move_gap.bpf.h), and the moves the kernel made without calling
+ * on_migrate_task that nothing has counted yet (a task whose last moves
+ * were skipped and that has neither moved nor exited since) are counted
+ * lost in this report rather than at the task's next move or exit.
+ */
+SEC("iter/task")
+int on_report(struct bpf_iter__task *ctx)
+{
+	struct task_struct *p = ctx->task;
+	__u64 gap;
+
+	if (!p || !filter_match(p))
+		return 0;
+	expect_moves(p);
+	gap = unseen_moves_now(p);
+	if (gap)
+		count_lost_n(gap);
 	return 0;
 }

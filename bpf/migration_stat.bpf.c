@@ -11,8 +11,10 @@
  *    trace use (migrate_cause.bpf.h);
  *  - a fork placement: sched_wakeup_new in the parent, the child on
  *    another CPU (as migration_trace.bpf.c);
- *  - moves the kernel made without calling the program (move_gap.bpf.h)
- *    are counted in ms_control.lost: the stat cannot tell their cause or
+ *  - moves the kernel made without calling the program (move_gap.bpf.h,
+ *    every task expected from the start by the iterator ms_tasks and at
+ *    sched_wakeup_new, checked again at each print and at the stop) are
+ *    counted in ms_control.lost: the stat cannot tell their cause or
  *    their period, but they are not missing silently.
  *
  * Storage, the module's: each CPU counts into its own part of one
@@ -48,16 +50,39 @@ struct {
 	__type(value, struct diag_ms_period);
 } ms_counts SEC(".maps");
 
+static __always_inline struct diag_ms_control *control(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ms_control, &zero);
+}
+
+/* A volatile read: the CLI and other CPUs change it under us. */
+static __always_inline __u64 state_of(struct diag_ms_control *c)
+{
+	return *(volatile __u64 *)&c->state;
+}
+
 /* The control word, if the stat is counting. */
 static __always_inline struct diag_ms_control *counting(void)
 {
-	struct diag_ms_control *c;
-	__u32 zero = 0;
+	struct diag_ms_control *c = control();
 
-	c = bpf_map_lookup_elem(&ms_control, &zero);
-	if (!c || *(volatile __u64 *)&c->state != DIAG_MSB_RUNNING)
+	if (!c || state_of(c) != DIAG_MSB_RUNNING)
 		return NULL;
 	return c;
+}
+
+/*
+ * Moves the kernel made without calling us count as lost once the stat
+ * has started, and after it stopped (until the CLI drops the programs)
+ * for the moves made before; the expected counts stay current in every
+ * state (move_gap.bpf.h).
+ */
+static __always_inline void count_unseen(struct diag_ms_control *c, __u64 gap)
+{
+	if (gap && state_of(c) != DIAG_MSB_LOADED)
+		__sync_fetch_and_add(&c->lost, gap);
 }
 
 /* @now: taken first thing, as near the tracepoint as can be */
@@ -99,15 +124,14 @@ static __always_inline void count(struct diag_ms_control *c, __u32 field,
 SEC("tp_btf/sched_migrate_task")
 int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
 {
-	__u64 now = bpf_ktime_get_ns(), caller, gap;
-	struct diag_ms_control *c = counting();
+	__u64 now = bpf_ktime_get_ns(), caller;
+	struct diag_ms_control *c = control();
 
 	if (!c || task_cpu(p) == (__u32)dest_cpu)
 		return 0;
-	gap = unseen_moves(p, true);
-	if (gap)
-		__sync_fetch_and_add(&c->lost, gap);
-	count(c, classify(ctx, p, &caller), now);
+	count_unseen(c, unseen_moves(p, state_of(c) != DIAG_MSB_LOADED));
+	if (state_of(c) == DIAG_MSB_RUNNING)
+		count(c, classify(ctx, p, &caller), now);
 	return 0;
 }
 
@@ -115,14 +139,10 @@ int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(ms_process_exit, struct task_struct *p)
 {
-	struct diag_ms_control *c = counting();
-	__u64 gap;
+	struct diag_ms_control *c = control();
 
-	if (!c)
-		return 0;
-	gap = unseen_moves_at_exit(p);
-	if (gap)
-		__sync_fetch_and_add(&c->lost, gap);
+	if (c)
+		count_unseen(c, unseen_moves_at_exit(p));
 	return 0;
 }
 
@@ -141,7 +161,31 @@ int BPF_PROG(ms_wakeup_new, struct task_struct *p)
 	__u64 now = bpf_ktime_get_ns();
 	struct diag_ms_control *c = counting();
 
+	expect_moves(p);	/* its first move is checked too */
 	if (c && task_cpu(p) != bpf_get_smp_processor_id())
 		count(c, DIAG_MS_FORK_FIELD, now);
+	return 0;
+}
+
+/*
+ * Run by the CLI over every task (a task iterator): before the stat
+ * starts, every task's moves are expected from then on (move_gap.bpf.h);
+ * afterwards (at each print, and once more when it stops, before its
+ * programs go) the moves no program saw and nothing counted yet (a task
+ * whose last moves were skipped and that neither moved nor exited since)
+ * are counted lost.
+ */
+SEC("iter/task")
+int ms_tasks(struct bpf_iter__task *ctx)
+{
+	struct diag_ms_control *c = control();
+	struct task_struct *p = ctx->task;
+
+	if (!p || !c)
+		return 0;
+	if (state_of(c) == DIAG_MSB_LOADED)
+		expect_moves(p);
+	else
+		count_unseen(c, unseen_moves_now(p));
 	return 0;
 }

@@ -12,7 +12,7 @@ static_assert(sizeof(diag_migrate_image_settings) <= DIAG_BPF_SETTINGS_MAX &&
 const std::vector<BpfFunction> &bpf_functions() {
   static const std::vector<BpfFunction> functions = {
       {DIAG_FN_MIGRATE_IMAGE, "migrate-image", sizeof(diag_migrate_image_settings),
-       sizeof(diag_migrate_record), activate_migrate_image, nullptr, nullptr},
+       sizeof(diag_migrate_record), activate_migrate_image, sync_migrate_image, nullptr},
       {DIAG_FN_KEYTIME_IMAGE, "keytime-image", sizeof(diag_keytime_image_settings),
        sizeof(diag_keytime_record) + DIAG_KT_EXEC_DATA_MAX, activate_keytime_image, nullptr, nullptr},
       {DIAG_FN_RESOURCE_IMAGE, "resource-image", sizeof(diag_resource_image_settings),

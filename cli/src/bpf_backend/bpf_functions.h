@@ -40,6 +40,7 @@ struct BpfFunction {
 
 // The loaders, one per function (bpf_<function>.cpp).
 void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
+void sync_migrate_image(const std::string &dir);
 void activate_keytime_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
 void activate_resource_image(const void *settings, uint32_t nr_cpus, const std::string &dir);
 void sync_resource_image(const std::string &dir);

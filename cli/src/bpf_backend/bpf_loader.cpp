@@ -352,6 +352,17 @@ void run_task_iterator(const std::string &dir, const char *prog, const char *wha
   if (n < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
 }
 
+void count_unseen_moves(const std::string &dir, const char *prog) {
+  try {
+    run_task_iterator(dir, prog, "counting the moves no program saw");
+  } catch (const KernelError &e) {
+    std::fprintf(stderr,
+                 "diagnose-tools: warning: %s; '# lost' may miss moves the kernel made without "
+                 "calling the programs\n",
+                 e.what());
+  }
+}
+
 bool has_program_pins(const std::string &dir) {
   std::error_code ec;
   for (const auto &entry : std::filesystem::directory_iterator(dir, ec)) {

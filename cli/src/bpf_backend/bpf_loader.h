@@ -109,6 +109,12 @@ void remove_pins(const std::string &dir);
 // failed.
 void run_task_iterator(const std::string &dir, const char *prog, const char *what);
 
+// The moves the kernel made without calling the programs whose links are
+// pinned in `dir`, and that nothing has counted yet, counted lost now
+// (move_gap.bpf.h) by the task iterator `prog`.  A failure leaves the data
+// readable: one warning line on stderr says that '# lost' may be short.
+void count_unseen_moves(const std::string &dir, const char *prog);
+
 // Whether `dir` holds program pins (link_*, prog_*): programs attached.
 bool has_program_pins(const std::string &dir);
 

@@ -23,6 +23,14 @@ void activate_migrate_image(const void *settings, uint32_t nr_cpus, const std::s
                            static_cast<uint32_t>(ring_bytes(s.common.buf_kib, nr_cpus)));
   load_attach(skel->skeleton);
   pin(skel->skeleton, skel->maps.settings, settings, sizeof(s), dir);
+  // every watched task's moves expected from now on (move_gap.bpf.h)
+  sync_migrate_image(dir);
+}
+
+// Runs the task iterator once: the moves no program saw and nothing
+// counted yet go into the lost counts the report reads next.
+void sync_migrate_image(const std::string &dir) {
+  run_task_iterator(dir, "on_report", "counting the moves no program saw");
 }
 
 }  // namespace diag

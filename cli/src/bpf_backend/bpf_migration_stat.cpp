@@ -94,6 +94,9 @@ void settle(const Control &c) {
   if (state == DIAG_MSB_RUNNING) return;
   if (state == DIAG_MSB_FULL) c->stop_ts = c.capacity_end();
   if (has_programs()) {
+    // before the programs go, which keep the expected counts current
+    // until then
+    count_unseen_moves(kDir, "ms_tasks");
     c->misses = skipped_calls(kDir, c->misses);
     drop_programs(kDir);
   }
@@ -163,6 +166,9 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
     c->start_sec = tv.tv_sec;
     c->start_usec = static_cast<uint32_t>(tv.tv_usec);
     c->start_ts = mono_ns();
+    // every task's moves expected from here on (move_gap.bpf.h), so that
+    // even a task's first move is counted lost when no program sees it
+    run_task_iterator(kDir, "ms_tasks", "listing the tasks whose moves are checked");
     // a full barrier: the programs see the start before the state
     c.cas_state(DIAG_MSB_LOADED, DIAG_MSB_RUNNING);
   } catch (...) {
@@ -229,6 +235,8 @@ void write_stat(const std::function<void(const char *, size_t)> &sink) {
     c.emplace();
     check_full(*c);
     settle(*c);
+    // the unseen moves of tasks that have not moved since, in this print
+    if (c->state() == DIAG_MSB_RUNNING) count_unseen_moves(kDir, "ms_tasks");
     const uint64_t s = c->state();
     state = state_name(s);
     nr_cpus = (*c)->nr_cpus;

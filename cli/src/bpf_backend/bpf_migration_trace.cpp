@@ -26,7 +26,6 @@
 #include <cstring>
 #include <ctime>
 #include <filesystem>
-#include <iostream>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -105,16 +104,9 @@ void settle(const Control &c) {
   if (state == DIAG_MTB_RUNNING) return;
   if (state == DIAG_MTB_FULL && !c->stop_ts) c->stop_ts = c->full_ts;
   if (has_programs()) {
-    // the moves the programs were not called for and nothing has counted
-    // yet (move_gap.bpf.h): before the programs go, which keep the
-    // expected counts current until then.  A trace that cannot be checked
-    // still reads, with a warning.
-    try {
-      run_task_iterator(kDir, "mt_tasks", "counting the moves no program saw");
-    } catch (const KernelError &e) {
-      std::cerr << "diagnose-tools: warning: " << e.what()
-                << "; '# lost' may miss moves the kernel made without calling the programs\n";
-    }
+    // before the programs go, which keep the expected counts current
+    // until then
+    count_unseen_moves(kDir, "mt_tasks");
     c->misses = std::max<uint64_t>(c->misses, recursion_misses(kDir));
     drop_programs(kDir);
   }

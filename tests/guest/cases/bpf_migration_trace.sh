@@ -347,7 +347,7 @@ register_test test_bpf_mt_migrate_stats
 
 bms() { "$DT" "${BMT[@]}" stat "$@"; }
 bms_state() { bms status 2>/dev/null | awk '$1 == "state" {print $2}'; }
-bms_programs_gone() { bpf_programs_gone 'ms_(migrate_task|wakeup_new|process_exit|process_exec)'; }
+bms_programs_gone() { bpf_programs_gone 'ms_(migrate_task|wakeup_new|process_exit|process_exec|tasks)'; }
 
 # The stat over a storm, counted apart from a BPF trace and a tracefs
 # instance running over the same time: every column of every period
