@@ -101,11 +101,11 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	return 0;
 }
 
-/* A thread that exec'd took its leader's pid: its old pid's entry goes. */
+/* A thread that exec'd took its leader's pid: its entry follows it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid)
 {
-	forget_old_pid(p, old_pid);
+	moves_after_exec(p, old_pid);
 	return 0;
 }
 

@@ -129,7 +129,7 @@ int BPF_PROG(ms_migrate_task, struct task_struct *p, int dest_cpu)
 
 	if (!c || task_cpu(p) == (__u32)dest_cpu)
 		return 0;
-	count_unseen(c, unseen_moves(p, state_of(c) != DIAG_MSB_LOADED));
+	count_unseen(c, unseen_moves(p, true));
 	if (state_of(c) == DIAG_MSB_RUNNING)
 		count(c, classify(ctx, p, &caller), now);
 	return 0;
@@ -146,11 +146,11 @@ int BPF_PROG(ms_process_exit, struct task_struct *p)
 	return 0;
 }
 
-/* A thread that exec'd took its leader's pid: its old pid's entry goes. */
+/* A thread that exec'd took its leader's pid: its entry follows it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(ms_process_exec, struct task_struct *p, pid_t old_pid)
 {
-	forget_old_pid(p, old_pid);
+	moves_after_exec(p, old_pid);
 	return 0;
 }
 
@@ -184,7 +184,7 @@ int ms_tasks(struct bpf_iter__task *ctx)
 	if (!p || !c)
 		return 0;
 	if (state_of(c) == DIAG_MSB_LOADED)
-		expect_moves(p);
+		expect_moves_from_now(p);
 	else
 		count_unseen(c, unseen_moves_now(p));
 	return 0;

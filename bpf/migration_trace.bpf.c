@@ -18,8 +18,9 @@
  *  - start_sched_clock, task_list and marks: the control program, which
  *    the CLI runs with BPF_PROG_TEST_RUN on the CPU concerned (its own for
  *    a mark, so the mark carries the writer's pid, CPU and time, as the
- *    module's).  The CLI lists the tasks alive from /proc, not with a task
- *    iterator: the kernel's iterator skips pid 1 and its threads on 6.18.
+ *    module's).  The CLI lists the tasks alive for task_list from /proc:
+ *    a task iterator sees only the CLI's pid namespace, /proc the same,
+ *    and the names must be the ones /proc shows.
  *
  * Storage, with the module's semantics: one mmapable array of 32-byte
  * slots, slots_per_cpu per CPU, each CPU's part written only by programs
@@ -31,7 +32,11 @@
  * past the state check are counted lost, as are the moves the kernel made
  * without calling the program (move_gap.bpf.h, from se.nr_migrations:
  * every task's count is expected from the start, by the task iterator
- * mt_tasks and at each fork, and checked once more when the trace stops).
+ * mt_tasks and at each new task, and checked once more when the trace
+ * stops, before the programs go).  A skipped move is known only when its
+ * task's count is next looked at: one revealed after the stop (or after a
+ * buffer filled, until the CLI settles the trace) is counted lost though
+ * it may have come after the trace's end.
  * Nothing is consumed: the CLI reads the array as often as it likes until
  * a reset removes the pins.  `done` counts the slots written, so the CLI
  * can tell that no program is still writing one before it reads.
@@ -203,8 +208,8 @@ int BPF_PROG(mt_migrate_task, struct task_struct *p, int dest_cpu)
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
 	/* the expected counts stay current in every state (move_gap.bpf.h) */
-	gap = unseen_moves(p, counting_unseen(c));
-	if (gap)
+	gap = unseen_moves(p, true);
+	if (gap && counting_unseen(c))
 		count_unseen(gap);
 	if (in_state(c, DIAG_MTB_RUNNING))
 		record_move(c, p->pid, classify(ctx, p, &caller), orig_cpu,
@@ -227,11 +232,11 @@ int BPF_PROG(mt_process_exit, struct task_struct *p)
 	return 0;
 }
 
-/* A thread that exec'd took its leader's pid: its old pid's entry goes. */
+/* A thread that exec'd took its leader's pid: its entry follows it. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(mt_process_exec, struct task_struct *p, pid_t old_pid)
 {
-	forget_old_pid(p, old_pid);
+	moves_after_exec(p, old_pid);
 	return 0;
 }
 
@@ -242,7 +247,12 @@ int BPF_PROG(mt_wakeup_new, struct task_struct *p)
 	struct diag_mt_control *c = control();
 	__u32 parent_cpu = bpf_get_smp_processor_id(), cpu;
 
-	if (!c || !in_state(c, DIAG_MTB_RUNNING))
+	if (!c)
+		return 0;
+	/* threads that no sched_process_fork announces (io_uring's) too */
+	if (in_state(c, DIAG_MTB_STARTING) || in_state(c, DIAG_MTB_RUNNING))
+		expect_moves(p);
+	if (!in_state(c, DIAG_MTB_RUNNING))
 		return 0;
 	cpu = task_cpu(p);
 	if (cpu != parent_cpu)
@@ -294,7 +304,7 @@ int mt_tasks(struct bpf_iter__task *ctx)
 	if (!p || !c)
 		return 0;
 	if (in_state(c, DIAG_MTB_STARTING)) {
-		expect_moves(p);
+		expect_moves_from_now(p);
 	} else if (counting_unseen(c) && !in_state(c, DIAG_MTB_RUNNING)) {
 		gap = unseen_moves_now(p);
 		if (gap)

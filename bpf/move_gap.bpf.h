@@ -3,40 +3,54 @@
  * Moves the kernel made that no program of ours saw, from the kernel's own
  * count of each task's migrations (se.nr_migrations): shared by the
  * programs that record migrations (migrate_image.bpf.c,
- * migration_trace.bpf.c), which count what these return as lost.
+ * migration_trace.bpf.c, migration_stat.bpf.c), which count what these
+ * return as lost.
  *
- * The count is kept as it will be after the last move a program saw.
- * set_task_cpu() counts a move only after the tracepoint, so a move's count
- * on entry that is beyond the expected one means moves the program was not
- * called for: the kernel does skip a BPF program now and then (seen on
- * 6.18, in hard interrupts, with no recursion miss counted), and those
- * moves are counted lost rather than missing silently; so are the unseen
- * moves of a task that exits (sched_process_exit).  A preallocated hash
- * keyed by pid, checked against the task's start time (pid reuse): its
- * lookups take no lock and allocate nothing, and when it is full a task
- * simply goes unchecked.  A task's moves before a program first saw it
- * are not checked, unless its entry was made before (expect_moves(): the
- * migration trace makes one for every task when it starts and at every
- * fork, so a task whose only move is skipped is counted too).  A thread
- * that execs takes its leader's pid (de_thread()); forget_old_pid(), from
- * sched_process_exec, removes the entry of its old pid, which no exit
- * would remove.
+ * Why: the kernel does skip a BPF program now and then (seen on 6.18, in
+ * interrupts, with no recursion miss counted), and such a move would
+ * otherwise be missing silently.
  *
- * A move the kernel skipped that its task never follows with another
- * seen move or an exit is found by unseen_moves_now() when the recording
- * stops; for that, the entries must be kept current (unseen_moves() with
- * @watched false) by every move between the stop and that check.
+ * The table: a preallocated hash keyed by pid (its lookups take no lock
+ * and allocate nothing; the CLI sizes it from the number of tasks before
+ * load, and when it is full a task simply goes unchecked), each entry the
+ * count its task will have after the next move a program sees, checked
+ * against the task's start time (pid reuse).  set_task_cpu() counts a move
+ * only after the tracepoint, so a count on entry beyond the expected one
+ * means moves no program was called for.
+ *
+ * Who writes an entry:
+ *  - expect_moves(): a task's moves are expected from now on (the task
+ *    iterator when a recording starts, with expect_moves_from_now(); each
+ *    new task at fork or at sched_wakeup_new), so that even a task's first
+ *    move is checked;
+ *  - unseen_moves(), at sched_migrate_task;
+ *  - unseen_moves_now(), the task iterator again when the CLI wants the
+ *    count (a report, a stop): the moves skipped since the task's last
+ *    seen one, which no later move or exit has revealed yet;
+ *  - unseen_moves_at_exit(), which removes the entry;
+ *  - moves_after_exec(): a thread that execs takes its leader's pid and
+ *    start time (de_thread()); its entry follows it.
+ *
+ * Invariant: each unseen move is counted once.  One task's tracepoint and
+ * its exit never run at once (a move needs the task off its CPU, or being
+ * woken; the exit runs in the task), but the iterator runs beside both: the
+ * tracepoint and the exit take the old count with an atomic exchange, the
+ * iterator replaces it only by a compare-and-exchange, and whoever moved
+ * the count forward counts the gap.
  */
 #ifndef DIAG_MOVE_GAP_BPF_H
 #define DIAG_MOVE_GAP_BPF_H
 
 #include "diag.bpf.h"
 
+#define DIAG_PF_EXITING 0x00000004	/* include/linux/sched.h */
+
 struct expected_moves {
 	__u64 start_time;
 	__u64 next_nr;
 };
 
+/* the CLI sets max_entries before load (size_move_table()) */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 16384);
@@ -46,26 +60,27 @@ struct {
 
 /*
  * The moves of @p before this one (call from sched_migrate_task, for a
- * real move) that no program saw.  A task that is not @watched is not
- * checked, but its entry, if any, is kept current (a comm= filter can let
- * a task go and take it back).
+ * real move) that no program saw, or 0 when it has no entry: then one is
+ * made when @track (a task being watched, or any task while a recording
+ * starts, so that a move in flight while the iterator seeds the table is
+ * not taken for a skipped one).  An existing entry is always kept current
+ * (a comm= filter can let a task go and take it back); whether its gap
+ * counts is the caller's business.
  */
-static __always_inline __u64 unseen_moves(struct task_struct *p, bool watched)
+static __always_inline __u64 unseen_moves(struct task_struct *p, bool track)
 {
 	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
 	__u64 start = BPF_CORE_READ(p, start_time);
 	__s32 pid = BPF_CORE_READ(p, pid);
 	struct expected_moves *e, fresh;
-	__u64 gap = 0;
+	__u64 prev;
 
 	e = bpf_map_lookup_elem(&expected, &pid);
 	if (e && e->start_time == start) {
-		if (watched && nr > e->next_nr)
-			gap = nr - e->next_nr;
-		e->next_nr = nr + 1;
-		return gap;
+		prev = __sync_lock_test_and_set(&e->next_nr, nr + 1);
+		return nr > prev ? nr - prev : 0;
 	}
-	if (!watched)
+	if (!track)
 		return 0;
 	fresh.start_time = start;
 	fresh.next_nr = nr + 1;
@@ -75,7 +90,8 @@ static __always_inline __u64 unseen_moves(struct task_struct *p, bool watched)
 
 /*
  * From now on, every move of @p is expected to be seen: an entry at its
- * current count, unless it has one.
+ * current count, unless it has one.  Not for a task that is exiting: its
+ * exit may already have run, and nothing would remove the entry.
  */
 static __always_inline void expect_moves(struct task_struct *p)
 {
@@ -84,8 +100,15 @@ static __always_inline void expect_moves(struct task_struct *p)
 		.next_nr = BPF_CORE_READ(p, se.nr_migrations),
 	};
 	__s32 pid = BPF_CORE_READ(p, pid);
+	struct expected_moves *e;
 
-	bpf_map_update_elem(&expected, &pid, &fresh, BPF_NOEXIST);
+	if (BPF_CORE_READ(p, exit_state) || (BPF_CORE_READ(p, flags) & DIAG_PF_EXITING))
+		return;
+	e = bpf_map_lookup_elem(&expected, &pid);
+	if (e && e->start_time == fresh.start_time)
+		return;
+	/* none, or a dead task's under a reused pid */
+	bpf_map_update_elem(&expected, &pid, &fresh, e ? BPF_ANY : BPF_NOEXIST);
 }
 
 /*
@@ -97,15 +120,30 @@ static __always_inline __u64 unseen_moves_now(struct task_struct *p)
 	__u64 nr = BPF_CORE_READ(p, se.nr_migrations);
 	__s32 pid = BPF_CORE_READ(p, pid);
 	struct expected_moves *e;
-	__u64 gap;
+	__u64 prev;
 
 	e = bpf_map_lookup_elem(&expected, &pid);
-	if (!e || e->start_time != BPF_CORE_READ(p, start_time) ||
-	    nr <= e->next_nr)
+	if (!e || e->start_time != BPF_CORE_READ(p, start_time))
 		return 0;
-	gap = nr - e->next_nr;
-	e->next_nr = nr;
-	return gap;
+	prev = e->next_nr;
+	if (nr <= prev)
+		return 0;
+	/* lost to a tracepoint or the exit that just took the gap */
+	if (__sync_val_compare_and_swap(&e->next_nr, prev, nr) != prev)
+		return 0;
+	return nr - prev;
+}
+
+/*
+ * As expect_moves(), for a recording that starts now: an entry made
+ * earlier (by a move seen while the programs were loading) is brought to
+ * the current count, its gap not counted: a move skipped before the start
+ * is no loss of this recording.
+ */
+static __always_inline void expect_moves_from_now(struct task_struct *p)
+{
+	expect_moves(p);
+	unseen_moves_now(p);
 }
 
 /* At sched_process_exit: @p's last unseen moves; its entry goes. */
@@ -113,24 +151,52 @@ static __always_inline __u64 unseen_moves_at_exit(struct task_struct *p)
 {
 	__s32 pid = BPF_CORE_READ(p, pid);
 	struct expected_moves *e;
-	__u64 nr, gap = 0;
+	__u64 nr, prev, gap = 0;
 
 	e = bpf_map_lookup_elem(&expected, &pid);
 	if (!e)
 		return 0;
-	nr = BPF_CORE_READ(p, se.nr_migrations);
-	if (e->start_time == BPF_CORE_READ(p, start_time) && nr > e->next_nr)
-		gap = nr - e->next_nr;
+	if (e->start_time == BPF_CORE_READ(p, start_time)) {
+		nr = BPF_CORE_READ(p, se.nr_migrations);
+		/* no count is ever this high: the iterator finds no gap */
+		prev = __sync_lock_test_and_set(&e->next_nr, ~0ULL);
+		if (nr > prev)
+			gap = nr - prev;
+	}
 	bpf_map_delete_elem(&expected, &pid);
 	return gap;
 }
 
-/* At sched_process_exec: @p ran as @old_pid before a thread exec. */
-static __always_inline void forget_old_pid(struct task_struct *p,
-					   __s32 old_pid)
+/*
+ * At sched_process_exec: @p ran as @old_pid before a thread exec, and now
+ * has its leader's pid and start time; the leader has exited (its entry
+ * went then, unless it was made while it was a zombie).  @p's entry, if
+ * it had one, moves to the new pid (unless a move since de_thread() made
+ * one there); a leftover under the new pid goes.
+ */
+static __always_inline void moves_after_exec(struct task_struct *p,
+					     __s32 old_pid)
 {
-	if (old_pid != BPF_CORE_READ(p, pid))
+	__s32 pid = BPF_CORE_READ(p, pid);
+	struct expected_moves *e, moved;
+
+	if (old_pid == pid)
+		return;
+	moved.start_time = BPF_CORE_READ(p, start_time);
+	/* a move between de_thread() and here made it already */
+	e = bpf_map_lookup_elem(&expected, &pid);
+	if (e && e->start_time == moved.start_time) {
 		bpf_map_delete_elem(&expected, &old_pid);
+		return;
+	}
+	e = bpf_map_lookup_elem(&expected, &old_pid);
+	if (!e) {
+		bpf_map_delete_elem(&expected, &pid);
+		return;
+	}
+	moved.next_nr = e->next_nr;
+	bpf_map_delete_elem(&expected, &old_pid);
+	bpf_map_update_elem(&expected, &pid, &moved, BPF_ANY);
 }
 
 #endif /* DIAG_MOVE_GAP_BPF_H */

@@ -14,12 +14,13 @@ usage: image_check.py QUESTION ARGS...
                                 for each sample of PID inside the span of
                                 MARKS ("NS TICKS HZ" lines: CLOCK_MONOTONIC
                                 and /proc/PID/stat utime+stime, taken by the
-                                program): "OURS STAT NVCSW NIVCSW RUNNING SECS",
-                                the CPU percent of the sample, that of
-                                utime+stime over the same interval
+                                program): "OURS STAT NVCSW NIVCSW RUNNING SECS
+                                START END", the CPU percent of the sample,
+                                that of utime+stime over the same interval
                                 (interpolated between marks), the sample's
                                 switch counts, 1 when it was taken while the
-                                task ran, and the interval's length
+                                task ran, the interval's length, and its
+                                bounds (CLOCK_MONOTONIC ns)
   ri-wrapped REPORT.json...     samples whose interval use exceeds what the
                                 task used in its whole life (*_total): a
                                 baseline that was not the task's own
@@ -209,8 +210,8 @@ def ri_vs_stat(path, pid, marks_path):
             continue
         secs = (s["ts_ns"] - s["start_ns"]) / 1e9
         stat = 100 * (ticks_at(s["ts_ns"]) - ticks_at(s["start_ns"])) / hz / secs
-        print("%.2f %.2f %d %d %d %.6f" % (s["cpu_percent"], stat, s["nvcsw"], s["nivcsw"],
-                                           s["while_running"], secs))
+        print("%.2f %.2f %d %d %d %.6f %d %d" % (s["cpu_percent"], stat, s["nvcsw"], s["nivcsw"],
+                                                 s["while_running"], secs, s["start_ns"], s["ts_ns"]))
 
 
 COUNTERS = (("rchar", "rchar_total"), ("wchar", "wchar_total"), ("cpu_ns", "cpu_total_ns"))

@@ -37,11 +37,18 @@ static void find_migrate_tp(struct tracepoint *tp, void *priv)
 		migrate_tp = tp;
 }
 
-/* One call of the tracepoint: its probes, as __traceiter_*() runs them. */
+/*
+ * One call of the tracepoint: its probes, as __traceiter_*() runs them,
+ * with interrupts off as set_task_cpu() has them (under the runqueue
+ * lock).  @dest_cpu need not be online: the probes only compare and store
+ * it, as the kernel's own event does.
+ */
 static void call_probes(struct task_struct *p, int dest_cpu)
 {
 	struct tracepoint_func *f;
+	unsigned long flags;
 
+	local_irq_save(flags);
 	preempt_disable_notrace();
 	f = rcu_dereference_sched(migrate_tp->funcs);
 	if (f) {
@@ -49,6 +56,7 @@ static void call_probes(struct task_struct *p, int dest_cpu)
 			((migrate_probe_t)f->func)(f->data, p, dest_cpu);
 	}
 	preempt_enable_notrace();
+	local_irq_restore(flags);
 }
 
 static ssize_t calls_write(struct file *file, const char __user *ubuf,

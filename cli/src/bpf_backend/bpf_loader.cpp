@@ -335,21 +335,17 @@ PinnedMapping::~PinnedMapping() { ::munmap(addr_, size_); }
 
 void run_task_iterator(const std::string &dir, const char *prog, const char *what) {
   const std::string path = dir + "/link_" + prog;
-  int link = bpf_obj_get(path.c_str());
-  if (link < 0)
+  Fd link(bpf_obj_get(path.c_str()));
+  if (link.get() < 0)
     throw KernelError(errno, "the pinned iterator " + path + " cannot be opened: " +
                                  std::strerror(errno));
-  int iter = bpf_iter_create(link);
-  int err = errno;
-  ::close(link);
-  if (iter < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
+  Fd iter(bpf_iter_create(link.get()));
+  if (iter.get() < 0) throw KernelError(errno, std::string(what) + " failed: " + std::strerror(errno));
   char buf[256];
   ssize_t n;
-  while ((n = ::read(iter, buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
+  while ((n = ::read(iter.get(), buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
   }
-  err = errno;
-  ::close(iter);
-  if (n < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
+  if (n < 0) throw KernelError(errno, std::string(what) + " failed: " + std::strerror(errno));
 }
 
 void count_unseen_moves(const std::string &dir, const char *prog) {
@@ -361,6 +357,24 @@ void count_unseen_moves(const std::string &dir, const char *prog) {
                  "calling the programs\n",
                  e.what());
   }
+}
+
+void expect_every_move(const std::string &dir, const char *prog) {
+  run_task_iterator(dir, prog, "listing the tasks whose moves are checked");
+}
+
+void size_move_table(bpf_map *expected) {
+  // one entry per task, and room for as many again to come and go
+  uint64_t tasks = 0;
+  if (FILE *f = std::fopen("/proc/loadavg", "re")) {
+    double l1, l5, l15;
+    unsigned running = 0, total = 0;
+    if (std::fscanf(f, "%lf %lf %lf %u/%u", &l1, &l5, &l15, &running, &total) == 5) tasks = total;
+    std::fclose(f);
+  }
+  const uint64_t want = std::clamp<uint64_t>(2 * tasks + 4096, 16384, 262144);
+  int err = bpf_map__set_max_entries(expected, static_cast<uint32_t>(want));
+  if (err) load_failed("sizing the table of expected moves", err);
 }
 
 bool has_program_pins(const std::string &dir) {

@@ -106,14 +106,25 @@ void remove_pins(const std::string &dir);
 
 // Runs the task iterator pinned as `dir`/link_`prog` once, to its end (its
 // text output, if any, is dropped).  Throws KernelError saying `what`
-// failed.
+// failed.  (It sees the tasks of the caller's pid namespace, and not all
+// of them where the kernel hides some: on the build machine, pid 1 and its
+// threads.)
 void run_task_iterator(const std::string &dir, const char *prog, const char *what);
+
+// Every task's moves expected from now on by the programs whose links are
+// pinned in `dir` (move_gap.bpf.h), through their task iterator `prog`.
+// Throws KernelError.
+void expect_every_move(const std::string &dir, const char *prog);
 
 // The moves the kernel made without calling the programs whose links are
 // pinned in `dir`, and that nothing has counted yet, counted lost now
 // (move_gap.bpf.h) by the task iterator `prog`.  A failure leaves the data
 // readable: one warning line on stderr says that '# lost' may be short.
 void count_unseen_moves(const std::string &dir, const char *prog);
+
+// Sizes move_gap.bpf.h's table `expected` (before load) for the tasks
+// alive now, and as many again.
+void size_move_table(bpf_map *expected);
 
 // Whether `dir` holds program pins (link_*, prog_*): programs attached.
 bool has_program_pins(const std::string &dir);

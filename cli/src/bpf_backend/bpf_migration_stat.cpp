@@ -139,6 +139,7 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
   bpf_map__set_max_entries(skel->maps.ms_counts, static_cast<uint32_t>(periods * nr_cpus));
   // the shared ring of diag.bpf.h: unused here, as small as it can be
   bpf_map__set_max_entries(skel->maps.records, static_cast<uint32_t>(::sysconf(_SC_PAGESIZE)));
+  size_move_table(skel->maps.expected);
   load_attach(skel->skeleton);
 
   // the stat's shape before it is pinned: a command that dies after the
@@ -168,7 +169,7 @@ void start(uint32_t period_msec, uint32_t hours, uint32_t nr_cpus, uint64_t peri
     c->start_ts = mono_ns();
     // every task's moves expected from here on (move_gap.bpf.h), so that
     // even a task's first move is counted lost when no program sees it
-    run_task_iterator(kDir, "ms_tasks", "listing the tasks whose moves are checked");
+    expect_every_move(kDir, "ms_tasks");
     // a full barrier: the programs see the start before the state
     c.cas_state(DIAG_MSB_LOADED, DIAG_MSB_RUNNING);
   } catch (...) {

@@ -8,7 +8,7 @@
 // atomics as the programs; mt_events, the slots; mt_cpus, the per-CPU
 // counters), the links of the tracepoint programs, and the control program
 // (prog_mt_control_op) that the CLI runs for the start, task_list and mark
-// events.  Tracing stops
+// events, and the task iterator mt_tasks (move_gap.bpf.h).  Tracing stops
 // when the state leaves "running" (stop, or a buffer filling); the next
 // command that holds the lock then drops the programs (their links and the
 // control program: they are freed) and keeps the maps, which `reset`
@@ -169,8 +169,8 @@ void check_budget(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t *entries) {
 }
 
 // The names of every thread alive, from /proc (as the module's
-// for_each_process_thread(); the kernel's task iterator skips pid 1 and
-// its threads on 6.18).  A thread that goes meanwhile is simply absent; one
+// for_each_process_thread(); a task iterator over every task skips pid 1
+// and its threads on 6.18).  A thread that goes meanwhile is simply absent; one
 // that comes meanwhile has its copy_process event.  Stops when the trace
 // does (a buffer filled).
 void record_tasks(int prog) {
@@ -211,6 +211,7 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   // the shared ring of diag.bpf.h: unused here, as small as it can be
   bpf_map__set_max_entries(skel->maps.records, static_cast<uint32_t>(::sysconf(_SC_PAGESIZE)));
   bpf_program__set_autoattach(skel->progs.mt_control_op, false);
+  size_move_table(skel->maps.expected);
   load_attach(skel->skeleton);
 
   // the trace's shape before it is pinned: a command that dies after the
@@ -234,11 +235,7 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
   }
   // from here on the trace is pinned: a failure takes it away whole
   try {
-    c->start_ts = mono_ns();
     c.cas_state(DIAG_MTB_LOADED, DIAG_MTB_STARTING);
-    // every task's moves expected from here on (move_gap.bpf.h), so that
-    // even a task's first move is counted lost when no program sees it
-    run_task_iterator(kDir, "mt_tasks", "listing the tasks whose moves are checked");
     // as the module's on_each_cpu(): each online CPU's clock against the
     // wall clock, before anything else is recorded
     const int prog = bpf_program__fd(skel->progs.mt_control_op);
@@ -255,6 +252,12 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
       online++;
     }
     if (!online) throw KernelError(ENXIO, "no CPU ran the start event");
+    // start_ts is when moves begin to be recorded: every task's moves
+    // expected from here on (move_gap.bpf.h), so that even a task's first
+    // move is counted lost when no program sees it, and none skipped
+    // before (the iterator and the recording start as close as can be)
+    c->start_ts = mono_ns();
+    expect_every_move(kDir, "mt_tasks");
     // a buffer that filled with the start events has stopped the trace
     if (c.cas_state(DIAG_MTB_STARTING, DIAG_MTB_RUNNING)) record_tasks(prog);
     settle(c);  // only if it stopped itself already

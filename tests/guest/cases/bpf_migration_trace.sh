@@ -480,7 +480,8 @@ PY
 
 # A thread that execs takes its leader's pid (de_thread): the entry the
 # trace and the stat kept for its old pid, to count moves no program saw,
-# goes with it, or on a long run the table fills and checks stop.  The
+# moves with it and goes at its exit, or on a long run the table fills
+# and checks stop.  The
 # entry is checked present before the exec, so that the case can fail.
 test_bpf_mt_thread_exec_forgets_old_pid() {
 	local d=$WORK/bmt-texec tid pid dir
@@ -516,6 +517,10 @@ PY
 	for dir in migration-trace migration-stat; do
 		expect_eq "$(bpf_move_gap_has "$dir" "$tid" after)" no \
 			"$dir: the old pid $tid's entry after the thread exec"
+		# the entry followed the thread to its leader's pid, and went
+		# when the exec'd program exited
+		expect_eq "$(bpf_move_gap_has "$dir" "$pid" exited)" no \
+			"$dir: pid $pid's entry after the exec'd program exited"
 	done
 	expect_rc "stop" 0 bmt stop
 	expect_rc "reset" 0 bmt reset

@@ -76,11 +76,15 @@ expect_cpu_matches_stat() {
 		# /proc's figure is interpolated between the program's marks, and
 		# a guest stopped by its loaded host while a mark is taken puts
 		# a boundary tens of ms off: then a neighbour shows the opposite
-		# error, and the pair agrees (CPU time moved, none missing)
+		# error, and the pair agrees (CPU time moved, none missing); a
+		# neighbour is the sample whose interval touches this one's
 		for j in $((i - 1)) $((i + 1)); do
 			((j >= 0 && j < ${#rows[@]})) || continue
 			if awk -v a="${rows[i]}" -v b="${rows[j]}" 'BEGIN {
 				split(a, x, " "); split(b, y, " ")
+				gap = x[7] >= y[8] ? x[7] - y[8] : y[7] - x[8]
+				if (gap < 0 || gap > 1000000)
+					exit 1
 				t = x[6] + y[6]
 				d = (x[1] * x[6] + y[1] * y[6] - x[2] * x[6] - y[2] * y[6]) / t
 				e = x[1] - x[2]

@@ -14,7 +14,9 @@
  *                se.nr_migrations, and nr_wakeups_migrate (wakeups that
  *                moved it, counted while schedstats are on), at the start
  *                and at the end
- *   OUTDIR/log   what the workload itself saw (one fact a line, below)
+ *   OUTDIR/log   what the workload itself saw (one fact a line, below),
+ *                and "counted B0 B1 A0 A1": CLOCK_MONOTONIC ns around the
+ *                first reads (B0..B1) and the last (A0..A1)
  *   OUTDIR/done
  * and waits for SIGTERM.  Only CPUs 0 and 1 are used; "unpinned" means
  * allowed on both.
@@ -906,6 +908,7 @@ int main(int argc, char **argv)
 {
 	const char *sc;
 	int setup_threads = 0, i, sig, scenario_ms = 60000;
+	unsigned long long read_start, read_end, after_start;
 	sigset_t set;
 	FILE *f;
 
@@ -999,10 +1002,12 @@ int main(int argc, char **argv)
 
 	if (sigwait(&set, &sig) || sig != SIGUSR1)
 		return 0;
+	read_start = mono_ns();
 	for (i = 0; i < atomic_load(&ntasks); i++) {
 		tasks[i].before = read_nr(tasks[i].tid);
 		tasks[i].wbefore = read_wakeup_moves(tasks[i].tid);
 	}
+	read_end = mono_ns();
 	deadline_ns = mono_ns() + scenario_ms * MS;
 	go_ns = mono_ns();
 	window_start = go_ns + 20 * MS;
@@ -1034,12 +1039,14 @@ int main(int argc, char **argv)
 		while (task_state(tasks[i].tid) != 'S')
 			usleep(1000);
 	f = open_in(outdir, "nr", "w");
+	after_start = mono_ns();
 	for (i = 0; i < atomic_load(&ntasks); i++)
 		fprintf(f, "%d %s %lld %lld %lld %lld\n", tasks[i].tid, tasks[i].role,
 			tasks[i].before < 0 ? 0 : tasks[i].before, read_nr(tasks[i].tid),
 			tasks[i].wbefore < 0 ? 0 : tasks[i].wbefore,
 			read_wakeup_moves(tasks[i].tid));
 	fclose(f);
+	note("counted %llu %llu %llu %llu", read_start, read_end, after_start, mono_ns());
 	f = open_in(outdir, "log", "w");
 	fwrite(logbuf, 1, atomic_load(&loglen) < sizeof(logbuf) ? atomic_load(&loglen) : sizeof(logbuf), f);
 	fclose(f);
