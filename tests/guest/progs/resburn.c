@@ -165,10 +165,15 @@ static void phase_cpu(unsigned int ms, unsigned int duty)
 	mark();
 	end = marks[0].ns + ms * 1000000ull;
 	for (p = marks[0].ns; p < end; p += period) {
+		uint64_t t;
+
 		burn_until(p + period * duty / 100);
 		mark();
-		if (now_ns() < p + period)
-			nap_ns(p + period - now_ns());
+		/* one reading: a second one past the period's end would make
+		 * the nap wrap to centuries (CI: "done" never came) */
+		t = now_ns();
+		if (t < p + period)
+			nap_ns(p + period - t);
 	}
 	put_marks("cpu");
 }
