@@ -71,9 +71,10 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 	bool watched = filter_match(p);
 
 	/*
-	 * A task that pid= or tgid= rejects never matches; only comm= can
-	 * let a task go and take it back, so only then do unwatched tasks'
-	 * moves go through unseen_moves() (the common case stays at the filter).
+	 * A task that pid= or tgid= rejects never matches (a thread exec,
+	 * which changes the pid, is on_process_exec's); only comm= can let
+	 * a task go and take it back, so only then do unwatched tasks' moves
+	 * go through unseen_moves() (the common case stays at the filter).
 	 */
 	if (!watched && !filter_has_comm)
 		return 0;
@@ -81,10 +82,10 @@ int BPF_PROG(on_migrate_task, struct task_struct *p, int dest_cpu)
 	if (orig_cpu == (__u32)dest_cpu)
 		return 0;
 	gap = unseen_moves(p, watched);
-	if (gap)
-		count_lost_n(gap);
 	if (!watched)
 		return 0;
+	if (gap)
+		count_lost_n(gap);
 	cause = classify(ctx, p, &caller);
 	record_move(p, orig_cpu, dest_cpu, cause, caller, migrate_flags(p));
 	return 0;
@@ -101,11 +102,21 @@ int BPF_PROG(on_process_exit, struct task_struct *p)
 	return 0;
 }
 
-/* A thread that exec'd took its leader's pid: its entry follows it. */
+/*
+ * A thread that exec'd took its leader's pid: its entry follows it, if
+ * the filter still matches it (pid= may not, now), or goes.
+ */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(on_process_exec, struct task_struct *p, pid_t old_pid)
 {
-	moves_after_exec(p, old_pid);
+	__s32 pid = p->pid;
+
+	if (filter_match(p)) {
+		moves_after_exec(p, old_pid);
+	} else {
+		bpf_map_delete_elem(&expected, &old_pid);
+		bpf_map_delete_elem(&expected, &pid);
+	}
 	return 0;
 }
 

@@ -187,12 +187,13 @@ static __always_inline void record_comm(struct diag_mt_control *c, __s32 pid,
 
 /*
  * Whether the moves the kernel made without calling us count as lost
- * now: while recording, and once stopped (until the CLI drops the
- * programs), for the moves made before the stop; not while starting.
+ * now: from when every task's count is current after start_ts until the
+ * CLI's last check after the stop (so, once stopped, for the moves made
+ * before the stop); not while starting.
  */
 static __always_inline bool counting_unseen(struct diag_mt_control *c)
 {
-	return !in_state(c, DIAG_MTB_LOADED) && !in_state(c, DIAG_MTB_STARTING);
+	return *(volatile __u64 *)&c->count_gaps;
 }
 
 SEC("tp_btf/sched_migrate_task")
@@ -288,11 +289,11 @@ int BPF_PROG(mt_task_rename, struct task_struct *task, const char *comm)
 }
 
 /*
- * Run by the CLI over every task (a task iterator): while starting, every
- * task's moves from then on are expected (move_gap.bpf.h); once stopped,
- * before the programs go, the moves no program saw and nothing counted
- * since (a task whose last moves were skipped and that neither moved nor
- * exited again) are counted lost.
+ * Run by the CLI over every task (a task iterator): once recording, before
+ * the unseen moves count, every task's moves from then on are expected
+ * (move_gap.bpf.h); once stopped, before the programs go, the moves no
+ * program saw and nothing counted since (a task whose last moves were
+ * skipped and that neither moved nor exited again) are counted lost.
  */
 SEC("iter/task")
 int mt_tasks(struct bpf_iter__task *ctx)
@@ -303,7 +304,7 @@ int mt_tasks(struct bpf_iter__task *ctx)
 
 	if (!p || !c)
 		return 0;
-	if (in_state(c, DIAG_MTB_STARTING)) {
+	if (in_state(c, DIAG_MTB_RUNNING) && !counting_unseen(c)) {
 		expect_moves_from_now(p);
 	} else if (counting_unseen(c) && !in_state(c, DIAG_MTB_RUNNING)) {
 		gap = unseen_moves_now(p);

@@ -37,6 +37,13 @@ struct diag_mt_control {
 	/* the programs' calls the kernel skipped (recursion), read by the
 	 * CLI before their links went: reported as skipped_calls */
 	__u64 misses;
+	/*
+	 * 1 while the moves the kernel made without calling the programs
+	 * count as lost: set by the CLI once its task iterator has every
+	 * task's count current after start_ts, cleared once its last check
+	 * after the stop is done (before the programs go, one by one)
+	 */
+	__u64 count_gaps;
 };
 
 /* Per CPU: slots claimed, slots written, events that found no slot. */

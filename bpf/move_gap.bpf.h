@@ -80,7 +80,8 @@ static __always_inline __u64 unseen_moves(struct task_struct *p, bool track)
 		prev = __sync_lock_test_and_set(&e->next_nr, nr + 1);
 		return nr > prev ? nr - prev : 0;
 	}
-	if (!track)
+	/* past its exit tracepoint, which removed its entry for good */
+	if (!track || (BPF_CORE_READ(p, flags) & DIAG_PF_EXITING))
 		return 0;
 	fresh.start_time = start;
 	fresh.next_nr = nr + 1;
@@ -90,8 +91,9 @@ static __always_inline __u64 unseen_moves(struct task_struct *p, bool track)
 
 /*
  * From now on, every move of @p is expected to be seen: an entry at its
- * current count, unless it has one.  Not for a task that is exiting: its
- * exit may already have run, and nothing would remove the entry.
+ * current count, unless it has one.  Not for a task that is exiting (nor
+ * in unseen_moves()): its exit may already have run, and nothing would
+ * remove the entry.
  */
 static __always_inline void expect_moves(struct task_struct *p)
 {
@@ -113,7 +115,10 @@ static __always_inline void expect_moves(struct task_struct *p)
 
 /*
  * The moves of @p that no program saw, now (not from sched_migrate_task):
- * a move in flight has its entry ahead of the count, and no gap.
+ * a move in flight has its entry ahead of the count, and no gap; a task
+ * past its exit tracepoint has none.  (One race is left: the entry freed
+ * by an exit between the lookup and the compare-and-exchange and given to
+ * another task whose count happens to equal the one read.)
  */
 static __always_inline __u64 unseen_moves_now(struct task_struct *p)
 {

@@ -155,7 +155,7 @@ def moves_by_pid(events):
 EDGE_NS = 2000000
 
 
-def compare(ours, ftrace, a, b, unseen=0):
+def compare(ours, ftrace, a, b, unseen=None):
     header, ev = parse_ours(ours)
     all_ft = [e for e in parse_ftrace(ftrace) if e["from"] != e["to"]]
     ft = [e for e in all_ft if a <= e["ts"] <= b]
@@ -178,7 +178,7 @@ def compare(ours, ftrace, a, b, unseen=0):
         bad += 1
     print(f"  {len(mine)} migrations of {len(seq_ours)} tasks in the window, ftrace "
           f"{len(ft)} of {len(seq_ft)} tasks")
-    if unseen:
+    if unseen is not None:
         # over the whole trace, the moves ftrace saw and the trace lacks
         # are the moves it counted lost: no more, no fewer.  A move within
         # EDGE_NS of the start or the stop may fall on either side of it
@@ -192,7 +192,7 @@ def compare(ours, ftrace, a, b, unseen=0):
             return sum(max(0, len(f[p]) - len(o[p])) for p in f)
 
         least = lacking(lo + EDGE_NS, hi - EDGE_NS, lo - EDGE_NS, hi + EDGE_NS)
-        most = lacking(lo - EDGE_NS, hi + EDGE_NS, lo + EDGE_NS, hi - EDGE_NS)
+        most = lacking(lo - EDGE_NS, hi + EDGE_NS, lo - EDGE_NS, hi + EDGE_NS)
         print(f"  {unseen} moves counted lost; the trace lacks {least} of ftrace's "
               f"(up to {most} with the moves near its start and stop; {missing} in the window)")
         if not least <= unseen <= most:
@@ -333,7 +333,7 @@ def main():
         window(args[0], args[1], int(args[2], 0), int(args[3], 0))
     elif cmd == "compare":
         sys.exit(compare(args[0], args[1], int(args[2]), int(args[3]),
-                         int(args[4]) if len(args) > 4 else 0))
+                         int(args[4]) if len(args) > 4 else None))
     elif cmd == "count":
         _, ev = parse_ours(args[0])
         a, b = (int(args[1]), int(args[2])) if len(args) > 2 else (0, 1 << 64)

@@ -336,16 +336,19 @@ PinnedMapping::~PinnedMapping() { ::munmap(addr_, size_); }
 void run_task_iterator(const std::string &dir, const char *prog, const char *what) {
   const std::string path = dir + "/link_" + prog;
   Fd link(bpf_obj_get(path.c_str()));
+  int err = errno;
   if (link.get() < 0)
-    throw KernelError(errno, "the pinned iterator " + path + " cannot be opened: " +
-                                 std::strerror(errno));
+    throw KernelError(err, "the pinned iterator " + path + " cannot be opened: " +
+                               std::strerror(err));
   Fd iter(bpf_iter_create(link.get()));
-  if (iter.get() < 0) throw KernelError(errno, std::string(what) + " failed: " + std::strerror(errno));
+  err = errno;
+  if (iter.get() < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
   char buf[256];
   ssize_t n;
   while ((n = ::read(iter.get(), buf, sizeof(buf))) > 0 || (n < 0 && errno == EINTR)) {
   }
-  if (n < 0) throw KernelError(errno, std::string(what) + " failed: " + std::strerror(errno));
+  err = errno;
+  if (n < 0) throw KernelError(err, std::string(what) + " failed: " + std::strerror(err));
 }
 
 void count_unseen_moves(const std::string &dir, const char *prog) {

@@ -105,8 +105,10 @@ void settle(const Control &c) {
   if (state == DIAG_MTB_FULL && !c->stop_ts) c->stop_ts = c->full_ts;
   if (has_programs()) {
     // before the programs go, which keep the expected counts current
-    // until then
+    // until then; and no more after it (an exit whose program outlives
+    // the move program's link would count the moves made meanwhile)
     count_unseen_moves(kDir, "mt_tasks");
+    __atomic_store_n(&c->count_gaps, 0, __ATOMIC_SEQ_CST);
     c->misses = std::max<uint64_t>(c->misses, recursion_misses(kDir));
     drop_programs(kDir);
   }
@@ -252,14 +254,18 @@ void start(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t entries) {
       online++;
     }
     if (!online) throw KernelError(ENXIO, "no CPU ran the start event");
-    // start_ts is when moves begin to be recorded: every task's moves
-    // expected from here on (move_gap.bpf.h), so that even a task's first
-    // move is counted lost when no program sees it, and none skipped
-    // before (the iterator and the recording start as close as can be)
+    // start_ts is when moves begin to be recorded; then every task's
+    // moves are expected (move_gap.bpf.h), so that even a task's first
+    // move is counted lost when no program sees it, and a move skipped
+    // before is not: the moves the programs are not called for count once
+    // the iterator is through (a buffer that filled with the start events
+    // has stopped the trace)
     c->start_ts = mono_ns();
-    expect_every_move(kDir, "mt_tasks");
-    // a buffer that filled with the start events has stopped the trace
-    if (c.cas_state(DIAG_MTB_STARTING, DIAG_MTB_RUNNING)) record_tasks(prog);
+    if (c.cas_state(DIAG_MTB_STARTING, DIAG_MTB_RUNNING)) {
+      expect_every_move(kDir, "mt_tasks");
+      __atomic_store_n(&c->count_gaps, 1, __ATOMIC_SEQ_CST);
+      record_tasks(prog);
+    }
     settle(c);  // only if it stopped itself already
   } catch (...) {
     remove_pins(kDir);

@@ -478,6 +478,9 @@ print("yes" if int(sys.argv[2]) in keys else "no")
 PY
 }
 
+# bpf_move_gap_is DIR PID TAG yes|no
+bpf_move_gap_is() { [[ $(bpf_move_gap_has "$1" "$2" "$3") == "$4" ]]; }
+
 # A thread that execs takes its leader's pid (de_thread): the entry the
 # trace and the stat kept for its old pid, to count moves no program saw,
 # moves with it and goes at its exit, or on a long run the table fills
@@ -501,7 +504,7 @@ def run():
     os.rename(sys.argv[1] + "/tid.tmp", sys.argv[1] + "/tid")
     while not os.path.exists(sys.argv[1] + "/go"):
         time.sleep(0.01)
-    os.execv("/bin/true", ["true"])
+    os.execv("/bin/sleep", ["sleep", "3"])
 threading.Thread(target=run).start()
 threading.Event().wait(30)
 PY
@@ -513,12 +516,16 @@ PY
 			"$dir: an entry for the moved thread $tid"
 	done
 	touch "$d/go"
-	wait "$pid" || fail "the exec'ing thread"
+	# the new name comes before sched_process_exec, at which the entry
+	# follows the thread to its leader's pid: wait for that
 	for dir in migration-trace migration-stat; do
+		poll_until 20 bpf_move_gap_is "$dir" "$pid" execd yes ||
+			fail "$dir: no entry for pid $pid, the thread after its exec"
 		expect_eq "$(bpf_move_gap_has "$dir" "$tid" after)" no \
 			"$dir: the old pid $tid's entry after the thread exec"
-		# the entry followed the thread to its leader's pid, and went
-		# when the exec'd program exited
+	done
+	wait "$pid" || fail "the exec'ing thread"
+	for dir in migration-trace migration-stat; do
 		expect_eq "$(bpf_move_gap_has "$dir" "$pid" exited)" no \
 			"$dir: pid $pid's entry after the exec'd program exited"
 	done

@@ -68,7 +68,7 @@ expect_cpu_matches_stat() {
 	image_check ri-vs-stat "$d/report.json" "$pid" "$d/$file" >"$d/$file.vs"
 	mapfile -t rows <"$d/$file.vs"
 	for i in "${!rows[@]}"; do
-		read -r ours stat _ _ _ secs <<<"${rows[i]}"
+		read -r ours stat _ _ _ secs _ <<<"${rows[i]}"
 		if awk -v a="$ours" -v b="$stat" 'BEGIN {d = a - b; exit !(d <= 5 && d >= -5)}'; then
 			echo "  ok: sample CPU $ours%, /proc/$pid/stat over its interval $stat%"
 			continue
