@@ -61,9 +61,9 @@ struct {
 /*
  * The moves of @p before this one (call from sched_migrate_task, for a
  * real move) that no program saw, or 0 when it has no entry: then one is
- * made when @track (a task being watched, or any task while a recording
- * starts, so that a move in flight while the iterator seeds the table is
- * not taken for a skipped one).  An existing entry is always kept current
+ * made when @track (migrate-image: a watched task; the trace and the stat:
+ * every task, so that a move in flight while the iterator seeds the table
+ * is not taken for a skipped one).  An existing entry is always kept current
  * (a comm= filter can let a task go and take it back); whether its gap
  * counts is the caller's business.
  */
