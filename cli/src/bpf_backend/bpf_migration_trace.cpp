@@ -171,10 +171,11 @@ void check_budget(uint32_t buffer_kib, uint32_t nr_cpus, uint64_t *entries) {
 }
 
 // The names of every thread alive, from /proc (as the module's
-// for_each_process_thread(); a task iterator over every task skips pid 1
-// and its threads on 6.18).  A thread that goes meanwhile is simply absent; one
-// that comes meanwhile has its copy_process event.  Stops when the trace
-// does (a buffer filled).
+// for_each_process_thread(); a task iterator would miss the tasks a
+// kernel hides from it: on the build machine, pid 1 and its threads).  A
+// thread that goes meanwhile is simply absent; one that comes meanwhile
+// has its copy_process event.  Stops when the trace does (a buffer
+// filled).
 void record_tasks(int prog) {
   std::error_code ec;
   for (const auto &proc : fs::directory_iterator("/proc", ec)) {
